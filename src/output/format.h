@@ -1,0 +1,41 @@
+/*
+ * Event formatters: the XML layout that Sysmon for Linux writes to syslog
+ * (compatibility spec section 5.2, one line, no declaration) and flat JSON
+ * lines.  Both apply FieldSizes trimming (output only: rules see full
+ * values) and escape every byte a hostile process can put in a value, so
+ * the output is always well-formed XML / valid JSON (invalid UTF-8 becomes
+ * U+FFFD; control characters become character references or \u escapes).
+ */
+#ifndef SYSMON_FORMAT_H
+#define SYSMON_FORMAT_H
+
+#include "schema/event.h"
+#include "util/strbuf.h"
+
+/* Maximum length in bytes per (event id, field), from FieldSizes; 0 = no
+ * limit.  Indexed [event id][field position]; id 255 and ids > 29 are never
+ * trimmed, as in Sysmon. */
+struct field_sizes {
+	unsigned max[30][SCHEMA_MAX_FIELDS];
+};
+
+/* Where and by whom an event was written: the <System> details. */
+struct format_context {
+	const char *computer;       /* hostname */
+	unsigned process_id;        /* the monitor's pid */
+	unsigned thread_id;
+	const struct field_sizes *field_sizes;   /* NULL = no trimming */
+};
+
+/* A field value longer than this is cut (with "...") even without FieldSizes,
+ * so that one event stays one sane syslog message. */
+#define FORMAT_DEFAULT_MAX_FIELD 32768
+
+void format_xml(struct strbuf *out, const struct event *ev, const struct format_context *ctx);
+void format_json(struct strbuf *out, const struct event *ev, const struct format_context *ctx);
+
+/* The escaping used above, for callers that write values elsewhere. */
+void format_xml_escape(struct strbuf *out, const char *text, size_t len);
+void format_json_escape(struct strbuf *out, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian 12 packages that building, running and testing sysmon
+# need (build: compilers and -dev packages; tests: cmocka, pytest, rsyslog,
+# openssl, iproute2).  Installs only what is missing.
+set -e
+pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+      libxml2-dev libsqlite3-dev libssl-dev libcmocka-dev python3-pytest
+      rsyslog openssl iproute2 sqlite3 procps util-linux"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: these packages are missing:$missing (run as root to install them)" >&2
+	exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Every test of the project: the cmocka unit tests (arguments), then the
+# end-to-end tests under tests/e2e (pytest, real kernel, as root).  Ends with
+# one line "N passed, N failed" over both.
+cd "$(dirname "$0")/.." || exit 1
+unit_out=$(tests/run-unit.sh "$@"); unit_rc=$?
+printf '%s\n' "$unit_out"
+up=$(printf '%s\n' "$unit_out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+uf=$(printf '%s\n' "$unit_out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+
+ep=0 ef=0 e2e_rc=0
+if ls tests/e2e/test_*.py >/dev/null 2>&1; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "e2e: skipped (the end-to-end tests need root)"
+	else
+		e2e_out=$(/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1); e2e_rc=$?
+		printf '%s\n' "$e2e_out"
+		summary=$(printf '%s\n' "$e2e_out" | tail -1)
+		ep=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
+		ef=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+		er=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) error.*/\1/p')
+		ep=${ep:-0}; ef=$(( ${ef:-0} + ${er:-0} ))
+		[ $e2e_rc -eq 5 ] && e2e_rc=0   # no tests collected
+		[ $e2e_rc -ne 0 ] && [ $ef -eq 0 ] && ef=1
+	fi
+fi
+echo "$((${up:-0} + ep)) passed, $((${uf:-0} + ef)) failed"
+[ $unit_rc -eq 0 ] && [ $e2e_rc -eq 0 ]
