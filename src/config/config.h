@@ -1,0 +1,53 @@
+/*
+ * The Sysmon configuration: loading a `<Sysmon schemaversion=...>` file
+ * (libxml2; any encoding Windows tools write), validating it against the
+ * schema catalogue for its version, and the resulting options and rules.
+ * Compatibility spec section 1, with its "Decisions for this project":
+ * every problem is an error "FILE:LINE: what is wrong (and what to do)".
+ */
+#ifndef SYSMON_CONFIG_H
+#define SYSMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "output/format.h"
+#include "rules/rules.h"
+#include "util/strbuf.h"
+
+enum hash_algorithm {
+	HASH_SHA1 = 1 << 0,
+	HASH_MD5 = 1 << 1,
+	HASH_SHA256 = 1 << 2,
+	HASH_IMPHASH = 1 << 3,      /* accepted, never produced on Linux */
+};
+
+struct sysmon_config {
+	char *path;                 /* as given to the loader; NULL for the default config */
+	unsigned schema_version;
+	unsigned hash_algorithms;   /* HASH_* bits; HASH_SHA256 when not set */
+	bool dns_lookup;            /* DnsLookup: resolve host names in NetworkConnect */
+	char *field_sizes_text;     /* FieldSizes as written, NULL if not set */
+	struct field_sizes field_sizes;
+	struct rule_defs defs;      /* rules as written (for dumps) */
+	struct rules *rules;        /* compiled (for rules_decide) */
+	char **warnings;            /* one line each, "FILE:LINE: ..." */
+	size_t nwarnings;
+	char sha256[65];            /* hex SHA256 of the file's bytes ("" for the default) */
+};
+
+/* Load and validate PATH.  On failure returns NULL and appends one message
+ * "PATH:LINE: what is wrong (and what to do)" to ERR. */
+struct sysmon_config *config_load_file(const char *path, struct strbuf *err);
+/* The same for a config held in memory; NAME stands for the file in messages. */
+struct sysmon_config *config_load_memory(const char *name, const char *data, size_t len,
+					 struct strbuf *err);
+/* Sysmon's default configuration: no rules (ProcessCreate and
+ * ProcessTerminate logged, by their defaults), SHA256 hashes. */
+struct sysmon_config *config_default(void);
+void config_free(struct sysmon_config *config);
+
+/* The rules as `sysmon -c` prints them (compatibility spec section 4.5). */
+void config_dump(FILE *out, const struct sysmon_config *config);
+
+#endif
