@@ -3,8 +3,9 @@
  * (compatibility spec section 5.2, one line, no declaration) and flat JSON
  * lines.  Both apply FieldSizes trimming (output only: rules see full
  * values) and escape every byte a hostile process can put in a value, so
- * the output is always well-formed XML / valid JSON (invalid UTF-8 becomes
- * U+FFFD; control characters become character references or \u escapes).
+ * the output is always well-formed XML / valid JSON on one line: bytes that
+ * are not valid UTF-8 and control characters XML cannot carry are written
+ * as the text \xNN (see format.c).
  */
 #ifndef SYSMON_FORMAT_H
 #define SYSMON_FORMAT_H
