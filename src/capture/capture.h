@@ -1,0 +1,121 @@
+/*
+ * The capture framework: the eBPF sources that turn kernel activity into
+ * struct event records, and the loop that reads their ring buffers.
+ *
+ * A source (struct capture_source) is one eBPF object (src/bpf/X.bpf.c,
+ * skeleton build/X.skel.h) plus its user-side decoder
+ * (src/capture/X_source.c).  The kernel half includes bpf/capture.bpf.h,
+ * which gives it a ring buffer map `events`, per-CPU loss counters
+ * `lost_events` (indexed by event id) and the `monitor_tgid` / `wakeup_bytes`
+ * read-only variables; it sends records with capture_submit().
+ *
+ * The user half implements the hooks below.  Every source is listed in the
+ * table `capture_sources[]` in capture.c: adding a source is one line there
+ * plus its `extern` below.
+ *
+ * Life cycle, driven by the monitor (src/service/monitor.c):
+ *   capture_open()           nothing loaded yet
+ *   capture_set_events()     load the sources that produce a wanted event id
+ *                            (first time), attach the programs of wanted ids,
+ *                            detach the others; called again on reload
+ *   capture_poll()           read records; each goes to its source's
+ *                            decode(), which fills events and calls
+ *                            env->emit() for each
+ *   capture_lost()           loss totals per event id
+ *   capture_close()          detach and unload everything
+ *
+ * Decoders run on the monitor's thread, one record at a time, in ring
+ * order; they may keep state between records (the process cache does).
+ */
+#ifndef SYSMON_CAPTURE_H
+#define SYSMON_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/capture_common.h"
+#include "config/config.h"
+#include "schema/event.h"
+#include "util/strbuf.h"
+
+/* Event ids as bits of a mask (every id a source produces is below 32). */
+#define CAPTURE_EVENT_BIT(id) (UINT32_C(1) << (id))
+
+/* What the sources share with the monitor.  The monitor owns it and may
+ * change `config` between two capture_poll() calls (reload). */
+struct capture_env {
+	const struct sysmon_config *config;  /* hash algorithms, DnsLookup, ... */
+	uint32_t monitor_tgid;       /* never report this process */
+	unsigned ring_buffer_pages;  /* per source; 0 = CAPTURE_DEFAULT_RING_PAGES */
+	/* Hand one decoded, enriched event to the pipeline (rules, log, sinks).
+	 * EV belongs to the caller and may be reused once emit returns. */
+	void (*emit)(struct capture_env *env, struct event *ev);
+	void *owner;                 /* the monitor, for emit */
+};
+
+/* What a source's load() hands back. */
+struct capture_loaded {
+	void *state;                 /* the source's own (its skeleton, buffers) */
+	int ringbuf_fd;              /* its `events` map */
+	int lost_fd;                 /* its `lost_events` map */
+};
+
+struct capture_source {
+	const char *name;            /* "process", "network": for messages */
+	uint32_t event_mask;         /* CAPTURE_EVENT_BIT() of the ids it produces */
+	/* Open and load the eBPF object (attach nothing).  Before loading, set
+	 * the skeleton's rodata `monitor_tgid` and size `events` with
+	 * capture_configure_ring().  Returns 0, or -1 with the reason in ERR
+	 * (it is shown to the user as why the event types are unavailable). */
+	int (*load)(struct capture_env *env, struct capture_loaded *out, struct strbuf *err);
+	/* Attach the programs needed for the ids in MASK (a subset of
+	 * event_mask), detach the others.  Returns 0 or -1 with ERR. */
+	int (*set_events)(void *state, uint32_t mask, struct strbuf *err);
+	/* One record of SIZE bytes from the ring buffer: decode it, enrich it
+	 * and call env->emit() for every resulting event.  A malformed record
+	 * is skipped (return -1); it must never crash. */
+	int (*decode)(void *state, struct capture_env *env, const void *data, size_t size);
+	/* Detach and unload; STATE is freed. */
+	void (*unload)(void *state);
+};
+
+/* The sources, defined in their X_source.c files. */
+extern const struct capture_source process_source;
+extern const struct capture_source network_source;
+
+/* Helper for load(): size the `events` map of a source (a struct bpf_map *)
+ * to env->ring_buffer_pages pages and return the wake-up threshold in bytes
+ * to store in the skeleton's rodata `wakeup_bytes`. */
+struct bpf_map;
+uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env);
+
+struct capture;
+
+struct capture *capture_open(struct capture_env *env);
+void capture_close(struct capture *cap);
+
+/* Make exactly the ids in WANTED captured (ids no source produces are
+ * ignored).  Since every event's Image and ProcessGuid come from the process
+ * cache, the process source stays attached while any source is active.
+ * Writes to REPORT one line per id of WANTED: "EventName (N): active" or
+ * "EventName (N): unavailable: why".  Returns the number of ids that could
+ * not be activated (0 = all fine). */
+int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *report);
+/* Ids whose programs are attached now. */
+uint32_t capture_active_events(const struct capture *cap);
+/* Is some source able to produce ID? */
+bool capture_can_produce(unsigned id);
+
+/* Wait up to TIMEOUT_MS for records, then decode everything waiting.
+ * Returns the number of records read, or -1 on an error (errno set; EINTR
+ * when a signal arrived, which is not an error for the caller). */
+int capture_poll(struct capture *cap, int timeout_ms);
+/* Decode everything waiting without sleeping (used when stopping). */
+int capture_drain(struct capture *cap);
+
+/* Events lost because a ring buffer was full, since capture_open(), per
+ * event id. */
+void capture_lost(struct capture *cap, uint64_t lost[CAPTURE_EVENT_SLOTS]);
+
+#endif
