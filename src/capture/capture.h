@@ -36,6 +36,8 @@
 
 #include "bpf/capture_common.h"
 #include "config/config.h"
+#include "enrich/hash_cache.h"
+#include "enrich/process_cache.h"
 #include "schema/event.h"
 #include "util/strbuf.h"
 
@@ -46,6 +48,11 @@
  * change `config` between two capture_poll() calls (reload). */
 struct capture_env {
 	const struct sysmon_config *config;  /* hash algorithms, DnsLookup, ... */
+	/* Enrichment state shared by every source (one thread uses them):
+	 * the process source keeps `processes` up to date (exec, exit) and every
+	 * source looks up the Image, ProcessGuid and User of a pid in it. */
+	struct process_cache *processes;
+	struct hash_cache *hashes;
 	uint32_t monitor_tgid;       /* never report this process */
 	unsigned ring_buffer_pages;  /* per source; 0 = CAPTURE_DEFAULT_RING_PAGES */
 	/* Hand one decoded, enriched event to the pipeline (rules, log, sinks).
