@@ -28,7 +28,7 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_SRC   := $(wildcard src/bpf/*.bpf.c)
 BPF_SKELS := $(patsubst src/bpf/%.bpf.c,build/%.skel.h,$(BPF_SRC))
 
-LIB_SRC   := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRC   := $(filter-out src/cli/main.c src/bpf/%,$(wildcard src/*/*.c))
 LIB_OBJ   := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TESTS     := $(patsubst tests/unit/%.c,build/tests/%,$(TEST_SRC))
