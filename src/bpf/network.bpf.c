@@ -1,0 +1,487 @@
+/*
+ * Kernel half of the network source: NetworkConnect (event 3) for TCP and
+ * UDP over IPv4 and IPv6.  Records (bpf/network.h) go through the capture
+ * framework's ring buffer to src/capture/network_source.c.
+ *
+ * Everything an event needs (the process, both endpoints) is read in the
+ * kernel when the event happens, so a short-lived process or socket loses
+ * nothing.  Only tracepoints that need no tracefs are used (tp_btf, raw_tp):
+ *
+ *  - Outbound TCP, tp_btf/inet_sock_set_state: the move to SYN_SENT happens
+ *    inside connect(), in the connecting process, which is remembered per
+ *    socket; the record is sent when that socket reaches ESTABLISHED (the
+ *    connection is made: a refused or timed-out connect is never logged),
+ *    with both endpoints as the socket then holds them.
+ *  - Inbound TCP, raw_tp/sys_exit of accept()/accept4(): the returned fd's
+ *    socket gives both endpoints; the accepting process is the current one.
+ *  - UDP, raw_tp/sys_exit of sendto/sendmsg/sendmmsg (Initiated) and
+ *    recvfrom/recvmsg/recvmmsg (not initiated): the remote endpoint is the
+ *    address the call passed or returned (the first message's, for the
+ *    *mmsg calls), else the connected peer.  The first datagram of a flow
+ *    (process, local endpoint, remote endpoint) is reported, then the flow
+ *    again after NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
+ *    A receive without an address buffer on an unconnected socket has no
+ *    known peer: the peer of the last datagram queued to that socket,
+ *    remembered by tp_btf/sk_data_ready, stands in for it.
+ *
+ * The programs never block: a full ring buffer counts a loss.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "bpf/capture.bpf.h"
+#include "bpf/network.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TCP_ESTABLISHED_STATE 1
+#define TCP_SYN_SENT_STATE 2
+#define TCP_CLOSE_STATE 7
+#define SOCK_DGRAM_TYPE 2
+#define S_IFMT_BITS 00170000
+#define S_IFSOCK_BITS 0140000
+
+/* Syscall numbers of the calls watched at sys_exit. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_ACCEPT 43
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+#define NR_ACCEPT4 288
+#define NR_RECVMMSG 299
+#define NR_SENDMMSG 307
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_ACCEPT 202
+#define NR_SENDTO 206
+#define NR_RECVFROM 207
+#define NR_SENDMSG 211
+#define NR_RECVMSG 212
+#define NR_ACCEPT4 242
+#define NR_RECVMMSG 243
+#define NR_SENDMMSG 269
+#else
+#error "network.bpf.c: syscall numbers are defined for x86 and arm64 only"
+#endif
+
+/* The syscall number in the saved registers at sys_exit. */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#else
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#endif
+
+/* The process that called connect() on a socket still in SYN_SENT. */
+struct connecting_process {
+	__u32 tgid;
+	__u32 uid;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);                 /* struct sock * */
+	__type(value, struct connecting_process);
+} connecting SEC(".maps");
+
+/* A UDP flow, independent of direction: its first datagram decides whether
+ * it is reported as initiated or not. */
+struct udp_flow {
+	__u32 tgid;
+	__u16 family;
+	__u16 local_port;
+	__u16 remote_port;
+	__u16 pad;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct udp_flow);
+	__type(value, __u64);               /* boot ns of the last report */
+} udp_flows SEC(".maps");
+
+/* The endpoints of the last datagram queued to a UDP socket. */
+struct queued_datagram {
+	__u16 family;
+	__u16 remote_port;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);                 /* struct sock * */
+	__type(value, struct queued_datagram);
+} last_datagram SEC(".maps");
+
+/* Records are built here, not on the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct network_record);
+} scratch SEC(".maps");
+
+static __always_inline struct network_record *new_record(__u8 protocol, __u8 origin)
+{
+	__u32 zero = 0;
+	struct network_record *rec = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!rec)
+		return NULL;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->boot_ns = bpf_ktime_get_boot_ns();
+	rec->protocol = protocol;
+	rec->origin = origin;
+	return rec;
+}
+
+static __always_inline void set_current_process(struct network_record *rec)
+{
+	rec->tgid = bpf_get_current_pid_tgid() >> 32;
+	rec->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+}
+
+/* Both endpoints of SK as it holds them now. */
+static __always_inline void read_endpoints(const struct sock *sk, struct network_record *rec)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	rec->family = family;
+	rec->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	rec->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == NETWORK_AF_INET6) {
+		BPF_CORE_READ_INTO(rec->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(rec->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)rec->local_addr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)rec->remote_addr, sk, __sk_common.skc_daddr);
+	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct connecting_process *proc;
+	struct network_record *rec;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_TCP)
+		return 0;
+
+	if (newstate == TCP_SYN_SENT_STATE) {
+		struct connecting_process p = {};
+
+		p.tgid = bpf_get_current_pid_tgid() >> 32;
+		if (capture_is_monitor(p.tgid))
+			return 0;
+		p.uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(p.comm, sizeof(p.comm));
+		bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
+		return 0;
+	}
+	if (oldstate != TCP_SYN_SENT_STATE)
+		return 0;
+
+	proc = bpf_map_lookup_elem(&connecting, &key);
+	if (!proc)
+		return 0;
+	if (newstate == TCP_ESTABLISHED_STATE) {
+		rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
+		if (rec) {
+			rec->tgid = proc->tgid;
+			rec->uid = proc->uid;
+			__builtin_memcpy(rec->comm, proc->comm, sizeof(rec->comm));
+			read_endpoints(sk, rec);
+			capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
+		}
+	}
+	/* Established, refused or timed out: the attempt is over. */
+	bpf_map_delete_elem(&connecting, &key);
+	return 0;
+}
+
+/* The socket behind descriptor FD of the current process, or NULL. */
+static __always_inline struct sock *socket_of_fd(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	umode_t mode;
+
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0 || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT_BITS) != S_IFSOCK_BITS)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline bool is_inet(__u16 family)
+{
+	return family == NETWORK_AF_INET || family == NETWORK_AF_INET6;
+}
+
+static __always_inline void handle_accept(long fd)
+{
+	struct sock *sk = socket_of_fd(fd);
+	struct network_record *rec;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_TCP ||
+	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+		return;
+	rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
+	if (!rec)
+		return;
+	set_current_process(rec);
+	read_endpoints(sk, rec);
+	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
+}
+
+/* Sockaddr as the user passed or received it: family first, then the port
+ * and the address at the offsets of sockaddr_in / sockaddr_in6. */
+struct user_sockaddr {
+	__u16 family;
+	__u16 port;              /* network order */
+	__u32 addr4_or_flowinfo;
+	__u8 addr6[16];
+};
+
+/* Read the remote endpoint from the user's sockaddr at UADDR into REC (an
+ * IPv4 address given to an IPv6 socket is stored IPv4-mapped).  Returns
+ * false if UADDR held no IPv4 or IPv6 address. */
+static __always_inline bool read_user_address(const void *uaddr, struct network_record *rec)
+{
+	struct user_sockaddr sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), uaddr) != 0)
+		return false;
+	if (sa.family == NETWORK_AF_INET6) {
+		__builtin_memcpy(rec->remote_addr, sa.addr6, 16);
+	} else if (sa.family == NETWORK_AF_INET) {
+		__builtin_memset(rec->remote_addr, 0, sizeof(rec->remote_addr));
+		if (rec->family == NETWORK_AF_INET6) {
+			rec->remote_addr[10] = 0xff;
+			rec->remote_addr[11] = 0xff;
+			__builtin_memcpy(&rec->remote_addr[12], &sa.addr4_or_flowinfo, 4);
+		} else {
+			__builtin_memcpy(rec->remote_addr, &sa.addr4_or_flowinfo, 4);
+		}
+	} else {
+		return false;
+	}
+	rec->remote_port = bpf_ntohs(sa.port);
+	return true;
+}
+
+/* Report REC unless its flow was reported less than the interval ago. */
+static __always_inline void submit_udp_once(struct network_record *rec)
+{
+	struct udp_flow flow = {};
+	__u64 *last;
+
+	flow.tgid = rec->tgid;
+	flow.family = rec->family;
+	flow.local_port = rec->local_port;
+	flow.remote_port = rec->remote_port;
+	__builtin_memcpy(flow.local_addr, rec->local_addr, 16);
+	__builtin_memcpy(flow.remote_addr, rec->remote_addr, 16);
+
+	last = bpf_map_lookup_elem(&udp_flows, &flow);
+	if (last) {
+		if (rec->boot_ns - *last < NETWORK_UDP_REPORT_INTERVAL_NS)
+			return;
+		*last = rec->boot_ns;
+	} else if (bpf_map_update_elem(&udp_flows, &flow, &rec->boot_ns, BPF_NOEXIST) != 0) {
+		return;  /* another CPU reported the flow just now */
+	}
+	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
+}
+
+/* A UDP datagram went out (SEND) or came in on descriptor FD; UADDR is the
+ * user's sockaddr of the remote endpoint, NULL if the call had none. */
+static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
+{
+	struct sock *sk = socket_of_fd(fd);
+	struct network_record *rec;
+	__u16 family;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_UDP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_DGRAM_TYPE)
+		return;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (!is_inet(family))
+		return;
+	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
+	if (!rec)
+		return;
+	set_current_process(rec);
+	read_endpoints(sk, rec);
+
+	/* The remote endpoint: the address the call named or returned, else
+	 * the connected peer (already in REC). */
+	if (!read_user_address(uaddr, rec) &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_ESTABLISHED_STATE) {
+		/* Unconnected and no address given: only a receive can say
+		 * where the datagram came from, through the queue hook. */
+		__u64 key = (__u64)sk;
+		struct queued_datagram *q;
+
+		if (send)
+			return;
+		q = bpf_map_lookup_elem(&last_datagram, &key);
+		if (!q || q->family != family)
+			return;
+		rec->remote_port = q->remote_port;
+		__builtin_memcpy(rec->remote_addr, q->remote_addr, 16);
+	}
+	if (!send) {
+		/* A socket bound to the wildcard address: the local address
+		 * is the one the last datagram was sent to. */
+		__u64 key = (__u64)sk;
+		struct queued_datagram *q = bpf_map_lookup_elem(&last_datagram, &key);
+		__u64 local_hi, local_lo;
+
+		__builtin_memcpy(&local_hi, rec->local_addr, 8);
+		__builtin_memcpy(&local_lo, &rec->local_addr[8], 8);
+		if (q && q->family == family && local_hi == 0 && local_lo == 0)
+			__builtin_memcpy(rec->local_addr, q->local_addr, 16);
+	}
+	submit_udp_once(rec);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+	long fd;
+
+	if (ret < 0)
+		return 0;
+	switch (nr) {
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+	case NR_SENDTO:
+	case NR_SENDMSG:
+	case NR_SENDMMSG:
+	case NR_RECVFROM:
+	case NR_RECVMSG:
+	case NR_RECVMMSG:
+		break;
+	default:
+		return 0;
+	}
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+
+	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	switch (nr) {
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+		handle_accept(ret);
+		break;
+	case NR_SENDTO:
+	case NR_RECVFROM: {
+		/* sendto(fd, buf, len, flags, dest_addr, addrlen);
+		 * recvfrom(fd, buf, len, flags, src_addr, addrlen) */
+		const void *uaddr = (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs);
+
+		if (nr == NR_RECVFROM && ret == 0)
+			break;
+		handle_udp(fd, uaddr, nr == NR_SENDTO);
+		break;
+	}
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+	case NR_SENDMMSG:
+	case NR_RECVMMSG: {
+		/* The msghdr (or the first mmsghdr, whose msghdr comes first)
+		 * is the second argument. */
+		const struct user_msghdr *msg = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		void *uaddr = NULL;
+
+		if ((nr == NR_SENDMMSG || nr == NR_RECVMMSG) && ret == 0)
+			break;
+		if (msg)
+			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
+		handle_udp(fd, uaddr, nr == NR_SENDMSG || nr == NR_SENDMMSG);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Remember where the datagram just queued to a UDP socket came from and
+ * was sent to, for receives that do not ask (see handle_udp). */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(udp_datagram_queued, const struct sock *sk)
+{
+	struct queued_datagram q = {};
+	struct sk_buff *skb;
+	unsigned char *head;
+	__u16 network_offset, transport_offset;
+	__u64 key = (__u64)sk;
+	__u16 ports[2];
+	__u8 version = 0;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_UDP)
+		return 0;
+	q.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (!is_inet(q.family))
+		return 0;
+	/* The queue is a circular list: its head's prev is the newest. */
+	skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	if (!skb || (void *)skb == (void *)&sk->sk_receive_queue)
+		return 0;
+	head = BPF_CORE_READ(skb, head);
+	network_offset = BPF_CORE_READ(skb, network_header);
+	transport_offset = BPF_CORE_READ(skb, transport_header);
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + transport_offset) != 0)
+		return 0;
+	q.remote_port = bpf_ntohs(ports[0]);
+	if (bpf_probe_read_kernel(&version, 1, head + network_offset) != 0)
+		return 0;
+	version >>= 4;
+	if (version == 4) {
+		/* saddr at 12, daddr at 16 of the IPv4 header */
+		__u32 addrs[2];
+
+		if (bpf_probe_read_kernel(addrs, sizeof(addrs), head + network_offset + 12) != 0)
+			return 0;
+		if (q.family == NETWORK_AF_INET6) {
+			q.remote_addr[10] = q.remote_addr[11] = 0xff;
+			q.local_addr[10] = q.local_addr[11] = 0xff;
+			__builtin_memcpy(&q.remote_addr[12], &addrs[0], 4);
+			__builtin_memcpy(&q.local_addr[12], &addrs[1], 4);
+		} else {
+			__builtin_memcpy(q.remote_addr, &addrs[0], 4);
+			__builtin_memcpy(q.local_addr, &addrs[1], 4);
+		}
+	} else if (version == 6 && q.family == NETWORK_AF_INET6) {
+		/* saddr at 8, daddr at 24 of the IPv6 header */
+		if (bpf_probe_read_kernel(q.remote_addr, 16, head + network_offset + 8) != 0 ||
+		    bpf_probe_read_kernel(q.local_addr, 16, head + network_offset + 24) != 0)
+			return 0;
+	} else {
+		return 0;
+	}
+	bpf_map_update_elem(&last_datagram, &key, &q, BPF_ANY);
+	return 0;
+}

@@ -1,0 +1,329 @@
+/*
+ * User half of the network source (kernel half: bpf/network.bpf.c, records:
+ * bpf/network.h): loads and attaches the TCP and UDP programs and decodes
+ * their records into NetworkConnect (3) events.
+ *
+ * The kernel captured the process (tgid, uid, task name) and both endpoints
+ * when the connection happened; here they become Sysmon's fields
+ * (compatibility spec 3.3, 3.6.10 and the project decisions):
+ *  - ProcessGuid and Image from the shared process cache (which keeps exited
+ *    processes for a grace period); a process it does not know gets the
+ *    task name the kernel saw as Image and the all-zero GUID.
+ *  - User from the uid captured with the event, root included.
+ *  - Outbound (TCP connect, UDP send): Source = local endpoint; inbound (TCP
+ *    accept, UDP receive): Source = the remote peer, Destination = local.
+ *  - IPv4-mapped IPv6 addresses are shown as the IPv4 addresses they are
+ *    (the packets on the wire are IPv4); IPv6 in the RFC 5952 form.
+ *  - A UDP datagram sent from an unbound socket has no local address in the
+ *    socket (the kernel picks one per datagram): it is the address the
+ *    routing table selects for the destination, found by a route lookup
+ *    (connect + getsockname of a UDP socket, which sends nothing).
+ *  - Port names from /etc/services; host names by reverse lookup only when
+ *    the config's DnsLookup is true, "-" otherwise.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/network.h"
+#include "capture/capture.h"
+#include "enrich/guid.h"
+#include "enrich/netnames.h"
+#include "enrich/users.h"
+#include "network.skel.h"
+
+/* Field positions, resolved by name from the schema once at load. */
+struct network_fields {
+	int utc_time, process_guid, process_id, image, user, protocol, initiated,
+	    source_is_ipv6, source_ip, source_hostname, source_port, source_port_name,
+	    destination_is_ipv6, destination_ip, destination_hostname, destination_port,
+	    destination_port_name;
+};
+
+struct network_state {
+	struct network_bpf *skel;
+	struct bpf_link *tcp_state_link;
+	struct bpf_link *sys_exit_link;
+	struct bpf_link *datagram_link;
+	struct network_fields fields;
+	struct event ev;
+};
+
+/* One endpoint as the event shows it. */
+struct endpoint {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char addr[16];     /* network order; IPv4 in the first 4 bytes */
+	uint16_t port;
+};
+
+static int resolve_fields(struct network_fields *f, struct strbuf *err)
+{
+	const struct schema_event *event = schema_event_by_id(NETWORK_EVENT_ID);
+	const struct {
+		const char *name;
+		int *index;
+	} slots[] = {
+		{ "UtcTime", &f->utc_time }, { "ProcessGuid", &f->process_guid },
+		{ "ProcessId", &f->process_id }, { "Image", &f->image }, { "User", &f->user },
+		{ "Protocol", &f->protocol }, { "Initiated", &f->initiated },
+		{ "SourceIsIpv6", &f->source_is_ipv6 }, { "SourceIp", &f->source_ip },
+		{ "SourceHostname", &f->source_hostname }, { "SourcePort", &f->source_port },
+		{ "SourcePortName", &f->source_port_name },
+		{ "DestinationIsIpv6", &f->destination_is_ipv6 },
+		{ "DestinationIp", &f->destination_ip },
+		{ "DestinationHostname", &f->destination_hostname },
+		{ "DestinationPort", &f->destination_port },
+		{ "DestinationPortName", &f->destination_port_name },
+	};
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
+		if (*slots[i].index < 0) {
+			strbuf_printf(err, "the schema of event %u has no field %s", NETWORK_EVENT_ID,
+				      slots[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void detach_all(struct network_state *st)
+{
+	bpf_link__destroy(st->tcp_state_link);
+	bpf_link__destroy(st->sys_exit_link);
+	bpf_link__destroy(st->datagram_link);
+	st->tcp_state_link = st->sys_exit_link = st->datagram_link = NULL;
+}
+
+static void free_state(struct network_state *st)
+{
+	detach_all(st);
+	network_bpf__destroy(st->skel);
+	event_free(&st->ev);
+	free(st);
+}
+
+static int network_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+{
+	struct network_state *st = xcalloc(1, sizeof(*st));
+
+	event_init(&st->ev);
+	if (resolve_fields(&st->fields, err) != 0) {
+		free_state(st);
+		return -1;
+	}
+	st->skel = network_bpf__open();
+	if (!st->skel) {
+		strbuf_printf(err, "opening the network eBPF object failed: %s", strerror(errno));
+		free_state(st);
+		return -1;
+	}
+	st->skel->rodata->monitor_tgid = env->monitor_tgid;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	int rc = network_bpf__load(st->skel);
+	if (rc != 0) {
+		strbuf_printf(err, "the kernel refused the network eBPF programs: %s", strerror(-rc));
+		free_state(st);
+		return -1;
+	}
+	out->state = st;
+	out->ringbuf_fd = bpf_map__fd(st->skel->maps.events);
+	out->lost_fd = bpf_map__fd(st->skel->maps.lost_events);
+	return 0;
+}
+
+static int attach(struct bpf_program *prog, struct bpf_link **link, const char *what, struct strbuf *err)
+{
+	if (*link)
+		return 0;
+	*link = bpf_program__attach(prog);
+	if (!*link) {
+		int e = errno;
+		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
+{
+	struct network_state *st = state;
+
+	if (!(mask & CAPTURE_EVENT_BIT(NETWORK_EVENT_ID))) {
+		detach_all(st);
+		return 0;
+	}
+	/* The queue hook first, so that a receive never misses its peer. */
+	if (attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
+	    attach(st->skel->progs.tcp_state_change, &st->tcp_state_link, "inet_sock_set_state", err) != 0 ||
+	    attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err) != 0) {
+		detach_all(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* ADDR (16 bytes of a record) as an endpoint of a socket of FAMILY; an
+ * IPv4-mapped IPv6 address becomes IPv4. */
+static void endpoint_from_record(struct endpoint *ep, unsigned family, const __u8 addr[16], uint16_t port)
+{
+	static const unsigned char v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(ep, 0, sizeof(*ep));
+	ep->port = port;
+	if (family == NETWORK_AF_INET6 && memcmp(addr, v4_mapped_prefix, 12) != 0) {
+		ep->family = AF_INET6;
+		memcpy(ep->addr, addr, 16);
+	} else if (family == NETWORK_AF_INET6) {
+		ep->family = AF_INET;
+		memcpy(ep->addr, addr + 12, 4);
+	} else {
+		ep->family = AF_INET;
+		memcpy(ep->addr, addr, 4);
+	}
+}
+
+static bool endpoint_unspecified(const struct endpoint *ep)
+{
+	static const unsigned char zero[16];
+
+	return memcmp(ep->addr, zero, ep->family == AF_INET6 ? 16 : 4) == 0;
+}
+
+/* The local address the routing table picks to reach REMOTE, into LOCAL
+ * (port kept).  Returns -1 and leaves LOCAL alone if there is no route. */
+static int route_source_address(struct endpoint *local, const struct endpoint *remote)
+{
+	struct sockaddr_storage to = { 0 }, from = { 0 };
+	socklen_t to_len, from_len = sizeof(from);
+	int fd = socket(remote->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (remote->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(remote->port ? remote->port : 9);
+		memcpy(&sin6->sin6_addr, remote->addr, 16);
+		to_len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(remote->port ? remote->port : 9);
+		memcpy(&sin->sin_addr, remote->addr, 4);
+		to_len = sizeof(*sin);
+	}
+	if (connect(fd, (struct sockaddr *)&to, to_len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&from, &from_len) == 0 &&
+	    from.ss_family == remote->family) {
+		if (remote->family == AF_INET6)
+			memcpy(local->addr, &((struct sockaddr_in6 *)&from)->sin6_addr, 16);
+		else
+			memcpy(local->addr, &((struct sockaddr_in *)&from)->sin_addr, 4);
+		local->family = remote->family;
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Field positions of one endpoint: Source* or Destination*. */
+struct endpoint_fields {
+	int is_ipv6, ip, hostname, port, port_name;
+};
+
+static void set_endpoint(struct event *ev, const struct capture_env *env, const struct endpoint *ep,
+			 const char *protocol, const struct endpoint_fields *f)
+{
+	char text[46];
+
+	format_ip(text, ep->family, ep->addr);
+	event_set_str(ev, f->is_ipv6, ep->family == AF_INET6 ? "true" : "false");
+	event_set_str(ev, f->ip, text);
+	event_set_str(ev, f->hostname, env->config && env->config->dns_lookup ? host_name(text) : "-");
+	event_setf(ev, f->port, "%u", ep->port);
+	event_set_str(ev, f->port_name, port_name(ep->port, protocol));
+}
+
+static int network_decode(void *state, struct capture_env *env, const void *data, size_t size)
+{
+	struct network_state *st = state;
+	const struct network_fields *f = &st->fields;
+	struct event *ev = &st->ev;
+	struct network_record rec;
+	struct endpoint local, remote;
+	char comm[sizeof(rec.comm) + 1];
+
+	if (size < sizeof(rec))
+		return -1;
+	memcpy(&rec, data, sizeof(rec));
+	if ((rec.family != NETWORK_AF_INET && rec.family != NETWORK_AF_INET6) ||
+	    (rec.protocol != NETWORK_PROTO_TCP && rec.protocol != NETWORK_PROTO_UDP) ||
+	    rec.origin < NETWORK_TCP_CONNECT || rec.origin > NETWORK_UDP_RECEIVE)
+		return -1;
+	if (env->monitor_tgid && rec.tgid == env->monitor_tgid)
+		return 0;
+
+	bool initiated = rec.origin == NETWORK_TCP_CONNECT || rec.origin == NETWORK_UDP_SEND;
+	const char *protocol = rec.protocol == NETWORK_PROTO_TCP ? "tcp" : "udp";
+
+	endpoint_from_record(&local, rec.family, rec.local_addr, rec.local_port);
+	endpoint_from_record(&remote, rec.family, rec.remote_addr, rec.remote_port);
+	/* an IPv6 socket bound to "::" sending to an IPv4-mapped address */
+	if (local.family != remote.family && endpoint_unspecified(&local))
+		local.family = remote.family;
+	if (endpoint_unspecified(&local) && !endpoint_unspecified(&remote))
+		route_source_address(&local, &remote);
+
+	memcpy(comm, rec.comm, sizeof(rec.comm));
+	comm[sizeof(rec.comm)] = '\0';
+	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec.tgid) : NULL;
+
+	event_reset(ev, NETWORK_EVENT_ID);
+	event_set_str(ev, f->utc_time,
+		      event_format_utctime(guid_boot_to_wall_ns(rec.boot_ns), (char[48]){ 0 }));
+	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
+	event_setf(ev, f->process_id, "%u", rec.tgid);
+	event_set_str(ev, f->image, info ? info->image : comm[0] ? comm : "<unknown process>");
+	event_set_str(ev, f->user, user_name(rec.uid));
+	event_set_str(ev, f->protocol, protocol);
+	event_set_str(ev, f->initiated, initiated ? "true" : "false");
+	const struct endpoint *source = initiated ? &local : &remote;
+	const struct endpoint *destination = initiated ? &remote : &local;
+	const struct endpoint_fields source_fields = {
+		f->source_is_ipv6, f->source_ip, f->source_hostname, f->source_port, f->source_port_name,
+	};
+	const struct endpoint_fields destination_fields = {
+		f->destination_is_ipv6, f->destination_ip, f->destination_hostname,
+		f->destination_port, f->destination_port_name,
+	};
+	set_endpoint(ev, env, source, protocol, &source_fields);
+	set_endpoint(ev, env, destination, protocol, &destination_fields);
+	env->emit(env, ev);
+	return 0;
+}
+
+static void network_unload(void *state)
+{
+	free_state(state);
+}
+
+const struct capture_source network_source = {
+	.name = "network",
+	.event_mask = CAPTURE_EVENT_BIT(NETWORK_EVENT_ID),
+	.load = network_load,
+	.set_events = network_set_events,
+	.decode = network_decode,
+	.unload = network_unload,
+};
