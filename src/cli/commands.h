@@ -13,5 +13,6 @@
 #define EXIT_NOT_ROOT      228  /* needs root (ERROR_ELEVATION_REQUIRED & 0xff) */
 
 int cmd_schema(int argc, char **argv);   /* -s [version|all] */
+int cmd_config(int argc, char **argv);   /* config check|test|dump FILE */
 
 #endif

@@ -18,6 +18,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "s", cmd_schema, "-s [version|all]        print the event schema (manifest)" },
+	{ "config", cmd_config, "config check|test|dump FILE   validate a config, decide test events, print its rules" },
 };
 
 static const char *switch_name(const char *arg)

@@ -21,6 +21,19 @@ enum hash_algorithm {
 	HASH_SHA256 = 1 << 2,
 	HASH_IMPHASH = 1 << 3,      /* accepted, never produced on Linux */
 };
+#define HASH_ALL (HASH_SHA1 | HASH_MD5 | HASH_SHA256 | HASH_IMPHASH)
+
+/* Largest config file the loader reads. */
+#define CONFIG_MAX_SIZE (16u << 20)
+
+/* An option element as the config wrote it (duplicates: the last one wins,
+ * each is listed). */
+struct config_option {
+	const struct schema_option *option;
+	char *value;                /* element text, "" for an empty element */
+	unsigned line;
+	bool has_effect;            /* false: accepted but ignored on Linux */
+};
 
 struct sysmon_config {
 	char *path;                 /* as given to the loader; NULL for the default config */
@@ -34,6 +47,8 @@ struct sysmon_config {
 	char **warnings;            /* one line each, "FILE:LINE: ..." */
 	size_t nwarnings;
 	char sha256[65];            /* hex SHA256 of the file's bytes ("" for the default) */
+	struct config_option *options; /* document order */
+	size_t noptions;
 };
 
 /* Load and validate PATH.  On failure returns NULL and appends one message
@@ -47,7 +62,19 @@ struct sysmon_config *config_load_memory(const char *name, const char *data, siz
 struct sysmon_config *config_default(void);
 void config_free(struct sysmon_config *config);
 
-/* The rules as `sysmon -c` prints them (compatibility spec section 4.5). */
+/* Option value parsers, shared with the command line (-h).  Each returns 0,
+ * or -1 with "what is wrong (and what to do)" appended to ERR. */
+int config_parse_hash_algorithms(const char *text, unsigned *algorithms, struct strbuf *err);
+/* "Name:Size[,Name:Size...]" (compatibility spec 1.4.3): fills SIZES for
+ * every event id 1..25 that has a field of that name. */
+int config_parse_field_sizes(const char *text, struct field_sizes *sizes, struct strbuf *err);
+/* "SHA1,MD5,SHA256,IMPHASH" order, as Sysmon names them. */
+void config_hash_algorithms_text(unsigned algorithms, struct strbuf *out);
+
+/* The rules as `sysmon -c` prints them (compatibility spec section 4.5):
+ * the " - Field Sizes:" line when set, then "Rule configuration (version
+ * X):" and the rule sets.  The caller prints the banner and service lines
+ * before it, ending with one empty line, as Sysmon does. */
 void config_dump(FILE *out, const struct sysmon_config *config);
 
 #endif
