@@ -14,5 +14,6 @@
 
 int cmd_schema(int argc, char **argv);   /* -s [version|all] */
 int cmd_config(int argc, char **argv);   /* config check|test|dump FILE */
+int cmd_run(int argc, char **argv);      /* run: the monitor in the foreground */
 
 #endif

@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{ "s", cmd_schema, "-s [version|all]        print the event schema (manifest)" },
 	{ "config", cmd_config, "config check|test|dump FILE   validate a config, decide test events, print its rules" },
+	{ "run", cmd_run, "run [--config FILE] [--stdout xml|json] [--log PATH]   monitor in the foreground" },
 };
 
 static const char *switch_name(const char *arg)

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel half of the process source: ProcessCreate (1) from
+ * sched_process_exec and ProcessTerminate (5) from sched_process_exit.
+ *
+ * Everything a short-lived process loses a moment later is captured here, at
+ * the exec: argv, the executable's absolute path (walked from the file, not
+ * the possibly relative name the caller passed), the working directory, ids
+ * and the controlling tty.  Records go to user space through the ring buffer
+ * of bpf/capture.bpf.h (records: bpf/process.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/capture.bpf.h"
+#include "bpf/process.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EVENT_PROCESS_CREATE 1
+#define EVENT_PROCESS_TERMINATE 5
+#define PF_KTHREAD_FLAG 0x00200000
+
+/* State of one path walk (see append_path). */
+struct path_walk {
+	__u32 depth;            /* components collected */
+	__u32 off;              /* write position in data */
+	__u32 start;            /* where this path starts in data */
+	int complete;           /* reached the root */
+	int overflow;           /* longer than PROCESS_PATH_MAX */
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+};
+
+/* Built per CPU, then copied to the ring with only the bytes used. */
+struct exec_scratch {
+	struct process_exec_record rec;
+	char data[PROCESS_DATA_SIZE];
+	struct dentry *components[PROCESS_PATH_DEPTH];
+	struct path_walk walk;
+};
+
+/* An array indexed by CPU rather than a per-CPU array: per-CPU values are
+ * limited to 32 KiB.  The loader sets max_entries to the number of CPUs;
+ * tracepoint programs are not preempted, so a CPU's slot is ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} exec_scratch_map SEC(".maps");
+
+/* One step up the tree: collect a component, or cross a mount point.
+ * The walk's state lives in the map value, not on the stack, so the
+ * verifier sees it as unknown and checks the callback once instead of
+ * following every possible offset. */
+static long collect_component(__u64 index, void *ctx)
+{
+	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	struct dentry *dentry = walk->dentry;
+	struct vfsmount *vfsmnt = walk->vfsmnt;
+	struct mount *mnt = walk->mnt;
+
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (!mnt_parent || mnt_parent == mnt) {
+			walk->complete = 1;
+			return 1;
+		}
+		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		walk->mnt = mnt_parent;
+		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	if (!parent || parent == dentry) {
+		/* root of a file system that is not mounted (pipe, memfd) */
+		walk->complete = 1;
+		return 1;
+	}
+	__u32 depth = walk->depth;
+	if (depth >= PROCESS_PATH_DEPTH)
+		return 1;
+	s->components[depth & (PROCESS_PATH_DEPTH - 1)] = dentry;
+	walk->depth = depth + 1;
+	walk->dentry = parent;
+	return 0;
+}
+
+/* Append "/name" of the INDEX-th component from the top. */
+static long append_component(__u64 index, void *ctx)
+{
+	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	__u32 depth = walk->depth;
+	if (index >= depth)
+		return 1;
+	struct dentry *d = s->components[(depth - 1 - index) & (PROCESS_PATH_DEPTH - 1)];
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	__u32 off = walk->off;
+
+	if (len > 255)
+		len = 255;
+	if (off - walk->start + 1 + len > PROCESS_PATH_MAX) {
+		walk->overflow = 1;
+		return 1;
+	}
+	s->data[off & PROCESS_DATA_MASK] = '/';
+	off++;
+	if (bpf_probe_read_kernel(&s->data[off & PROCESS_DATA_MASK], len & 255, name) != 0)
+		return 1;
+	walk->off = off + len;
+	return 0;
+}
+
+/*
+ * Append the absolute path of (DENTRY, VFSMNT) to S->data at OFF, crossing
+ * mount points up to the root of the mount tree.  Returns the new offset;
+ * sets PARTIAL_FLAG in *FLAGS if the path's beginning is missing.
+ */
+static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u32 off,
+					 struct dentry *dentry, struct vfsmount *vfsmnt,
+					 __u32 partial_flag, __u32 *flags)
+{
+	struct path_walk *walk = &s->walk;
+
+	walk->depth = 0;
+	walk->off = off;
+	walk->start = off;
+	walk->complete = 0;
+	walk->overflow = 0;
+	walk->dentry = dentry;
+	walk->vfsmnt = vfsmnt;
+	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	/* mount crossings take steps too, hence the margin */
+	bpf_loop(PROCESS_PATH_DEPTH + 16, collect_component, cpu, 0);
+	if (walk->depth == 0) {
+		s->data[off & PROCESS_DATA_MASK] = '/';
+		walk->off = off + 1;
+	} else {
+		bpf_loop(PROCESS_PATH_DEPTH, append_component, cpu, 0);
+	}
+	if (!walk->complete || walk->overflow)
+		*flags |= partial_flag;
+	return walk->off;
+}
+
+/* tp_btf: typed arguments, and no tracefs needed (it is often not mounted). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+
+	if (capture_is_monitor(tgid))
+		return 0;
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, &cpu);
+	if (!s) {
+		capture_count_lost(EVENT_PROCESS_CREATE);
+		return 0;
+	}
+
+	struct process_exec_record *rec = &s->rec;
+
+	rec->kind = PROCESS_RECORD_EXEC;
+	rec->tgid = tgid;
+	rec->old_tid = old_pid;
+	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	rec->loginuid = PROCESS_UNSET_ID;
+	rec->sessionid = PROCESS_UNSET_ID;
+	if (bpf_core_field_exists(task->loginuid)) {
+		rec->loginuid = BPF_CORE_READ(task, loginuid.val);
+		rec->sessionid = BPF_CORE_READ(task, sessionid);
+	}
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	rec->tty_index = tty ? BPF_CORE_READ(tty, index) : PROCESS_NO_TTY;
+	rec->exec_boot_ns = bpf_ktime_get_boot_ns();
+	rec->flags = 0;
+	rec->reserved = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+
+	/* argv: the new image's argument area, as the kernel copied it */
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
+	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	__u32 args_len = 0;
+
+	if (arg_end > arg_start) {
+		unsigned long want = arg_end - arg_start;
+
+		if (want > PROCESS_ARGS_MAX) {
+			want = PROCESS_ARGS_MAX;
+			rec->flags |= PROCESS_ARGS_TRUNCATED;
+		}
+		if (bpf_probe_read_user(s->data, want, (const void *)arg_start) == 0)
+			args_len = want;
+		else
+			rec->flags |= PROCESS_ARGS_UNREADABLE;
+	}
+	rec->args_len = args_len;
+
+	__u32 off = args_len;
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	if (exe) {
+		struct dentry *dentry = BPF_CORE_READ(exe, f_path.dentry);
+		struct vfsmount *vfsmnt = BPF_CORE_READ(exe, f_path.mnt);
+
+		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_IMAGE_PARTIAL, &rec->flags);
+	} else {
+		rec->flags |= PROCESS_NO_IMAGE;
+	}
+	rec->image_len = off - args_len;
+
+	__u32 cwd_start = off;
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	if (fs) {
+		struct dentry *dentry = BPF_CORE_READ(fs, pwd.dentry);
+		struct vfsmount *vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
+
+		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, &rec->flags);
+	}
+	rec->cwd_len = off - cwd_start;
+
+	__u64 size = sizeof(*rec) + (off & PROCESS_DATA_MASK);
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	capture_submit(rec, size, EVENT_PROCESS_CREATE);
+	return 0;
+}
+
+static __always_inline void submit_exit(struct task_struct *task)
+{
+	struct process_exit_record rec = {
+		.kind = PROCESS_RECORD_EXIT,
+		.tgid = BPF_CORE_READ(task, tgid),
+		.uid = BPF_CORE_READ(task, real_cred, uid.val),
+		.exit_code = BPF_CORE_READ(task, exit_code),
+		.exit_boot_ns = bpf_ktime_get_boot_ns(),
+	};
+	capture_submit(&rec, sizeof(rec), EVENT_PROCESS_TERMINATE);
+}
+
+static __always_inline int ignored_exit(struct task_struct *task)
+{
+	return capture_is_monitor(BPF_CORE_READ(task, tgid)) ||
+	       (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG);
+}
+
+/* One event per process: only the thread that ends the thread group. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
+{
+	if (group_dead && !ignored_exit(task))
+		submit_exit(task);
+	return 0;
+}
+
+/* The same for kernels whose tracepoint has no group_dead (the loader picks
+ * one of the two): signal->live has reached 0 for the last thread.  Two
+ * threads ending at once may both see 0; user space drops the second. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_live, struct task_struct *task)
+{
+	if (BPF_CORE_READ(task, signal, live.counter) == 0 && !ignored_exit(task))
+		submit_exit(task);
+	return 0;
+}

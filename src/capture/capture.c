@@ -1,0 +1,268 @@
+/*
+ * The capture framework (interface and life cycle: capture.h): the table of
+ * sources, loading them on first need, attaching and detaching their
+ * programs as the config changes, one libbpf ring_buffer poller over every
+ * loaded source's ring, and the per-event-id loss totals.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture/capture.h"
+
+/* Every source of this build.  Adding a source is one line here. */
+static const struct capture_source *const capture_sources[] = {
+	&process_source,
+};
+
+#define SOURCE_COUNT (sizeof(capture_sources) / sizeof(capture_sources[0]))
+
+struct capture_slot {
+	const struct capture_source *source;
+	struct capture *owner;
+	bool loaded;
+	char *load_error;           /* why it could not be loaded; kept, not retried */
+	struct capture_loaded handle;
+	uint32_t attached;          /* ids whose programs are attached */
+	char *attach_error;         /* why the last set_events failed, NULL if it did not */
+};
+
+struct capture {
+	struct capture_env *env;
+	struct ring_buffer *rings;
+	struct capture_slot slots[SOURCE_COUNT];
+	int ncpus;
+	uint64_t *percpu;           /* scratch for reading per-CPU counters */
+};
+
+uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned pages = env->ring_buffer_pages ? env->ring_buffer_pages : CAPTURE_DEFAULT_RING_PAGES;
+	unsigned rounded = 1;
+
+	/* the kernel wants a power-of-two number of pages */
+	while (rounded < pages && rounded < (1u << 20))
+		rounded <<= 1;
+	size_t bytes = (size_t)rounded * page;
+	bpf_map__set_max_entries(events, (uint32_t)bytes);
+	return bytes / 4;
+}
+
+struct capture *capture_open(struct capture_env *env)
+{
+	struct capture *cap = xcalloc(1, sizeof(*cap));
+
+	cap->env = env;
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		cap->slots[i].source = capture_sources[i];
+		cap->slots[i].owner = cap;
+	}
+	cap->ncpus = libbpf_num_possible_cpus();
+	if (cap->ncpus < 1)
+		cap->ncpus = 1;
+	cap->percpu = xcalloc((size_t)cap->ncpus, sizeof(uint64_t));
+	return cap;
+}
+
+void capture_close(struct capture *cap)
+{
+	if (!cap)
+		return;
+	ring_buffer__free(cap->rings);
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+
+		if (slot->loaded)
+			slot->source->unload(slot->handle.state);
+		free(slot->load_error);
+		free(slot->attach_error);
+	}
+	free(cap->percpu);
+	free(cap);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct capture_slot *slot = ctx;
+
+	slot->source->decode(slot->handle.state, slot->owner->env, data, size);
+	return 0;
+}
+
+static int load_slot(struct capture *cap, struct capture_slot *slot)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (slot->source->load(cap->env, &slot->handle, &err) != 0) {
+		slot->load_error = xstrdup(err.len ? err.data : "loading its eBPF programs failed");
+		strbuf_release(&err);
+		return -1;
+	}
+	int rc;
+	if (!cap->rings) {
+		cap->rings = ring_buffer__new(slot->handle.ringbuf_fd, on_record, slot, NULL);
+		rc = cap->rings ? 0 : -errno;
+	} else {
+		rc = ring_buffer__add(cap->rings, slot->handle.ringbuf_fd, on_record, slot);
+	}
+	if (rc != 0) {
+		strbuf_printf(&err, "reading its ring buffer failed: %s", strerror(-rc));
+		slot->load_error = xstrdup(err.data);
+		slot->source->unload(slot->handle.state);
+		strbuf_release(&err);
+		return -1;
+	}
+	slot->loaded = true;
+	strbuf_release(&err);
+	return 0;
+}
+
+bool capture_can_produce(unsigned id)
+{
+	if (id >= CAPTURE_EVENT_SLOTS)
+		return false;
+	for (size_t i = 0; i < SOURCE_COUNT; i++)
+		if (capture_sources[i]->event_mask & CAPTURE_EVENT_BIT(id))
+			return true;
+	return false;
+}
+
+static void report_line(struct strbuf *report, unsigned id, const char *state)
+{
+	const struct schema_event *event = schema_event_by_id(id);
+	const char *name = event && event->rule_tag ? event->rule_tag : "event";
+
+	strbuf_printf(report, "%s (%u): %s\n", name, id, state);
+}
+
+int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *report)
+{
+	uint32_t producible = 0;
+
+	for (size_t i = 0; i < SOURCE_COUNT; i++)
+		producible |= capture_sources[i]->event_mask;
+	uint32_t effective = wanted & producible;
+
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+		uint32_t mask = effective & slot->source->event_mask;
+
+		/* the process cache feeds every other source's Image and ProcessGuid */
+		if (slot->source == &process_source && (effective & ~process_source.event_mask))
+			mask = process_source.event_mask;
+		if (mask && !slot->loaded && !slot->load_error)
+			load_slot(cap, slot);
+		if (!slot->loaded || mask == slot->attached)
+			continue;
+		struct strbuf err = STRBUF_INIT;
+		free(slot->attach_error);
+		slot->attach_error = NULL;
+		if (slot->source->set_events(slot->handle.state, mask, &err) == 0) {
+			slot->attached = mask;
+		} else {
+			slot->attach_error = xstrdup(err.len ? err.data : "attaching its eBPF programs failed");
+			slot->attached = 0;
+			slot->source->set_events(slot->handle.state, 0, &err);
+		}
+		strbuf_release(&err);
+	}
+
+	int unavailable = 0;
+	for (unsigned id = 1; id < CAPTURE_EVENT_SLOTS; id++) {
+		if (!(wanted & CAPTURE_EVENT_BIT(id)))
+			continue;
+		const struct schema_event *event = schema_event_by_id(id);
+		const struct capture_slot *slot = NULL;
+
+		for (size_t i = 0; i < SOURCE_COUNT; i++)
+			if (cap->slots[i].source->event_mask & CAPTURE_EVENT_BIT(id))
+				slot = &cap->slots[i];
+		if (slot && (slot->attached & CAPTURE_EVENT_BIT(id))) {
+			report_line(report, id, "active");
+			continue;
+		}
+		unavailable++;
+		struct strbuf why = STRBUF_INIT;
+		if (!slot && event && event->windows_only)
+			strbuf_puts(&why, "unavailable: Windows only, Linux has no equivalent");
+		else if (!slot)
+			strbuf_puts(&why, "unavailable: this version does not capture it");
+		else if (slot->load_error)
+			strbuf_printf(&why, "unavailable: %s", slot->load_error);
+		else if (slot->attach_error)
+			strbuf_printf(&why, "unavailable: %s", slot->attach_error);
+		else
+			strbuf_puts(&why, "unavailable");
+		report_line(report, id, why.data);
+		strbuf_release(&why);
+	}
+	return unavailable;
+}
+
+uint32_t capture_active_events(const struct capture *cap)
+{
+	uint32_t active = 0;
+
+	for (size_t i = 0; i < SOURCE_COUNT; i++)
+		active |= cap->slots[i].attached;
+	return active;
+}
+
+int capture_poll(struct capture *cap, int timeout_ms)
+{
+	if (!cap->rings) {
+		/* nothing loaded: just wait, so the caller's loop keeps its pace */
+		if (poll(NULL, 0, timeout_ms) < 0)
+			return -1;
+		return 0;
+	}
+	int polled = ring_buffer__poll(cap->rings, timeout_ms);
+	if (polled < 0) {
+		errno = -polled;
+		return -1;
+	}
+	/* records submitted without a wake-up (see capture.bpf.h) */
+	int consumed = ring_buffer__consume(cap->rings);
+	if (consumed < 0) {
+		errno = -consumed;
+		return -1;
+	}
+	return polled + consumed;
+}
+
+int capture_drain(struct capture *cap)
+{
+	if (!cap->rings)
+		return 0;
+	int consumed = ring_buffer__consume(cap->rings);
+	if (consumed < 0) {
+		errno = -consumed;
+		return -1;
+	}
+	return consumed;
+}
+
+void capture_lost(struct capture *cap, uint64_t lost[CAPTURE_EVENT_SLOTS])
+{
+	memset(lost, 0, sizeof(uint64_t) * CAPTURE_EVENT_SLOTS);
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+
+		if (!slot->loaded)
+			continue;
+		for (uint32_t id = 0; id < CAPTURE_EVENT_SLOTS; id++) {
+			if (!(slot->source->event_mask & CAPTURE_EVENT_BIT(id)))
+				continue;
+			if (bpf_map_lookup_elem(slot->handle.lost_fd, &id, cap->percpu) != 0)
+				continue;
+			for (int cpu = 0; cpu < cap->ncpus; cpu++)
+				lost[id] += cap->percpu[cpu];
+		}
+	}
+}

@@ -1,0 +1,366 @@
+/*
+ * User half of the process source (kernel half: bpf/process.bpf.c, records:
+ * bpf/process.h): loads and attaches the exec and exit programs, decodes
+ * their records into ProcessCreate (1) and ProcessTerminate (5) events,
+ * enriches them (process cache, user names, hashes, GUIDs) and keeps the
+ * process cache up to date for every other source.
+ *
+ * Both programs are attached whenever either id is wanted: a
+ * ProcessTerminate needs the Image that only the exec saw, and exits keep
+ * the cache from holding dead processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/process.h"
+#include "capture/capture.h"
+#include "enrich/guid.h"
+#include "enrich/users.h"
+#include "process.skel.h"
+
+#define EVENT_PROCESS_CREATE 1
+#define EVENT_PROCESS_TERMINATE 5
+
+/* Field positions, resolved by name from the schema once at load. */
+struct create_fields {
+	int rule_name, utc_time, process_guid, process_id, image, file_version, description,
+	    product, company, original_file_name, command_line, current_directory, user,
+	    logon_guid, logon_id, terminal_session_id, integrity_level, hashes,
+	    parent_process_guid, parent_process_id, parent_image, parent_command_line,
+	    parent_user;
+};
+
+struct terminate_fields {
+	int rule_name, utc_time, process_guid, process_id, image, user;
+};
+
+struct process_state {
+	struct process_bpf *skel;
+	struct bpf_link *exec_link;
+	struct bpf_link *exit_link;
+	struct bpf_program *exit_prog;   /* the variant this kernel supports */
+	struct create_fields create;
+	struct terminate_fields terminate;
+	struct event ev;
+	struct strbuf command_line, image, cwd;
+};
+
+struct field_slot {
+	const char *name;
+	int *index;
+};
+
+static int resolve_fields(unsigned id, const struct field_slot *slots, size_t count, struct strbuf *err)
+{
+	const struct schema_event *event = schema_event_by_id(id);
+
+	for (size_t i = 0; i < count; i++) {
+		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
+		if (*slots[i].index < 0) {
+			strbuf_printf(err, "the schema of event %u has no field %s", id, slots[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int resolve_all_fields(struct process_state *st, struct strbuf *err)
+{
+	struct create_fields *c = &st->create;
+	const struct field_slot create[] = {
+		{ "RuleName", &c->rule_name }, { "UtcTime", &c->utc_time },
+		{ "ProcessGuid", &c->process_guid }, { "ProcessId", &c->process_id },
+		{ "Image", &c->image }, { "FileVersion", &c->file_version },
+		{ "Description", &c->description }, { "Product", &c->product },
+		{ "Company", &c->company }, { "OriginalFileName", &c->original_file_name },
+		{ "CommandLine", &c->command_line }, { "CurrentDirectory", &c->current_directory },
+		{ "User", &c->user }, { "LogonGuid", &c->logon_guid }, { "LogonId", &c->logon_id },
+		{ "TerminalSessionId", &c->terminal_session_id },
+		{ "IntegrityLevel", &c->integrity_level }, { "Hashes", &c->hashes },
+		{ "ParentProcessGuid", &c->parent_process_guid },
+		{ "ParentProcessId", &c->parent_process_id }, { "ParentImage", &c->parent_image },
+		{ "ParentCommandLine", &c->parent_command_line }, { "ParentUser", &c->parent_user },
+	};
+	struct terminate_fields *t = &st->terminate;
+	const struct field_slot terminate[] = {
+		{ "RuleName", &t->rule_name }, { "UtcTime", &t->utc_time },
+		{ "ProcessGuid", &t->process_guid }, { "ProcessId", &t->process_id },
+		{ "Image", &t->image }, { "User", &t->user },
+	};
+
+	if (resolve_fields(EVENT_PROCESS_CREATE, create, sizeof(create) / sizeof(create[0]), err) != 0)
+		return -1;
+	return resolve_fields(EVENT_PROCESS_TERMINATE, terminate,
+			      sizeof(terminate) / sizeof(terminate[0]), err);
+}
+
+static void free_state(struct process_state *st)
+{
+	bpf_link__destroy(st->exec_link);
+	bpf_link__destroy(st->exit_link);
+	process_bpf__destroy(st->skel);
+	event_free(&st->ev);
+	strbuf_release(&st->command_line);
+	strbuf_release(&st->image);
+	strbuf_release(&st->cwd);
+	free(st);
+}
+
+/* Does this kernel's sched_process_exit tracepoint pass group_dead?  Its
+ * BTF prototype then has three parameters (context, task, group_dead). */
+static bool exit_has_group_dead(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = false;
+
+	if (!btf)
+		return false;
+	int id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		const struct btf_type *type = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+		if (type && btf_is_ptr(type)) {
+			type = btf__type_by_id(btf, type->type);
+			found = type && btf_is_func_proto(type) && btf_vlen(type) >= 3;
+		}
+	}
+	btf__free(btf);
+	return found;
+}
+
+static int process_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+{
+	struct process_state *st = xcalloc(1, sizeof(*st));
+
+	event_init(&st->ev);
+	if (resolve_all_fields(st, err) != 0) {
+		free_state(st);
+		return -1;
+	}
+	st->skel = process_bpf__open();
+	if (!st->skel) {
+		strbuf_printf(err, "opening the process eBPF object failed: %s", strerror(errno));
+		free_state(st);
+		return -1;
+	}
+	st->skel->rodata->monitor_tgid = env->monitor_tgid;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	if (exit_has_group_dead()) {
+		st->exit_prog = st->skel->progs.handle_exit;
+		bpf_program__set_autoload(st->skel->progs.handle_exit_live, false);
+	} else {
+		st->exit_prog = st->skel->progs.handle_exit_live;
+		bpf_program__set_autoload(st->skel->progs.handle_exit, false);
+	}
+	int ncpus = libbpf_num_possible_cpus();
+	bpf_map__set_max_entries(st->skel->maps.exec_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
+	int rc = process_bpf__load(st->skel);
+	if (rc != 0) {
+		strbuf_printf(err, "the kernel refused the process eBPF programs: %s", strerror(-rc));
+		free_state(st);
+		return -1;
+	}
+	out->state = st;
+	out->ringbuf_fd = bpf_map__fd(st->skel->maps.events);
+	out->lost_fd = bpf_map__fd(st->skel->maps.lost_events);
+	return 0;
+}
+
+static int attach(struct bpf_program *prog, struct bpf_link **link, const char *what, struct strbuf *err)
+{
+	if (*link)
+		return 0;
+	*link = bpf_program__attach(prog);
+	if (!*link) {
+		int e = errno;
+		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
+{
+	struct process_state *st = state;
+
+	if (mask == 0) {
+		bpf_link__destroy(st->exec_link);
+		bpf_link__destroy(st->exit_link);
+		st->exec_link = st->exit_link = NULL;
+		return 0;
+	}
+	/* exit first: no process seen exec'ing may then exit unseen */
+	if (attach(st->exit_prog, &st->exit_link, "sched_process_exit", err) != 0)
+		return -1;
+	return attach(st->skel->progs.handle_exec, &st->exec_link, "sched_process_exec", err);
+}
+
+/* argv with its NULs as single spaces and the trailing NUL dropped, as
+ * Sysmon for Linux joins it. */
+static void join_args(struct strbuf *out, const char *args, size_t len)
+{
+	strbuf_reset(out);
+	while (len > 0 && args[len - 1] == '\0')
+		len--;
+	strbuf_append(out, args, len);
+	for (size_t i = 0; i < out->len; i++)
+		if (out->data[i] == '\0')
+			out->data[i] = ' ';
+}
+
+static void set_path(struct strbuf *out, const char *path, size_t len, bool partial)
+{
+	strbuf_reset(out);
+	if (partial)
+		strbuf_putc(out, '+');
+	strbuf_append(out, path, len);
+}
+
+static const char *hashes_of(struct capture_env *env, uint32_t pid, const char *image)
+{
+	unsigned algorithms = env->config ? env->config->hash_algorithms : HASH_SHA256;
+	const char *hashes = image[0] == '/' ? hash_cache_get(env->hashes, image, algorithms) : "-";
+
+	if (strcmp(hashes, "-") != 0)
+		return hashes;
+	/* path gone, replaced or not recovered: the running image, if still there */
+	char link[32];
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	int fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hashes;
+	hashes = hash_cache_get_fd(env->hashes, fd, algorithms);
+	close(fd);
+	return hashes;
+}
+
+static int decode_exec(struct process_state *st, struct capture_env *env, const void *data, size_t size)
+{
+	struct process_exec_record rec;
+
+	if (size < sizeof(rec))
+		return -1;
+	memcpy(&rec, data, sizeof(rec));
+	size_t variable = (size_t)rec.args_len + rec.image_len + rec.cwd_len;
+	if (variable > size - sizeof(rec))
+		return -1;
+	const char *args = (const char *)data + sizeof(rec);
+	const char *image = args + rec.args_len;
+	const char *cwd = image + rec.image_len;
+	char comm[sizeof(rec.comm) + 1];
+
+	memcpy(comm, rec.comm, sizeof(rec.comm));
+	comm[sizeof(rec.comm)] = '\0';
+
+	join_args(&st->command_line, args, rec.args_len);
+	if (rec.flags & PROCESS_NO_IMAGE)
+		set_path(&st->image, comm, strlen(comm), false);
+	else
+		set_path(&st->image, image, rec.image_len, rec.flags & PROCESS_IMAGE_PARTIAL);
+	set_path(&st->cwd, cwd, rec.cwd_len, rec.flags & PROCESS_CWD_PARTIAL);
+
+	const struct process_info *info = process_cache_exec(
+		env->processes, rec.tgid, rec.ppid, rec.uid, rec.exec_boot_ns, strbuf_str(&st->image),
+		st->command_line.len ? st->command_line.data : "-",
+		st->cwd.len ? st->cwd.data : "-");
+	const struct process_info *parent = process_cache_lookup(env->processes, rec.ppid);
+
+	const struct create_fields *f = &st->create;
+	struct event *ev = &st->ev;
+	char text[GUID_TEXT_SIZE + 16];
+
+	event_reset(ev, EVENT_PROCESS_CREATE);
+	event_set_str(ev, f->utc_time,
+		      event_format_utctime(guid_boot_to_wall_ns(rec.exec_boot_ns), (char[48]){ 0 }));
+	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
+	event_setf(ev, f->process_id, "%u", rec.tgid);
+	event_set(ev, f->image, strbuf_str(&st->image), st->image.len);
+	event_set_str(ev, f->file_version, "-");
+	event_set_str(ev, f->description, "-");
+	event_set_str(ev, f->product, "-");
+	event_set_str(ev, f->company, "-");
+	event_set_str(ev, f->original_file_name, "-");
+	if (st->command_line.len)
+		event_set(ev, f->command_line, st->command_line.data, st->command_line.len);
+	event_set(ev, f->current_directory, strbuf_str(&st->cwd), st->cwd.len);
+	event_set_str(ev, f->user, user_name(rec.uid));
+	uint32_t tty = rec.tty_index >= 0 ? (uint32_t)rec.tty_index & 0xff : 0;
+	guid_format_logon(text, rec.uid, tty);
+	event_set_str(ev, f->logon_guid, text);
+	guid_format_logon_id(text, rec.uid);
+	event_set_str(ev, f->logon_id, text);
+	event_setf(ev, f->terminal_session_id, "%u", rec.sessionid);
+	event_set_str(ev, f->integrity_level, "no level");
+	event_set_str(ev, f->hashes, hashes_of(env, rec.tgid, strbuf_str(&st->image)));
+	event_set_str(ev, f->parent_process_guid, parent ? parent->guid : GUID_ZERO_TEXT);
+	event_setf(ev, f->parent_process_id, "%u", rec.ppid);
+	if (parent) {
+		event_set_str(ev, f->parent_image, parent->image);
+		event_set_str(ev, f->parent_command_line, parent->command_line);
+		event_set_str(ev, f->parent_user, user_name(parent->uid));
+	}
+	env->emit(env, ev);
+	return 0;
+}
+
+static int decode_exit(struct process_state *st, struct capture_env *env, const void *data, size_t size)
+{
+	struct process_exit_record rec;
+
+	if (size < sizeof(rec))
+		return -1;
+	memcpy(&rec, data, sizeof(rec));
+	const struct process_info *info = process_cache_lookup(env->processes, rec.tgid);
+	if (info && info->exited)
+		return 0;   /* already reported: one event per process */
+
+	int64_t wall = guid_boot_to_wall_ns(rec.exit_boot_ns);
+	const struct terminate_fields *f = &st->terminate;
+	struct event *ev = &st->ev;
+
+	event_reset(ev, EVENT_PROCESS_TERMINATE);
+	event_set_str(ev, f->utc_time, event_format_utctime(wall, (char[48]){ 0 }));
+	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
+	event_setf(ev, f->process_id, "%u", rec.tgid);
+	event_set_str(ev, f->image, info ? info->image : "<unknown process>");
+	event_set_str(ev, f->user, user_name(rec.uid));
+	env->emit(env, ev);
+	process_cache_exit(env->processes, rec.tgid, wall);
+	return 0;
+}
+
+static int process_decode(void *state, struct capture_env *env, const void *data, size_t size)
+{
+	struct process_state *st = state;
+	uint32_t kind;
+
+	if (size < sizeof(kind))
+		return -1;
+	memcpy(&kind, data, sizeof(kind));
+	if (kind == PROCESS_RECORD_EXEC)
+		return decode_exec(st, env, data, size);
+	if (kind == PROCESS_RECORD_EXIT)
+		return decode_exit(st, env, data, size);
+	return -1;
+}
+
+static void process_unload(void *state)
+{
+	free_state(state);
+}
+
+const struct capture_source process_source = {
+	.name = "process",
+	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
+	.load = process_load,
+	.set_events = process_set_events,
+	.decode = process_decode,
+	.unload = process_unload,
+};
