@@ -54,6 +54,9 @@ build/obj/%.o: src/%.c $(wildcard src/*/*.h) | $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The capture sources embed their eBPF object (skeleton): rebuild them when it changes.
+$(filter build/obj/capture/%,$(LIB_OBJ)): $(BPF_SKELS)
+
 build/libsysmon.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 

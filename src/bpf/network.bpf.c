@@ -160,8 +160,8 @@ static __always_inline void read_endpoints(const struct sock *sk, struct network
 	rec->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	rec->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == NETWORK_AF_INET6) {
-		BPF_CORE_READ_INTO(rec->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(rec->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(rec->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(rec->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		BPF_CORE_READ_INTO((__u32 *)rec->local_addr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)rec->remote_addr, sk, __sk_common.skc_daddr);
