@@ -18,6 +18,7 @@
 /* Every source of this build.  Adding a source is one line here. */
 static const struct capture_source *const capture_sources[] = {
 	&process_source,
+	&network_source,
 };
 
 #define SOURCE_COUNT (sizeof(capture_sources) / sizeof(capture_sources[0]))
