@@ -1,0 +1,397 @@
+"""End-to-end tests of NetworkConnect (event 3): the real monitor
+(`build/sysmon run --stdout json --no-log`) on the real kernel, with real
+sockets on loopback, as root.
+
+Clients and servers are separate processes (copies of the system's Python
+under chosen names), so that every event can be told apart by its ProcessId
+from whatever else the machine does meanwhile.  Network events leave the
+kernel in order through one ring buffer, so once the last connection of a
+scenario is logged, every earlier one has been decided: that is how the tests
+check that something was *not* logged without sleeping for it.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SYSMON = os.path.join(REPO, "build", "sysmon")
+TUTORIAL = "/work/shared/configs/tutorial/tutorial.xml"
+PYTHON = os.path.realpath("/usr/bin/python3")
+WAIT = 10.0
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="loads eBPF programs: needs root")
+
+ALL_NETWORK = """<Sysmon schemaversion="4.90">
+  {options}
+  <EventFiltering>
+    <NetworkConnect onmatch="exclude"/>
+    <ProcessCreate onmatch="exclude"/>
+  </EventFiltering>
+</Sysmon>
+"""
+
+# A server: listens on every (family, address, port, kind) given as JSON,
+# prints the ports it got, then accepts TCP connections (closing them) and
+# reads UDP datagrams (with recvfrom) until killed.
+SERVER = r"""
+import json, select, socket, sys
+sockets = []
+for family, address, port, kind in json.loads(sys.argv[1]):
+    fam = socket.AF_INET6 if family == 6 else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((address, port))
+    if kind == "tcp":
+        s.listen(16)
+    sockets.append((s, kind))
+print(json.dumps([s.getsockname()[1] for s, _ in sockets]), flush=True)
+while True:
+    ready, _, _ = select.select([s for s, _ in sockets], [], [])
+    for s in ready:
+        kind = dict((id(x), k) for x, k in sockets)[id(s)]
+        if kind == "tcp":
+            conn, _ = s.accept()
+            conn.close()
+        else:
+            data, peer = s.recvfrom(100)
+            print(json.dumps(["udp", peer[0], peer[1]]), flush=True)
+"""
+
+# A client: makes the connections given as JSON, in order, and prints the
+# local endpoint of each ("refused" for a refused TCP connect).
+CLIENT = r"""
+import json, socket, sys
+out = []
+for family, address, port, kind, count in json.loads(sys.argv[1]):
+    fam = socket.AF_INET6 if family == 6 else socket.AF_INET
+    if kind == "tcp":
+        try:
+            s = socket.create_connection((address, port), timeout=5)
+        except ConnectionRefusedError:
+            out.append("refused")
+            continue
+    else:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        for _ in range(count):
+            s.sendto(b"datagram", (address, port))
+    out.append(list(s.getsockname()[:2]))
+    s.close()
+print(json.dumps(out), flush=True)
+"""
+
+
+class Monitor:
+    """`sysmon run` in the background; its JSON events collected as they come."""
+
+    def __init__(self, config_path):
+        self.events = []
+        self.stderr = []
+        self.lock = threading.Lock()
+        self.started = threading.Event()
+        self.proc = subprocess.Popen(
+            [SYSMON, "run", "--config", config_path, "--stdout", "json", "--no-log"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                        threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self.readers:
+            reader.start()
+        if not self.started.wait(WAIT):
+            self.stop()
+            pytest.fail("the monitor did not start:\n" + "".join(self.stderr))
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            with self.lock:
+                self.events.append(event)
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            text = line.decode("utf-8", "replace")
+            self.stderr.append(text)
+            if "monitoring started" in text:
+                self.started.set()
+
+    def network_events(self, pid):
+        with self.lock:
+            return [e for e in self.events
+                    if str(e.get("EventID")) == "3" and e.get("ProcessId") == str(pid)]
+
+    def process_create(self, pid):
+        with self.lock:
+            return [e for e in self.events
+                    if str(e.get("EventID")) == "1" and e.get("ProcessId") == str(pid)]
+
+    def wait_network(self, pid, predicate, what):
+        """The network events of PID once one of them satisfies PREDICATE."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            events = self.network_events(pid)
+            if any(predicate(e) for e in events):
+                return events
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        pytest.fail("no NetworkConnect event for %s (pid %d); monitor stderr:\n%s" %
+                    (what, pid, "".join(self.stderr)))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for reader in self.readers:
+            reader.join(2)
+
+
+@pytest.fixture
+def monitor_for(tmp_path):
+    """Start a monitor with a config file (path) or config text."""
+    started = []
+
+    def start(config=None, text=None):
+        if text is not None:
+            config = str(tmp_path / ("config%d.xml" % len(started)))
+            with open(config, "w") as f:
+                f.write(text)
+        mon = Monitor(config)
+        started.append(mon)
+        return mon
+
+    yield start
+    for mon in started:
+        mon.stop()
+
+
+@pytest.fixture
+def programs(tmp_path):
+    """Copies of Python named `client` and `chrome.exe`, and `server`."""
+    paths = {}
+    for name in ("client", "chrome.exe", "server"):
+        paths[name] = str(tmp_path / name)
+        shutil.copy(PYTHON, paths[name])
+    return paths
+
+
+class Server:
+    def __init__(self, image, endpoints):
+        self.proc = subprocess.Popen([image, "-c", SERVER, json.dumps(endpoints)],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            pytest.fail("the test server could not listen on %s" % endpoints)
+        self.ports = json.loads(line)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def start_server(image, endpoints):
+    """A server on ENDPOINTS; binding a well-known port may race with a test
+    of another session that is finishing, so it is retried for a while."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            return Server(image, endpoints)
+        except pytest.fail.Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def client(image, connections):
+    """Run IMAGE as a client making CONNECTIONS; returns its pid and the local
+    endpoint of each connection."""
+    proc = subprocess.Popen([image, "-c", CLIENT, json.dumps(connections)],
+                            stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0
+    return proc.pid, json.loads(out)
+
+
+def test_tutorial_config_logs_80_and_443_except_chrome(monitor_for, programs):
+    mon = monitor_for(TUTORIAL)
+    server = start_server(programs["server"], [[4, "127.0.0.1", p, "tcp"] for p in (80, 443, 8080)])
+    try:
+        # Everything that must not be logged first, the last expected event
+        # last (see the module comment).
+        tcp = lambda port: [4, "127.0.0.1", port, "tcp", 1]
+        pid_8080, local_8080 = client(programs["client"], [tcp(8080)])
+        chrome_pid, _ = client(programs["chrome.exe"], [tcp(80), tcp(443), tcp(8080)])
+        pid, local = client(programs["client"], [tcp(80), tcp(443)])
+        events = mon.wait_network(pid, lambda e: e["DestinationPort"] == "443", "the connection to 443")
+        time.sleep(0.2)
+        events = mon.network_events(pid)
+    finally:
+        server.stop()
+
+    assert sorted(e["DestinationPort"] for e in events) == ["443", "80"]
+    creates = mon.process_create(pid)
+    assert len(creates) == 1, "ProcessCreate of the client"
+    for event, (ip, port), dport, name in zip(sorted(events, key=lambda e: int(e["DestinationPort"])),
+                                              local, (80, 443), ("http", "https")):
+        assert event["Image"] == programs["client"]
+        assert event["ProcessGuid"] == creates[0]["ProcessGuid"]
+        assert event["ProcessGuid"] != "{00000000-0000-0000-0000-000000000000}"
+        assert event["User"] == "root"
+        assert event["Protocol"] == "tcp"
+        assert event["Initiated"] == "true"
+        assert event["SourceIsIpv6"] == "false"
+        assert event["SourceIp"] == ip == "127.0.0.1"
+        assert event["SourcePort"] == str(port)
+        assert event["SourceHostname"] == "-"
+        assert event["DestinationIsIpv6"] == "false"
+        assert event["DestinationIp"] == "127.0.0.1"
+        assert event["DestinationPort"] == str(dport)
+        assert event["DestinationPortName"] == name
+        assert event["DestinationHostname"] == "-"
+    assert mon.network_events(chrome_pid) == []
+    assert mon.network_events(pid_8080) == []
+    # The server's accepts are logged too (their destination is port 80 or
+    # 443), but never the one on 8080.
+    accepted = mon.network_events(server.pid)
+    assert all(e["Initiated"] == "false" for e in accepted)
+    assert "8080" not in [e["DestinationPort"] for e in accepted]
+    assert [e["SourcePort"] for e in accepted if e["DestinationPort"] == "80"].count(str(local[0][1])) == 1
+
+
+def test_accept_side(monitor_for, programs):
+    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
+    try:
+        port = server.ports[0]
+        pid, local = client(programs["client"], [[4, "127.0.0.1", port, "tcp", 1]])
+        events = mon.wait_network(server.pid, lambda e: e["SourcePort"] == str(local[0][1]), "the accept")
+    finally:
+        server.stop()
+    [event] = [e for e in events if e["SourcePort"] == str(local[0][1])]
+    assert event["Image"] == programs["server"]
+    assert event["Protocol"] == "tcp"
+    assert event["Initiated"] == "false"
+    # inbound: Source = the remote peer, Destination = the local endpoint
+    assert event["SourceIp"] == "127.0.0.1"
+    assert event["DestinationIp"] == "127.0.0.1"
+    assert event["DestinationPort"] == str(port)
+    assert event["User"] == "root"
+    [outbound] = mon.wait_network(pid, lambda e: True, "the connect")
+    assert outbound["Initiated"] == "true"
+    assert outbound["SourcePort"] == str(local[0][1])
+    assert outbound["DestinationPort"] == str(port)
+
+
+def test_refused_connection_is_not_logged(monitor_for, programs):
+    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]   # bound, not listening: refused
+    try:
+        pid, out = client(programs["client"], [[4, "127.0.0.1", closed_port, "tcp", 1],
+                                               [4, "127.0.0.1", server.ports[0], "tcp", 1]])
+        events = mon.wait_network(pid, lambda e: e["DestinationPort"] == str(server.ports[0]), "the connect")
+        time.sleep(0.2)
+    finally:
+        server.stop()
+        probe.close()
+    assert out[0] == "refused"
+    assert [e["DestinationPort"] for e in mon.network_events(pid)] == [str(server.ports[0])]
+
+
+def test_udp_one_event_per_flow(monitor_for, programs):
+    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+    # bound to the wildcard address: the local address is the datagram's
+    server = start_server(programs["server"], [[4, "0.0.0.0", 0, "udp"]])
+    port = server.ports[0]
+    try:
+        # one flow of three datagrams, then a second flow (a new socket)
+        pid, local = client(programs["client"], [[4, "127.0.0.1", port, "udp", 3],
+                                                 [4, "127.0.0.1", port, "udp", 1]])
+        for _ in range(4):
+            server.proc.stdout.readline()
+        sent = mon.wait_network(pid, lambda e: e["SourcePort"] == str(local[1][1]), "the second flow")
+        received = mon.wait_network(server.pid, lambda e: e["SourcePort"] == str(local[1][1]),
+                                    "the second flow's receive")
+        time.sleep(0.2)
+        sent = mon.network_events(pid)
+        received = mon.network_events(server.pid)
+    finally:
+        server.stop()
+    assert len(sent) == 2, sent
+    for event, (_, sport) in zip(sent, local):
+        assert event["Image"] == programs["client"]
+        assert event["Protocol"] == "udp"
+        assert event["Initiated"] == "true"
+        # an unbound socket: the source address is the one the route picks
+        assert event["SourceIp"] == "127.0.0.1"
+        assert event["SourcePort"] == str(sport)
+        assert event["DestinationIp"] == "127.0.0.1"
+        assert event["DestinationPort"] == str(port)
+    assert len(received) == 2, received
+    for event, (_, sport) in zip(received, local):
+        assert event["Image"] == programs["server"]
+        assert event["Protocol"] == "udp"
+        assert event["Initiated"] == "false"
+        assert event["SourceIp"] == "127.0.0.1"
+        assert event["SourcePort"] == str(sport)
+        assert event["DestinationIp"] == "127.0.0.1"
+        assert event["DestinationPort"] == str(port)
+
+
+def test_ipv6(monitor_for, programs):
+    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[6, "::1", 0, "tcp"], [6, "::1", 0, "udp"]])
+    tcp_port, udp_port = server.ports
+    try:
+        pid, local = client(programs["client"], [[6, "::1", udp_port, "udp", 2],
+                                                 [6, "::1", tcp_port, "tcp", 1]])
+        server.proc.stdout.readline()
+        events = mon.wait_network(pid, lambda e: e["Protocol"] == "tcp", "the IPv6 connect")
+        accepted = mon.wait_network(server.pid, lambda e: e["Protocol"] == "tcp", "the IPv6 accept")
+    finally:
+        server.stop()
+    assert sorted(e["Protocol"] for e in events) == ["tcp", "udp"]
+    for event in events + accepted:
+        assert event["SourceIsIpv6"] == "true"
+        assert event["DestinationIsIpv6"] == "true"
+        assert event["SourceIp"] == "::1"          # RFC 5952, not 0:0:0:0:0:0:0:1
+        assert event["DestinationIp"] == "::1"
+    [tcp] = [e for e in events if e["Protocol"] == "tcp"]
+    assert tcp["Initiated"] == "true"
+    assert tcp["SourcePort"] == str(local[1][1])
+    assert tcp["DestinationPort"] == str(tcp_port)
+    [udp] = [e for e in events if e["Protocol"] == "udp"]
+    assert udp["SourcePort"] == str(local[0][1])
+    assert udp["DestinationPort"] == str(udp_port)
+    [inbound] = [e for e in accepted if e["Protocol"] == "tcp"]
+    assert inbound["Initiated"] == "false"
+    assert inbound["SourcePort"] == str(local[1][1])
+    assert inbound["DestinationPort"] == str(tcp_port)
+
+
+def test_dns_lookup_fills_host_names(monitor_for, programs):
+    mon = monitor_for(text=ALL_NETWORK.format(options="<DnsLookup>true</DnsLookup>"))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
+    try:
+        pid, _ = client(programs["client"], [[4, "127.0.0.1", server.ports[0], "tcp", 1]])
+        [event] = mon.wait_network(pid, lambda e: True, "the connect")
+    finally:
+        server.stop()
+    expected = socket.getnameinfo(("127.0.0.1", 0), socket.NI_NAMEREQD)[0]
+    assert event["SourceHostname"] == expected
+    assert event["DestinationHostname"] == expected
