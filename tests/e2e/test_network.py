@@ -1,32 +1,27 @@
-"""End-to-end tests of NetworkConnect (event 3): the real monitor
-(`build/sysmon run --stdout json --no-log`) on the real kernel, with real
-sockets on loopback, as root.
+"""End-to-end tests of NetworkConnect (event 3): the real monitor (the
+start_monitor fixture of conftest.py) on the real kernel, with real sockets
+on loopback, as root.
 
 Clients and servers are separate processes (copies of the system's Python
 under chosen names), so that every event can be told apart by its ProcessId
 from whatever else the machine does meanwhile.  Network events leave the
 kernel in order through one ring buffer, so once the last connection of a
 scenario is logged, every earlier one has been decided: that is how the tests
-check that something was *not* logged without sleeping for it.
+check that something was *not* logged.
 """
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SYSMON = os.path.join(REPO, "build", "sysmon")
-TUTORIAL = "/work/shared/configs/tutorial/tutorial.xml"
+TUTORIAL = os.path.join(REPO, "..", "shared", "configs", "tutorial", "tutorial.xml")
 PYTHON = os.path.realpath("/usr/bin/python3")
 WAIT = 10.0
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="loads eBPF programs: needs root")
 
 ALL_NETWORK = """<Sysmon schemaversion="4.90">
   {options}
@@ -87,93 +82,23 @@ print(json.dumps(out), flush=True)
 """
 
 
-class Monitor:
-    """`sysmon run` in the background; its JSON events collected as they come."""
-
-    def __init__(self, config_path):
-        self.events = []
-        self.stderr = []
-        self.lock = threading.Lock()
-        self.started = threading.Event()
-        self.proc = subprocess.Popen(
-            [SYSMON, "run", "--config", config_path, "--stdout", "json", "--no-log"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.readers = [threading.Thread(target=self._read_stdout, daemon=True),
-                        threading.Thread(target=self._read_stderr, daemon=True)]
-        for reader in self.readers:
-            reader.start()
-        if not self.started.wait(WAIT):
-            self.stop()
-            pytest.fail("the monitor did not start:\n" + "".join(self.stderr))
-
-    def _read_stdout(self):
-        for line in self.proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.events.append(event)
-
-    def _read_stderr(self):
-        for line in self.proc.stderr:
-            text = line.decode("utf-8", "replace")
-            self.stderr.append(text)
-            if "monitoring started" in text:
-                self.started.set()
-
-    def network_events(self, pid):
-        with self.lock:
-            return [e for e in self.events
-                    if str(e.get("EventID")) == "3" and e.get("ProcessId") == str(pid)]
-
-    def process_create(self, pid):
-        with self.lock:
-            return [e for e in self.events
-                    if str(e.get("EventID")) == "1" and e.get("ProcessId") == str(pid)]
-
-    def wait_network(self, pid, predicate, what):
-        """The network events of PID once one of them satisfies PREDICATE."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            events = self.network_events(pid)
-            if any(predicate(e) for e in events):
-                return events
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        pytest.fail("no NetworkConnect event for %s (pid %d); monitor stderr:\n%s" %
-                    (what, pid, "".join(self.stderr)))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for reader in self.readers:
-            reader.join(2)
+def is_network(event, pid):
+    return str(event.get("EventID")) == "3" and event.get("ProcessId") == str(pid)
 
 
-@pytest.fixture
-def monitor_for(tmp_path):
-    """Start a monitor with a config file (path) or config text."""
-    started = []
+def network_events(mon, pid):
+    return mon.find(lambda e: is_network(e, pid))
 
-    def start(config=None, text=None):
-        if text is not None:
-            config = str(tmp_path / ("config%d.xml" % len(started)))
-            with open(config, "w") as f:
-                f.write(text)
-        mon = Monitor(config)
-        started.append(mon)
-        return mon
 
-    yield start
-    for mon in started:
-        mon.stop()
+def process_create(mon, pid):
+    return mon.find(lambda e: str(e.get("EventID")) == "1" and e.get("ProcessId") == str(pid))
+
+
+def wait_network(mon, pid, predicate, what):
+    """The network events of PID once one of them satisfies PREDICATE."""
+    mon.wait_for(lambda e: is_network(e, pid) and predicate(e), timeout=WAIT,
+                 what="NetworkConnect event for %s (pid %d)" % (what, pid))
+    return network_events(mon, pid)
 
 
 @pytest.fixture
@@ -225,8 +150,8 @@ def client(image, connections):
     return proc.pid, json.loads(out)
 
 
-def test_tutorial_config_logs_80_and_443_except_chrome(monitor_for, programs):
-    mon = monitor_for(TUTORIAL)
+def test_tutorial_config_logs_80_and_443_except_chrome(start_monitor, programs):
+    mon = start_monitor(config_path=TUTORIAL)
     server = start_server(programs["server"], [[4, "127.0.0.1", p, "tcp"] for p in (80, 443, 8080)])
     try:
         # Everything that must not be logged first, the last expected event
@@ -235,14 +160,14 @@ def test_tutorial_config_logs_80_and_443_except_chrome(monitor_for, programs):
         pid_8080, local_8080 = client(programs["client"], [tcp(8080)])
         chrome_pid, _ = client(programs["chrome.exe"], [tcp(80), tcp(443), tcp(8080)])
         pid, local = client(programs["client"], [tcp(80), tcp(443)])
-        events = mon.wait_network(pid, lambda e: e["DestinationPort"] == "443", "the connection to 443")
+        events = wait_network(mon, pid, lambda e: e["DestinationPort"] == "443", "the connection to 443")
         time.sleep(0.2)
-        events = mon.network_events(pid)
+        events = network_events(mon, pid)
     finally:
         server.stop()
 
     assert sorted(e["DestinationPort"] for e in events) == ["443", "80"]
-    creates = mon.process_create(pid)
+    creates = process_create(mon, pid)
     assert len(creates) == 1, "ProcessCreate of the client"
     for event, (ip, port), dport, name in zip(sorted(events, key=lambda e: int(e["DestinationPort"])),
                                               local, (80, 443), ("http", "https")):
@@ -261,23 +186,23 @@ def test_tutorial_config_logs_80_and_443_except_chrome(monitor_for, programs):
         assert event["DestinationPort"] == str(dport)
         assert event["DestinationPortName"] == name
         assert event["DestinationHostname"] == "-"
-    assert mon.network_events(chrome_pid) == []
-    assert mon.network_events(pid_8080) == []
+    assert network_events(mon, chrome_pid) == []
+    assert network_events(mon, pid_8080) == []
     # The server's accepts are logged too (their destination is port 80 or
     # 443), but never the one on 8080.
-    accepted = mon.network_events(server.pid)
+    accepted = network_events(mon, server.pid)
     assert all(e["Initiated"] == "false" for e in accepted)
     assert "8080" not in [e["DestinationPort"] for e in accepted]
     assert [e["SourcePort"] for e in accepted if e["DestinationPort"] == "80"].count(str(local[0][1])) == 1
 
 
-def test_accept_side(monitor_for, programs):
-    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+def test_accept_side(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
     server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
     try:
         port = server.ports[0]
         pid, local = client(programs["client"], [[4, "127.0.0.1", port, "tcp", 1]])
-        events = mon.wait_network(server.pid, lambda e: e["SourcePort"] == str(local[0][1]), "the accept")
+        events = wait_network(mon, server.pid, lambda e: e["SourcePort"] == str(local[0][1]), "the accept")
     finally:
         server.stop()
     [event] = [e for e in events if e["SourcePort"] == str(local[0][1])]
@@ -289,14 +214,14 @@ def test_accept_side(monitor_for, programs):
     assert event["DestinationIp"] == "127.0.0.1"
     assert event["DestinationPort"] == str(port)
     assert event["User"] == "root"
-    [outbound] = mon.wait_network(pid, lambda e: True, "the connect")
+    [outbound] = wait_network(mon, pid, lambda e: True, "the connect")
     assert outbound["Initiated"] == "true"
     assert outbound["SourcePort"] == str(local[0][1])
     assert outbound["DestinationPort"] == str(port)
 
 
-def test_refused_connection_is_not_logged(monitor_for, programs):
-    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+def test_refused_connection_is_not_logged(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
     server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -304,17 +229,17 @@ def test_refused_connection_is_not_logged(monitor_for, programs):
     try:
         pid, out = client(programs["client"], [[4, "127.0.0.1", closed_port, "tcp", 1],
                                                [4, "127.0.0.1", server.ports[0], "tcp", 1]])
-        events = mon.wait_network(pid, lambda e: e["DestinationPort"] == str(server.ports[0]), "the connect")
+        events = wait_network(mon, pid, lambda e: e["DestinationPort"] == str(server.ports[0]), "the connect")
         time.sleep(0.2)
     finally:
         server.stop()
         probe.close()
     assert out[0] == "refused"
-    assert [e["DestinationPort"] for e in mon.network_events(pid)] == [str(server.ports[0])]
+    assert [e["DestinationPort"] for e in network_events(mon, pid)] == [str(server.ports[0])]
 
 
-def test_udp_one_event_per_flow(monitor_for, programs):
-    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+def test_udp_one_event_per_flow(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
     # bound to the wildcard address: the local address is the datagram's
     server = start_server(programs["server"], [[4, "0.0.0.0", 0, "udp"]])
     port = server.ports[0]
@@ -324,12 +249,12 @@ def test_udp_one_event_per_flow(monitor_for, programs):
                                                  [4, "127.0.0.1", port, "udp", 1]])
         for _ in range(4):
             server.proc.stdout.readline()
-        sent = mon.wait_network(pid, lambda e: e["SourcePort"] == str(local[1][1]), "the second flow")
-        received = mon.wait_network(server.pid, lambda e: e["SourcePort"] == str(local[1][1]),
+        sent = wait_network(mon, pid, lambda e: e["SourcePort"] == str(local[1][1]), "the second flow")
+        received = wait_network(mon, server.pid, lambda e: e["SourcePort"] == str(local[1][1]),
                                     "the second flow's receive")
         time.sleep(0.2)
-        sent = mon.network_events(pid)
-        received = mon.network_events(server.pid)
+        sent = network_events(mon, pid)
+        received = network_events(mon, server.pid)
     finally:
         server.stop()
     assert len(sent) == 2, sent
@@ -353,16 +278,16 @@ def test_udp_one_event_per_flow(monitor_for, programs):
         assert event["DestinationPort"] == str(port)
 
 
-def test_ipv6(monitor_for, programs):
-    mon = monitor_for(text=ALL_NETWORK.format(options=""))
+def test_ipv6(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
     server = start_server(programs["server"], [[6, "::1", 0, "tcp"], [6, "::1", 0, "udp"]])
     tcp_port, udp_port = server.ports
     try:
         pid, local = client(programs["client"], [[6, "::1", udp_port, "udp", 2],
                                                  [6, "::1", tcp_port, "tcp", 1]])
         server.proc.stdout.readline()
-        events = mon.wait_network(pid, lambda e: e["Protocol"] == "tcp", "the IPv6 connect")
-        accepted = mon.wait_network(server.pid, lambda e: e["Protocol"] == "tcp", "the IPv6 accept")
+        events = wait_network(mon, pid, lambda e: e["Protocol"] == "tcp", "the IPv6 connect")
+        accepted = wait_network(mon, server.pid, lambda e: e["Protocol"] == "tcp", "the IPv6 accept")
     finally:
         server.stop()
     assert sorted(e["Protocol"] for e in events) == ["tcp", "udp"]
@@ -384,12 +309,12 @@ def test_ipv6(monitor_for, programs):
     assert inbound["DestinationPort"] == str(tcp_port)
 
 
-def test_dns_lookup_fills_host_names(monitor_for, programs):
-    mon = monitor_for(text=ALL_NETWORK.format(options="<DnsLookup>true</DnsLookup>"))
+def test_dns_lookup_fills_host_names(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options="<DnsLookup>true</DnsLookup>"))
     server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
     try:
         pid, _ = client(programs["client"], [[4, "127.0.0.1", server.ports[0], "tcp", 1]])
-        [event] = mon.wait_network(pid, lambda e: True, "the connect")
+        [event] = wait_network(mon, pid, lambda e: True, "the connect")
     finally:
         server.stop()
     expected = socket.getnameinfo(("127.0.0.1", 0), socket.NI_NAMEREQD)[0]
