@@ -13,6 +13,10 @@
 #define EXIT_NOT_ROOT      228  /* needs root (ERROR_ELEVATION_REQUIRED & 0xff) */
 
 int cmd_schema(int argc, char **argv);   /* -s [version|all] */
+int cmd_install(int argc, char **argv);  /* -i [config] */
+int cmd_configure(int argc, char **argv); /* -c [config|--] */
+int cmd_uninstall(int argc, char **argv); /* -u [force] */
+int cmd_service(int argc, char **argv);  /* service start|stop|restart|reload|status */
 int cmd_config(int argc, char **argv);   /* config check|test|dump FILE */
 int cmd_run(int argc, char **argv);      /* run: the monitor in the foreground */
 
