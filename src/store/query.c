@@ -1,0 +1,1351 @@
+/*
+ * Queries over the event log (see query.h).
+ *
+ * query_prepare() turns the command line's filters into one SQL condition
+ * over the `events` table (eventlog.c) plus, for the `--where` conditions,
+ * compiled rules: per candidate event id, one include rule set holding one
+ * <Rule groupRelation="and"> of the conditions, so rules_decide() says
+ * whether a record matches with exactly the semantics of a config.  `is`
+ * is also pushed into SQL (ASCII case-insensitive, as the rule engine) to
+ * cut the rows read; RuleName, which the rule engine reads as "-" while
+ * deciding, is filtered in SQL only.
+ *
+ * The XPath subset (what people paste from Event Viewer / Get-WinEvent):
+ *   query    := or ; or := and ('or' and)* ; and := unary ('and' unary)*
+ *   unary    := 'not' '(' or ')' | '(' or ')' | atom
+ *   top atom := ('*' | 'Event') '[' or ']'
+ *   in *[..] : 'System' '[' or ']' | 'EventData' '[' or ']'
+ *   System   : EventID|Task|Level|Version|EventRecordID OP number,
+ *              Computer OP 'text', Provider[@Name='Linux-Sysmon'],
+ *              TimeCreated '[' @SystemTime OP 'ISO time' |
+ *                              timediff(@SystemTime) OP milliseconds ']'
+ *   EventData: Data[@Name='Field'] OP 'value'
+ *   OP       := = != < <= > >=
+ * All of it is exact in SQL.
+ */
+#include "store/query.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NS_PER_SEC 1000000000ll
+
+void query_init(struct query *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+static void free_prepared(struct query *q)
+{
+	for (int id = 0; id < 256; id++) {
+		rules_free(q->rules[id]);
+		q->rules[id] = NULL;
+	}
+	strbuf_release(&q->where_sql);
+	free(q->binds);
+	q->binds = NULL;
+	q->nbinds = q->binds_cap = 0;
+	q->prepared = false;
+}
+
+void query_free(struct query *q)
+{
+	free_prepared(q);
+	free(q->event_ids);
+	for (size_t i = 0; i < q->nconditions; i++) {
+		free(q->conditions[i].field);
+		free(q->conditions[i].value);
+	}
+	free(q->conditions);
+	for (size_t i = 0; i < q->nrequired; i++)
+		free(q->required[i]);
+	free(q->required);
+	strbuf_release(&q->xpath_sql);
+	free(q->xpath_binds);
+	for (size_t i = 0; i < q->nowned; i++)
+		free(q->owned[i]);
+	free(q->owned);
+	memset(q, 0, sizeof(*q));
+}
+
+static const void *own_copy(struct query *q, const void *data, size_t len)
+{
+	void *copy = xmalloc(len + 1);
+
+	memcpy(copy, data, len);
+	((char *)copy)[len] = '\0';
+	q->owned = xrealloc(q->owned, (q->nowned + 1) * sizeof(*q->owned));
+	q->owned[q->nowned++] = copy;
+	return copy;
+}
+
+/* Event ids. */
+
+int query_add_events(struct query *q, const char *list, struct strbuf *err)
+{
+	const char *p = list;
+
+	if (!*p) {
+		strbuf_printf(err, "--event: an event id is missing");
+		return -1;
+	}
+	while (*p) {
+		char *end;
+
+		errno = 0;
+		unsigned long id = strtoul(p, &end, 10);
+
+		if (end == p || errno || !isdigit((unsigned char)*p) || !schema_event_by_id((unsigned)id) ||
+		    id > 255 || (*end && *end != ',')) {
+			strbuf_printf(err, "--event: '%s' is not an event id (1-29, 255)", list);
+			return -1;
+		}
+		q->event_ids = xrealloc(q->event_ids, (q->nevent_ids + 1) * sizeof(*q->event_ids));
+		q->event_ids[q->nevent_ids++] = (unsigned)id;
+		p = *end ? end + 1 : end;
+		if (*end == ',' && !*p) {
+			strbuf_printf(err, "--event: '%s' ends with a comma", list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fields. */
+
+static bool pseudo_field(const char *name)
+{
+	return !strcmp(name, "EventID") || !strcmp(name, "EventRecordID") ||
+	       !strcmp(name, "TimeCreated") || !strcmp(name, "Computer");
+}
+
+static void unknown_field(const char *what, const char *name, struct strbuf *err)
+{
+	strbuf_printf(err, "%s: unknown field '%s'", what, name);
+	for (size_t e = 0; e < schema_event_count(); e++) {
+		const struct schema_event *event = schema_event_at(e);
+
+		for (unsigned f = 0; f < event->nfields; f++) {
+			if (strcasecmp(event->fields[f].name, name) == 0) {
+				strbuf_printf(err, " (field names are case-sensitive: did you mean '%s'?)",
+					      event->fields[f].name);
+				return;
+			}
+		}
+	}
+	strbuf_printf(err, " (sysmon -s lists every event's fields)");
+}
+
+int query_require_fields(struct query *q, const char *const *fields, size_t nfields, struct strbuf *err)
+{
+	for (size_t i = 0; i < nfields; i++) {
+		if (pseudo_field(fields[i]))
+			continue;
+		if (!schema_is_field_name(fields[i])) {
+			unknown_field("field", fields[i], err);
+			return -1;
+		}
+		q->required = xrealloc(q->required, (q->nrequired + 1) * sizeof(*q->required));
+		q->required[q->nrequired++] = xstrdup(fields[i]);
+	}
+	return 0;
+}
+
+/* --where "FIELD CONDITION VALUE". */
+
+int query_add_where(struct query *q, const char *text, struct strbuf *err)
+{
+	const char *p = text, *field_start, *rest;
+	size_t best_len = 0;
+	int best = -1;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	field_start = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	if (p == field_start) {
+		strbuf_printf(err, "--where: expected \"FIELD CONDITION VALUE\", e.g. \"Image end with curl\"");
+		return -1;
+	}
+	char *field = xstrndup(field_start, (size_t)(p - field_start));
+
+	if (!schema_is_field_name(field)) {
+		unknown_field("--where", field, err);
+		free(field);
+		return -1;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	rest = p;
+	for (int c = 0; c < SCHEMA_CONDITION_COUNT; c++) {
+		size_t len = strlen(schema_conditions[c]);
+
+		if (len > best_len && strncasecmp(rest, schema_conditions[c], len) == 0 &&
+		    (rest[len] == '\0' || isspace((unsigned char)rest[len]))) {
+			best = c;
+			best_len = len;
+		}
+	}
+	int condition = best < 0 ? -1 : rule_condition_parse(schema_conditions[best]);
+
+	if (condition < 0) {
+		strbuf_printf(err, "--where: unknown condition in \"%s\"; conditions are", text);
+		for (int c = 0; c < SCHEMA_CONDITION_COUNT; c++)
+			strbuf_printf(err, "%s '%s'", c ? "," : "", schema_conditions[c]);
+		free(field);
+		return -1;
+	}
+	p = rest + best_len;
+	if (!*p) {
+		strbuf_printf(err, "--where: \"%s\" has no value", text);
+		free(field);
+		return -1;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t len = strlen(p);
+
+	/* A quoted value keeps its spaces: "CommandLine contains ' -e '". */
+	if (len >= 2 && (p[0] == '\'' || p[0] == '"') && p[len - 1] == p[0]) {
+		p++;
+		len -= 2;
+	}
+	q->conditions = xrealloc(q->conditions, (q->nconditions + 1) * sizeof(*q->conditions));
+	q->conditions[q->nconditions].field = field;
+	q->conditions[q->nconditions].condition = (enum rule_condition)condition;
+	q->conditions[q->nconditions].value = xstrndup(p, len);
+	q->nconditions++;
+	return 0;
+}
+
+/* Times. */
+
+static bool read_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static int parse_absolute(const char *text, int64_t *ns)
+{
+	const char *p = text;
+	int year, month, day, hour = 0, minute = 0, second = 0;
+	int64_t frac = 0, offset = 0;
+
+	if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) ||
+	    *p++ != '-' || !read_digits(&p, 2, &day))
+		return -1;
+	if (*p == ' ' || *p == 'T' || *p == 't') {
+		p++;
+		if (!read_digits(&p, 2, &hour) || *p++ != ':' || !read_digits(&p, 2, &minute))
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (!read_digits(&p, 2, &second))
+				return -1;
+			if (*p == '.' || *p == ',') {
+				int64_t scale = 100000000;
+
+				p++;
+				if (!isdigit((unsigned char)*p))
+					return -1;
+				for (; isdigit((unsigned char)*p); p++, scale /= 10)
+					frac += (*p - '0') * scale;
+			}
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+
+			if (!read_digits(&p, 2, &oh))
+				return -1;
+			if (*p == ':')
+				p++;
+			if (isdigit((unsigned char)*p) && !read_digits(&p, 2, &om))
+				return -1;
+			if (oh > 23 || om > 59)
+				return -1;
+			offset = sign * (oh * 3600 + om * 60);
+		}
+	}
+	static const int month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (*p || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+	    (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 60)
+		return -1;
+	int64_t secs = ((days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second - offset;
+
+	*ns = secs * NS_PER_SEC + frac;
+	return 0;
+}
+
+int query_parse_time(const char *text, int64_t now_ns, int64_t *ns, struct strbuf *err)
+{
+	const char *p = text;
+
+	if (strcasecmp(text, "now") == 0) {
+		*ns = now_ns;
+		return 0;
+	}
+	if (isdigit((unsigned char)*p) && parse_absolute(text, ns) == 0)
+		return 0;
+	char *end;
+
+	errno = 0;
+	long long amount = strtoll(p, &end, 10);
+
+	if (end != p && isdigit((unsigned char)*p) && !errno && end[0] && !end[1] && amount >= 0) {
+		int64_t unit;
+
+		switch (*end) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: unit = 0; break;
+		}
+		if (unit && amount < INT64_MAX / NS_PER_SEC / unit) {
+			*ns = now_ns - amount * unit * NS_PER_SEC;
+			return 0;
+		}
+	}
+	strbuf_printf(err, "'%s' is not a time: use e.g. 30m, 1h, 2d, \"2026-11-26 10:00:00\" (UTC) "
+		      "or 2026-11-26T10:00:00+01:00", text);
+	return -1;
+}
+
+/* XPath. */
+
+struct xpath {
+	const char *text, *p;
+	struct query *q;
+	int64_t now_ns;
+	struct strbuf *sql;
+	struct strbuf *err;
+	bool failed;
+};
+
+enum xpath_context { XP_TOP, XP_EVENT, XP_SYSTEM, XP_TIME, XP_DATA };
+
+static void xp_fail(struct xpath *x, const char *what)
+{
+	if (x->failed)
+		return;
+	x->failed = true;
+	strbuf_printf(x->err, "XPath: %s at offset %td in \"%s\"", what, x->p - x->text, x->text);
+}
+
+static void xp_space(struct xpath *x)
+{
+	while (isspace((unsigned char)*x->p))
+		x->p++;
+}
+
+static bool xp_char(struct xpath *x, char c)
+{
+	xp_space(x);
+	if (*x->p != c)
+		return false;
+	x->p++;
+	return true;
+}
+
+static void xp_expect(struct xpath *x, char c)
+{
+	char what[32];
+
+	if (!xp_char(x, c)) {
+		snprintf(what, sizeof(what), "expected '%c'", c);
+		xp_fail(x, what);
+	}
+}
+
+/* An XPath name (element, attribute after '@', function). */
+static size_t xp_name(struct xpath *x, char *out, size_t size)
+{
+	size_t n = 0;
+
+	xp_space(x);
+	while ((isalnum((unsigned char)x->p[n]) || x->p[n] == '_' || x->p[n] == '-') && n + 1 < size) {
+		out[n] = x->p[n];
+		n++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static bool xp_keyword(struct xpath *x, const char *word)
+{
+	char name[64];
+	size_t n = xp_name(x, name, sizeof(name));
+
+	if (n == 0 || strcasecmp(name, word) != 0)
+		return false;
+	x->p += n;
+	return true;
+}
+
+static const char *xp_operator(struct xpath *x)
+{
+	static const char *const ops[] = { "!=", "<=", ">=", "=", "<", ">" };
+
+	xp_space(x);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t len = strlen(ops[i]);
+
+		if (strncmp(x->p, ops[i], len) == 0) {
+			x->p += len;
+			return ops[i];
+		}
+	}
+	xp_fail(x, "expected a comparison (=, !=, <, <=, >, >=)");
+	return "=";
+}
+
+/* A literal: 'text', "text" or a number; *IS_NUMBER tells which. */
+static char *xp_literal(struct xpath *x, bool *is_number)
+{
+	xp_space(x);
+	char quote = *x->p;
+
+	*is_number = false;
+	if (quote == '\'' || quote == '"') {
+		const char *end = strchr(x->p + 1, quote);
+
+		if (!end) {
+			xp_fail(x, "unterminated string");
+			return xstrdup("");
+		}
+		char *value = xstrndup(x->p + 1, (size_t)(end - x->p - 1));
+
+		x->p = end + 1;
+		return value;
+	}
+	size_t n = 0;
+
+	if (x->p[n] == '-')
+		n++;
+	while (isdigit((unsigned char)x->p[n]))
+		n++;
+	if (n == 0 || (n == 1 && x->p[0] == '-')) {
+		xp_fail(x, "expected a number or a quoted string");
+		return xstrdup("");
+	}
+	*is_number = true;
+	char *value = xstrndup(x->p, n);
+
+	x->p += n;
+	return value;
+}
+
+static void xp_bind(struct xpath *x, struct eventlog_bind bind)
+{
+	struct query *q = x->q;
+
+	q->xpath_binds = xrealloc(q->xpath_binds, (q->nxpath_binds + 1) * sizeof(*q->xpath_binds));
+	if (bind.kind != BIND_INT)
+		bind.data = own_copy(q, bind.data, bind.len);
+	q->xpath_binds[q->nxpath_binds++] = bind;
+	strbuf_putc(x->sql, '?');
+}
+
+static void xp_bind_int(struct xpath *x, int64_t v)
+{
+	struct eventlog_bind bind = { .kind = BIND_INT, .number = v };
+
+	xp_bind(x, bind);
+}
+
+static bool xp_compare(const char *op, int64_t a, int64_t b)
+{
+	if (!strcmp(op, "="))
+		return a == b;
+	if (!strcmp(op, "!="))
+		return a != b;
+	if (!strcmp(op, "<"))
+		return a < b;
+	if (!strcmp(op, "<="))
+		return a <= b;
+	if (!strcmp(op, ">"))
+		return a > b;
+	return a >= b;
+}
+
+static int64_t xp_number(struct xpath *x, const char *text, bool is_number)
+{
+	char *end;
+
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+
+	if (!*text || *end || errno) {
+		(void)is_number;
+		xp_fail(x, "expected a number");
+		return 0;
+	}
+	return v;
+}
+
+/* EventIDs whose Level/Version satisfies OP N, as an SQL condition. */
+static void xp_ids_where(struct xpath *x, bool level, const char *op, int64_t n)
+{
+	bool first = true;
+
+	strbuf_puts(x->sql, "EventID IN (");
+	for (size_t e = 0; e < schema_event_count(); e++) {
+		const struct schema_event *event = schema_event_at(e);
+
+		if (xp_compare(op, level ? event->level : event->version, n)) {
+			strbuf_printf(x->sql, "%s%u", first ? "" : ",", event->id);
+			first = false;
+		}
+	}
+	strbuf_puts(x->sql, first ? "NULL)" : ")");
+}
+
+static void xp_or(struct xpath *x, enum xpath_context ctx);
+
+static void xp_system_atom(struct xpath *x)
+{
+	char name[64];
+	size_t n = xp_name(x, name, sizeof(name));
+
+	if (n == 0) {
+		xp_fail(x, "expected EventID, Level, Task, Version, EventRecordID, Computer, Provider or TimeCreated");
+		return;
+	}
+	x->p += n;
+	if (!strcasecmp(name, "Provider")) {
+		char attr[32];
+		bool is_number;
+
+		xp_expect(x, '[');
+		xp_expect(x, '@');
+		x->p += xp_name(x, attr, sizeof(attr));
+		const char *op = xp_operator(x);
+		char *value = xp_literal(x, &is_number);
+
+		xp_expect(x, ']');
+		bool ours = !strcasecmp(attr, "Name") &&
+			    (!strcasecmp(value, "Linux-Sysmon") || !strcasecmp(value, "Microsoft-Windows-Sysmon"));
+
+		if (strcasecmp(attr, "Name") && strcasecmp(attr, "Guid"))
+			xp_fail(x, "Provider takes @Name");
+		strbuf_puts(x->sql, (ours == !strcmp(op, "=")) ? "1" : "0");
+		free(value);
+		return;
+	}
+	if (!strcasecmp(name, "TimeCreated")) {
+		xp_expect(x, '[');
+		xp_or(x, XP_TIME);
+		xp_expect(x, ']');
+		return;
+	}
+	const char *op = xp_operator(x);
+	bool is_number;
+	char *value = xp_literal(x, &is_number);
+	const char *sql_op = !strcmp(op, "!=") ? "<>" : op;
+
+	if (!strcasecmp(name, "EventID") || !strcasecmp(name, "Task")) {
+		strbuf_printf(x->sql, "EventID %s ", sql_op);
+		xp_bind_int(x, xp_number(x, value, is_number));
+	} else if (!strcasecmp(name, "EventRecordID")) {
+		strbuf_printf(x->sql, "EventRecordID %s ", sql_op);
+		xp_bind_int(x, xp_number(x, value, is_number));
+	} else if (!strcasecmp(name, "Level") || !strcasecmp(name, "Version")) {
+		xp_ids_where(x, !strcasecmp(name, "Level"), op, xp_number(x, value, is_number));
+	} else if (!strcasecmp(name, "Computer")) {
+		struct eventlog_bind bind = { .kind = BIND_TEXT, .data = value, .len = strlen(value) };
+
+		strbuf_printf(x->sql, "Origin IN (SELECT id FROM origins WHERE computer %s ", sql_op);
+		xp_bind(x, bind);
+		strbuf_putc(x->sql, ')');
+	} else {
+		xp_fail(x, "unknown System element");
+	}
+	free(value);
+}
+
+static void xp_time_atom(struct xpath *x)
+{
+	bool is_number;
+
+	if (xp_char(x, '@')) {
+		if (!xp_keyword(x, "SystemTime")) {
+			xp_fail(x, "expected @SystemTime");
+			return;
+		}
+		const char *op = xp_operator(x);
+		char *value = xp_literal(x, &is_number);
+		int64_t ns = 0;
+
+		if (!x->failed && parse_absolute(value, &ns) < 0)
+			xp_fail(x, "expected an ISO 8601 time such as '2026-11-26T10:00:00.000Z'");
+		strbuf_printf(x->sql, "TimeCreated %s ", !strcmp(op, "!=") ? "<>" : op);
+		xp_bind_int(x, ns);
+		free(value);
+		return;
+	}
+	if (!xp_keyword(x, "timediff")) {
+		xp_fail(x, "expected @SystemTime or timediff(@SystemTime)");
+		return;
+	}
+	xp_expect(x, '(');
+	xp_expect(x, '@');
+	if (!xp_keyword(x, "SystemTime"))
+		xp_fail(x, "expected timediff(@SystemTime)");
+	xp_expect(x, ')');
+	const char *op = xp_operator(x);
+	char *value = xp_literal(x, &is_number);
+	int64_t ms = xp_number(x, value, is_number);
+
+	/* timediff is now minus the event's time, in milliseconds. */
+	strbuf_puts(x->sql, "(");
+	xp_bind_int(x, x->now_ns);
+	strbuf_printf(x->sql, " - TimeCreated) / 1000000 %s ", !strcmp(op, "!=") ? "<>" : op);
+	xp_bind_int(x, ms);
+	free(value);
+}
+
+/* Events that have FIELD, as an SQL list. */
+static void ids_with_field(struct strbuf *sql, const char *field)
+{
+	bool first = true;
+
+	strbuf_puts(sql, "EventID IN (");
+	for (size_t e = 0; e < schema_event_count(); e++) {
+		const struct schema_event *event = schema_event_at(e);
+
+		if (schema_field_index(event, field) >= 0) {
+			strbuf_printf(sql, "%s%u", first ? "" : ",", event->id);
+			first = false;
+		}
+	}
+	strbuf_puts(sql, first ? "NULL)" : ")");
+}
+
+static void xp_data_atom(struct xpath *x)
+{
+	char attr[32];
+	bool is_number;
+
+	if (!xp_keyword(x, "Data")) {
+		xp_fail(x, "expected Data[@Name='Field']");
+		return;
+	}
+	if (!xp_char(x, '[')) {
+		xp_fail(x, "use Data[@Name='Field'] = 'value' (a bare Data is not supported)");
+		return;
+	}
+	xp_expect(x, '@');
+	x->p += xp_name(x, attr, sizeof(attr));
+	if (strcasecmp(attr, "Name"))
+		xp_fail(x, "expected @Name");
+	xp_expect(x, '=');
+	char *field = xp_literal(x, &is_number);
+
+	xp_expect(x, ']');
+	const char *op = xp_operator(x);
+	char *value = xp_literal(x, &is_number);
+	const char *column = eventlog_column_name(field);
+
+	if (!x->failed && !column) {
+		struct strbuf why = STRBUF_INIT;
+
+		unknown_field("Data[@Name]", field, &why);
+		xp_fail(x, strbuf_str(&why));
+		strbuf_release(&why);
+	}
+	if (!x->failed && !eventlog_column_groupable(field))
+		xp_fail(x, "times in EventData cannot be compared; use TimeCreated or --since/--until");
+	if (x->failed) {
+		free(field);
+		free(value);
+		return;
+	}
+	/* Stored form of the value: take the codec of any event with the
+	 * field (a field name has one type in the catalogue). */
+	const struct schema_event *event = NULL;
+	int index = -1;
+
+	for (size_t e = 0; e < schema_event_count() && index < 0; e++) {
+		event = schema_event_at(e);
+		index = schema_field_index(event, field);
+	}
+	if (!strcmp(op, "=") || !strcmp(op, "!=")) {
+		struct eventlog_bind bind;
+		unsigned char guid[16];
+
+		strbuf_printf(x->sql, "(%s", !strcmp(op, "=") ? "" : "NOT ");
+		ids_with_field(x->sql, field);
+		strbuf_puts(x->sql, " AND ");
+		if (eventlog_encode_value(event, index, value, &bind, guid)) {
+			strbuf_printf(x->sql, "%s IS ", column);
+			xp_bind(x, bind);
+		} else {
+			strbuf_printf(x->sql, "%s IS NULL", column);   /* "-" */
+		}
+		strbuf_putc(x->sql, ')');
+	} else {
+		/* XPath orders numbers: compare as numbers. */
+		strbuf_printf(x->sql, "(%s IS NOT NULL AND CAST(%s AS REAL) %s ", column, column, op);
+		xp_bind_int(x, xp_number(x, value, is_number));
+		strbuf_putc(x->sql, ')');
+	}
+	free(field);
+	free(value);
+}
+
+static void xp_atom(struct xpath *x, enum xpath_context ctx)
+{
+	switch (ctx) {
+	case XP_TOP:
+		if (!xp_char(x, '*') && !xp_keyword(x, "Event")) {
+			xp_fail(x, "expected *[...]");
+			return;
+		}
+		xp_expect(x, '[');
+		xp_or(x, XP_EVENT);
+		xp_expect(x, ']');
+		return;
+	case XP_EVENT:
+		if (xp_keyword(x, "System")) {
+			xp_expect(x, '[');
+			xp_or(x, XP_SYSTEM);
+			xp_expect(x, ']');
+		} else if (xp_keyword(x, "EventData")) {
+			xp_expect(x, '[');
+			xp_or(x, XP_DATA);
+			xp_expect(x, ']');
+		} else {
+			xp_fail(x, "expected System[...] or EventData[...]");
+		}
+		return;
+	case XP_SYSTEM:
+		xp_system_atom(x);
+		return;
+	case XP_TIME:
+		xp_time_atom(x);
+		return;
+	case XP_DATA:
+		xp_data_atom(x);
+		return;
+	}
+}
+
+static void xp_unary(struct xpath *x, enum xpath_context ctx)
+{
+	const char *save = x->p;
+
+	if (x->failed)
+		return;
+	if (xp_keyword(x, "not")) {
+		if (xp_char(x, '(')) {
+			strbuf_puts(x->sql, "NOT (");
+			xp_or(x, ctx);
+			xp_expect(x, ')');
+			strbuf_putc(x->sql, ')');
+			return;
+		}
+		x->p = save;
+	}
+	if (xp_char(x, '(')) {
+		strbuf_putc(x->sql, '(');
+		xp_or(x, ctx);
+		xp_expect(x, ')');
+		strbuf_putc(x->sql, ')');
+		return;
+	}
+	strbuf_putc(x->sql, '(');
+	xp_atom(x, ctx);
+	strbuf_putc(x->sql, ')');
+}
+
+static void xp_and(struct xpath *x, enum xpath_context ctx)
+{
+	xp_unary(x, ctx);
+	while (!x->failed && xp_keyword(x, "and")) {
+		strbuf_puts(x->sql, " AND ");
+		xp_unary(x, ctx);
+	}
+}
+
+static void xp_or(struct xpath *x, enum xpath_context ctx)
+{
+	xp_and(x, ctx);
+	while (!x->failed && xp_keyword(x, "or")) {
+		strbuf_puts(x->sql, " OR ");
+		xp_and(x, ctx);
+	}
+}
+
+int query_add_xpath(struct query *q, const char *text, int64_t now_ns, struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	size_t nbinds = q->nxpath_binds;
+	struct xpath x = { .text = text, .p = text, .q = q, .now_ns = now_ns, .sql = &sql, .err = err };
+
+	xp_or(&x, XP_TOP);
+	xp_space(&x);
+	if (!x.failed && *x.p)
+		xp_fail(&x, "unexpected text");
+	if (x.failed) {
+		q->nxpath_binds = nbinds;
+		strbuf_release(&sql);
+		return -1;
+	}
+	strbuf_printf(&q->xpath_sql, "%s(%s)", q->xpath_sql.len ? " AND " : "", sql.data);
+	strbuf_release(&sql);
+	return 0;
+}
+
+/* Preparation. */
+
+static void add_bind(struct query *q, struct eventlog_bind bind)
+{
+	if (q->nbinds == q->binds_cap) {
+		q->binds_cap = q->binds_cap ? 2 * q->binds_cap : 16;
+		q->binds = xrealloc(q->binds, q->binds_cap * sizeof(*q->binds));
+	}
+	if (bind.kind != BIND_INT)
+		bind.data = own_copy(q, bind.data, bind.len);
+	q->binds[q->nbinds++] = bind;
+}
+
+static void bind_text(struct query *q, const char *text)
+{
+	struct eventlog_bind bind = { .kind = BIND_TEXT, .data = text, .len = strlen(text) };
+
+	add_bind(q, bind);
+}
+
+static void bind_int(struct query *q, int64_t v)
+{
+	struct eventlog_bind bind = { .kind = BIND_INT, .number = v };
+
+	add_bind(q, bind);
+}
+
+/* RuleName holds what the rules named when the event was logged; the rule
+ * engine reads it as "-" while deciding, so its conditions are SQL only. */
+static int rule_name_sql(struct query *q, const struct query_condition *c, struct strbuf *err)
+{
+	struct strbuf *sql = &q->where_sql;
+	const char *value = "lower(coalesce(RuleName, '-'))";
+
+	switch (c->condition) {
+	case COND_IS:
+	case COND_IS_NOT:
+		strbuf_printf(sql, " AND %s %s lower(?)", value, c->condition == COND_IS ? "=" : "<>");
+		bind_text(q, c->value);
+		return 0;
+	case COND_CONTAINS:
+	case COND_EXCLUDES:
+		strbuf_printf(sql, " AND instr(%s, lower(?)) %s 0", value,
+			      c->condition == COND_CONTAINS ? ">" : "=");
+		bind_text(q, c->value);
+		return 0;
+	case COND_BEGIN_WITH:
+	case COND_NOT_BEGIN_WITH:
+		strbuf_printf(sql, " AND substr(%s, 1, length(?)) %s lower(?)", value,
+			      c->condition == COND_BEGIN_WITH ? "=" : "<>");
+		bind_text(q, c->value);
+		bind_text(q, c->value);
+		return 0;
+	case COND_END_WITH:
+	case COND_NOT_END_WITH:
+		strbuf_printf(sql, " AND substr(%s, -length(?)) %s lower(?)", value,
+			      c->condition == COND_END_WITH ? "=" : "<>");
+		bind_text(q, c->value);
+		bind_text(q, c->value);
+		return 0;
+	default:
+		strbuf_printf(err, "--where: RuleName takes is, is not, contains, excludes, "
+			      "(not) begin with and (not) end with");
+		return -1;
+	}
+}
+
+/* `is` in SQL too, when the stored form makes it exact (the rule engine
+ * folds ASCII only, as COLLATE NOCASE does). */
+static void push_down_is(struct query *q, const struct query_condition *c)
+{
+	const struct schema_event *event = NULL;
+	int index = -1;
+	struct eventlog_bind bind;
+	unsigned char guid[16];
+
+	for (int id = 0; id < 256 && index < 0; id++) {
+		if (!q->candidate[id])
+			continue;
+		event = schema_event_by_id((unsigned)id);
+		index = schema_field_index(event, c->field);
+	}
+	if (index < 0 || !eventlog_column_groupable(c->field) ||
+	    !eventlog_encode_value(event, index, c->value, &bind, guid))
+		return;
+	const char *column = eventlog_column_name(c->field);
+
+	switch (bind.kind) {
+	case BIND_INT:
+		strbuf_printf(&q->where_sql, " AND %s = ?", column);
+		add_bind(q, bind);
+		break;
+	case BIND_BLOB:
+		strbuf_printf(&q->where_sql, " AND (%s = ? OR %s = ? COLLATE NOCASE)", column, column);
+		add_bind(q, bind);
+		bind_text(q, c->value);
+		break;
+	case BIND_TEXT:
+		strbuf_printf(&q->where_sql, " AND %s = ? COLLATE NOCASE", column);
+		add_bind(q, bind);
+		break;
+	}
+}
+
+static bool event_has(const struct schema_event *event, const char *field)
+{
+	return schema_field_index(event, field) >= 0;
+}
+
+int query_prepare(struct query *q, struct strbuf *err)
+{
+	free_prepared(q);
+	memset(q->candidate, 0, sizeof(q->candidate));
+	for (size_t e = 0; e < schema_event_count(); e++) {
+		unsigned id = schema_event_at(e)->id;
+		bool wanted = q->nevent_ids == 0;
+
+		for (size_t i = 0; i < q->nevent_ids; i++)
+			wanted |= q->event_ids[i] == id;
+		q->candidate[id] = wanted && id < 256;
+	}
+	/* Events that lack a --where or required field cannot match; the rule
+	 * engine decides tagged events only. */
+	bool any = false;
+
+	for (int id = 0; id < 256; id++) {
+		const struct schema_event *event = q->candidate[id] ? schema_event_by_id((unsigned)id) : NULL;
+
+		if (!event)
+			continue;
+		for (size_t i = 0; i < q->nconditions && q->candidate[id]; i++) {
+			bool rule_name = !strcmp(q->conditions[i].field, "RuleName");
+
+			if (!event_has(event, q->conditions[i].field) || (!rule_name && !event->rule_tag))
+				q->candidate[id] = false;
+		}
+		for (size_t i = 0; i < q->nrequired && q->candidate[id]; i++)
+			if (!event_has(event, q->required[i]))
+				q->candidate[id] = false;
+		any |= q->candidate[id];
+	}
+	if (!any) {
+		strbuf_printf(err, "no event type%s has all of the fields",
+			      q->nevent_ids ? " among those given with --event" : "");
+		for (size_t i = 0; i < q->nconditions; i++)
+			strbuf_printf(err, " %s", q->conditions[i].field);
+		for (size_t i = 0; i < q->nrequired; i++)
+			strbuf_printf(err, " %s", q->required[i]);
+		return -1;
+	}
+
+	/* SQL: the first two binds are always the --follow window. */
+	strbuf_puts(&q->where_sql, "EventRecordID > ? AND EventRecordID <= ?");
+	bind_int(q, 0);
+	bind_int(q, 0);
+	bool all = true;
+
+	for (size_t e = 0; e < schema_event_count(); e++)
+		all &= q->candidate[schema_event_at(e)->id];
+	if (!all) {
+		bool first = true;
+
+		strbuf_puts(&q->where_sql, " AND EventID IN (");
+		for (int id = 0; id < 256; id++) {
+			if (q->candidate[id]) {
+				strbuf_printf(&q->where_sql, "%s%d", first ? "" : ",", id);
+				first = false;
+			}
+		}
+		strbuf_putc(&q->where_sql, ')');
+	}
+	if (q->has_since) {
+		strbuf_puts(&q->where_sql, " AND TimeCreated >= ?");
+		bind_int(q, q->since_ns);
+	}
+	if (q->has_until) {
+		strbuf_puts(&q->where_sql, " AND TimeCreated <= ?");
+		bind_int(q, q->until_ns);
+	}
+	if (q->xpath_sql.len) {
+		strbuf_printf(&q->where_sql, " AND (%s)", q->xpath_sql.data);
+		for (size_t i = 0; i < q->nxpath_binds; i++)
+			add_bind(q, q->xpath_binds[i]);
+	}
+
+	/* --where: RuleName in SQL, the rest through the rule engine. */
+	struct rule_filter_def *filters = xcalloc(q->nconditions + 1, sizeof(*filters));
+	struct rule_aggregate_def aggregate = { .name = NULL, .or_mode = false };
+	size_t nfilters = 0;
+
+	for (size_t i = 0; i < q->nconditions; i++) {
+		const struct query_condition *c = &q->conditions[i];
+
+		if (!strcmp(c->field, "RuleName")) {
+			if (rule_name_sql(q, c, err) < 0) {
+				free(filters);
+				return -1;
+			}
+			continue;
+		}
+		if (c->condition == COND_IS)
+			push_down_is(q, c);
+		nfilters++;
+	}
+	q->filter_in_c = nfilters > 0;
+	for (int id = 0; id < 256 && nfilters; id++) {
+		const struct schema_event *event = q->candidate[id] ? schema_event_by_id((unsigned)id) : NULL;
+
+		if (!event)
+			continue;
+		size_t n = 0;
+
+		for (size_t i = 0; i < q->nconditions; i++) {
+			const struct query_condition *c = &q->conditions[i];
+
+			if (!strcmp(c->field, "RuleName"))
+				continue;
+			filters[n] = (struct rule_filter_def){
+				.field = schema_field_index(event, c->field),
+				.condition = c->condition,
+				.value = c->value,
+				.aggregate = 0,
+			};
+			n++;
+		}
+		struct rule_set_def set = {
+			.event = event, .exclude = false, .or_mode = false,
+			.filters = filters, .nfilters = n, .aggregates = &aggregate, .naggregates = 1,
+		};
+		struct rule_defs defs = { .schema_version = SCHEMA_NEWEST, .sets = &set, .nsets = 1 };
+
+		q->rules[id] = rules_compile(&defs);
+		if (!q->rules[id]) {
+			strbuf_printf(err, "--where: the rule engine refused the conditions for event %d", id);
+			free(filters);
+			return -1;
+		}
+	}
+	free(filters);
+	q->prepared = true;
+	return 0;
+}
+
+/* Running. */
+
+static void set_window(struct query *q)
+{
+	q->binds[0].number = (int64_t)(q->after_record_id > INT64_MAX ? INT64_MAX : q->after_record_id);
+	q->binds[1].number = q->up_to_record_id && q->up_to_record_id < INT64_MAX
+		? (int64_t)q->up_to_record_id : INT64_MAX;
+}
+
+static const char **needed_fields(const struct query *q, const char *const *fields, size_t nfields,
+				  size_t *n)
+{
+	const char **list = xcalloc(nfields + q->nconditions + 1, sizeof(*list));
+
+	*n = 0;
+	for (size_t i = 0; i < nfields; i++)
+		list[(*n)++] = fields[i];
+	for (size_t i = 0; i < q->nconditions; i++)
+		list[(*n)++] = q->conditions[i].field;
+	return list;
+}
+
+static bool matches(const struct query *q, const struct event *ev)
+{
+	const struct rules *rules = q->rules[ev->schema->id];
+
+	return !q->filter_in_c || (rules && rules_decide(rules, ev, NULL));
+}
+
+int64_t query_run(struct eventlog *log, struct query *q, const char *const *fields, size_t nfields,
+		  query_emit_fn emit, void *arg, struct strbuf *err)
+{
+	if ((!q->prepared && query_prepare(q, err) < 0))
+		return -1;
+	set_window(q);
+
+	size_t nlist = 0;
+	const char **list = fields ? needed_fields(q, fields, nfields, &nlist) : NULL;
+	struct eventlog_select sel = {
+		.where = q->where_sql.data, .binds = q->binds, .nbinds = q->nbinds,
+		.newest_first = q->newest_first, .fields = list, .nfields = nlist,
+	};
+	struct eventlog_cursor *cur = eventlog_select(log, &sel, err);
+	struct event ev;
+	int64_t emitted = 0;
+	unsigned origin;
+	int rc;
+
+	free(list);
+	if (!cur)
+		return -1;
+	event_init(&ev);
+	while ((rc = eventlog_next(cur, &ev, &origin, err)) > 0) {
+		if (!matches(q, &ev))
+			continue;
+		emitted++;
+		if (emit(&ev, origin, arg) < 0)
+			break;
+		if (q->limit && (uint64_t)emitted >= q->limit)
+			break;
+	}
+	event_free(&ev);
+	eventlog_cursor_free(cur);
+	return rc < 0 ? -1 : emitted;
+}
+
+const char *query_field_value(struct eventlog *log, const struct event *ev, unsigned origin,
+			      const char *field, char buf[64])
+{
+	if (!strcmp(field, "EventID")) {
+		snprintf(buf, 64, "%u", ev->schema->id);
+		return buf;
+	}
+	if (!strcmp(field, "EventRecordID")) {
+		snprintf(buf, 64, "%" PRIu64, ev->record_id);
+		return buf;
+	}
+	if (!strcmp(field, "TimeCreated"))
+		return event_format_systemtime(ev->time_ns, buf);
+	if (!strcmp(field, "Computer")) {
+		const char *computer;
+		unsigned pid, tid;
+
+		eventlog_origin(log, origin, &computer, &pid, &tid);
+		return computer;
+	}
+	const char *value = event_value_by_name(ev, field);
+
+	return value ? value : "-";
+}
+
+/* Counting: a hash table of joined values. */
+
+struct group_table {
+	struct query_group *slots;
+	size_t cap, count;
+};
+
+static uint64_t hash_text(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void group_add(struct group_table *t, const char *key, size_t len, uint64_t count)
+{
+	if (2 * (t->count + 1) > t->cap) {
+		struct group_table bigger = { xcalloc(t->cap ? 2 * t->cap : 256, sizeof(struct query_group)),
+					      t->cap ? 2 * t->cap : 256, 0 };
+
+		for (size_t i = 0; i < t->cap; i++) {
+			struct query_group *g = &t->slots[i];
+
+			if (!g->values)
+				continue;
+			size_t j = hash_text(g->values, strlen(g->values)) & (bigger.cap - 1);
+
+			while (bigger.slots[j].values)
+				j = (j + 1) & (bigger.cap - 1);
+			bigger.slots[j] = *g;
+			bigger.count++;
+		}
+		free(t->slots);
+		*t = bigger;
+	}
+	size_t j = hash_text(key, len) & (t->cap - 1);
+
+	while (t->slots[j].values) {
+		if (strlen(t->slots[j].values) == len && !memcmp(t->slots[j].values, key, len)) {
+			t->slots[j].count += count;
+			return;
+		}
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->slots[j].values = xstrndup(key, len);
+	t->slots[j].count = count;
+	t->count++;
+}
+
+struct count_state {
+	struct eventlog *log;
+	const char *const *fields;
+	size_t nfields;
+	struct group_table *table;
+	struct strbuf key;
+};
+
+/* Values of one record joined with '\t' (tabs inside values become spaces,
+ * so the join stays unambiguous). */
+static void append_value(struct strbuf *key, const char *value, size_t len, bool first)
+{
+	if (!first)
+		strbuf_putc(key, '\t');
+	for (size_t i = 0; i < len; i++)
+		strbuf_putc(key, value[i] == '\t' ? ' ' : value[i]);
+}
+
+static int count_record(const struct event *ev, unsigned origin, void *arg)
+{
+	struct count_state *st = arg;
+	char buf[64];
+
+	strbuf_reset(&st->key);
+	for (size_t i = 0; i < st->nfields; i++) {
+		const char *value = query_field_value(st->log, ev, origin, st->fields[i], buf);
+
+		append_value(&st->key, value, strlen(value), i == 0);
+	}
+	group_add(st->table, strbuf_str(&st->key), st->key.len, 1);
+	return 0;
+}
+
+struct sql_count_state {
+	const char *const *fields;
+	size_t nfields;
+	struct group_table *table;
+	struct strbuf key, value;
+};
+
+static int count_sql_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct sql_count_state *st = arg;
+	const struct schema_event *event = schema_event_by_id((unsigned)sqlite3_column_int(stmt, (int)st->nfields + 1));
+
+	strbuf_reset(&st->key);
+	for (size_t i = 0; i < st->nfields; i++) {
+		strbuf_reset(&st->value);
+		if (event)
+			eventlog_decode_value(event, schema_field_index(event, st->fields[i]),
+					      sqlite3_column_value(stmt, (int)i), &st->value);
+		append_value(&st->key, strbuf_str(&st->value), st->value.len, i == 0);
+	}
+	group_add(st->table, strbuf_str(&st->key), st->key.len, (uint64_t)sqlite3_column_int64(stmt, (int)st->nfields));
+	return 0;
+}
+
+static int compare_groups(const void *a, const void *b)
+{
+	const struct query_group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->values, y->values);
+}
+
+int query_count_by(struct eventlog *log, struct query *q, const char *const *fields, size_t nfields,
+		   struct query_group **groups, size_t *ngroups, struct strbuf *err)
+{
+	struct group_table table = { 0 };
+	bool in_sql = true;
+	int rc;
+
+	*groups = NULL;
+	*ngroups = 0;
+	if (!q->prepared && query_prepare(q, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nfields; i++)
+		if (!strcmp(fields[i], "Computer") || !strcmp(fields[i], "EventRecordID") ||
+		    !strcmp(fields[i], "TimeCreated") ||
+		    (!pseudo_field(fields[i]) && !eventlog_column_groupable(fields[i])))
+			in_sql = false;
+	/* With a limit, "the first N matching records" is a walk, not a GROUP BY. */
+	if (q->filter_in_c || q->limit)
+		in_sql = false;
+	if (in_sql) {
+		struct strbuf sql = STRBUF_INIT;
+		struct sql_count_state st = { fields, nfields, &table, STRBUF_INIT, STRBUF_INIT };
+
+		strbuf_puts(&sql, "SELECT ");
+		for (size_t i = 0; i < nfields; i++)
+			strbuf_printf(&sql, "%s, ", !strcmp(fields[i], "EventID") ? "EventID"
+						    : eventlog_column_name(fields[i]));
+		strbuf_printf(&sql, "count(*), min(EventID) FROM events WHERE %s GROUP BY ", q->where_sql.data);
+		for (size_t i = 0; i < nfields; i++)
+			strbuf_printf(&sql, "%s%s", i ? ", " : "", !strcmp(fields[i], "EventID") ? "EventID"
+								     : eventlog_column_name(fields[i]));
+		set_window(q);
+		rc = eventlog_sql_rows(log, sql.data, q->binds, q->nbinds, count_sql_row, &st, err);
+		strbuf_release(&sql);
+		strbuf_release(&st.key);
+		strbuf_release(&st.value);
+	} else {
+		struct count_state st = { log, fields, nfields, &table, STRBUF_INIT };
+		const char **list = xcalloc(nfields + 1, sizeof(*list));
+		size_t nlist = 0;
+
+		for (size_t i = 0; i < nfields; i++)
+			if (!pseudo_field(fields[i]))
+				list[nlist++] = fields[i];
+		rc = query_run(log, q, list, nlist, count_record, &st, err) < 0 ? -1 : 0;
+		free(list);
+		strbuf_release(&st.key);
+	}
+	if (rc < 0) {
+		query_groups_free(table.slots, table.cap);
+		return -1;
+	}
+	/* Compact the table into a sorted array. */
+	size_t n = 0;
+
+	for (size_t i = 0; i < table.cap; i++)
+		if (table.slots[i].values)
+			table.slots[n++] = table.slots[i];
+	qsort(table.slots, n, sizeof(*table.slots), compare_groups);
+	*groups = table.slots;
+	*ngroups = n;
+	return 0;
+}
+
+void query_groups_free(struct query_group *groups, size_t ngroups)
+{
+	for (size_t i = 0; i < ngroups; i++)
+		free(groups[i].values);
+	free(groups);
+}
