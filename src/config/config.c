@@ -263,8 +263,11 @@ static void fail_text(struct loader *ld, xmlNode *text, const char *parent, cons
 
 	if (!content)
 		content = "";
-	/* The node starts where the previous element ended: count the lines
-	 * before the first visible character. */
+	/* libxml2 gives a text node the line where its text ends; count back
+	 * to the first visible character. */
+	for (const char *c = content; *c; c++)
+		if (*c == '\n' && line > 1)
+			line--;
 	while (*content && is_space(*content)) {
 		if (*content == '\n')
 			line++;
@@ -1065,6 +1068,10 @@ static void capture_error(void *context, xmlErrorPtr error)
 	len = strlen(first->message);
 	while (len && is_space(first->message[len - 1]))
 		first->message[--len] = '\0';
+	/* Some messages have a second line ("Bytes: 0xE9 ..."): keep one line. */
+	for (char *c = first->message; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
 }
 
 static void ignore_generic_error(void *context, const char *fmt, ...)
