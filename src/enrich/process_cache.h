@@ -93,10 +93,11 @@ void process_cache_exit(struct process_cache *cache, uint32_t pid, int64_t exit_
 void process_cache_get_stats(const struct process_cache *cache, struct process_cache_stats *stats);
 
 /*
- * Returned pointers stay valid until the next process_cache_exec,
- * process_cache_exit or process_cache_seed call, or a lookup of the same
- * pid; a lookup of another pid does not move or free them, so a child's and
- * its parent's entries can be held together.
+ * Returned pointers stay valid until the next process_cache_exec or
+ * process_cache_exit call (the entry of the pid given to process_cache_exit
+ * survives that call), or a lookup of the same pid.  A lookup of another
+ * pid or a seed does not move or free them, so for a ProcessCreate call
+ * process_cache_exec for the child, then look up its parent, and hold both.
  */
 
 #endif
