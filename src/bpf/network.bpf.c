@@ -5,16 +5,16 @@
  *
  * Everything an event needs (the process, both endpoints) is read in the
  * kernel when the event happens, so a short-lived process or socket loses
- * nothing.  Only tracepoints that need no tracefs are used (tp_btf, raw_tp):
+ * nothing.  Only BTF tracepoints are used (tp_btf: they need no tracefs):
  *
  *  - Outbound TCP, tp_btf/inet_sock_set_state: the move to SYN_SENT happens
  *    inside connect(), in the connecting process, which is remembered per
  *    socket; the record is sent when that socket reaches ESTABLISHED (the
  *    connection is made: a refused or timed-out connect is never logged),
  *    with both endpoints as the socket then holds them.
- *  - Inbound TCP, raw_tp/sys_exit of accept()/accept4(): the returned fd's
+ *  - Inbound TCP, tp_btf/sys_exit of accept()/accept4(): the returned fd's
  *    socket gives both endpoints; the accepting process is the current one.
- *  - UDP, raw_tp/sys_exit of sendto/sendmsg/sendmmsg (Initiated) and
+ *  - UDP, tp_btf/sys_exit of sendto/sendmsg/sendmmsg (Initiated) and
  *    recvfrom/recvmsg/recvmmsg (not initiated): the remote endpoint is the
  *    address the call passed or returned (the first message's, for the
  *    *mmsg calls), else the connected peer.  The first datagram of a flow
@@ -67,11 +67,12 @@ char LICENSE[] SEC("license") = "GPL";
 #error "network.bpf.c: syscall numbers are defined for x86 and arm64 only"
 #endif
 
-/* The syscall number in the saved registers at sys_exit. */
+/* The syscall number in the saved registers at sys_exit (a direct load:
+ * this runs at every syscall exit, so it must cost next to nothing). */
 #if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #else
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
 #endif
 
 /* The process that called connect() on a socket still in SYN_SENT. */
@@ -367,14 +368,14 @@ static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
 	submit_udp_once(rec);
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = SYSCALL_NR(regs);
-	long fd;
+	long nr, fd;
 
 	if (ret < 0)
 		return 0;
+	nr = SYSCALL_NR(regs);
 	switch (nr) {
 	case NR_ACCEPT:
 	case NR_ACCEPT4:
