@@ -377,10 +377,12 @@ static bool past_grace(const struct process_cache *cache, int64_t t)
 	return (__int128)cache->latest_wall_ns - t > cache->grace_ns;
 }
 
-static void evict_exited(struct process_cache *cache)
+/* Drop exited entries past the grace period, and the oldest ones beyond
+ * max_exited less ROOM (places for entries about to be added). */
+static void evict_exited(struct process_cache *cache, size_t room)
 {
 	while (cache->exited_oldest &&
-	       (cache->nexited > cache->max_exited ||
+	       (cache->nexited + room > cache->max_exited ||
 		past_grace(cache, cache->exited_oldest->info.exit_wall_ns))) {
 		remove_entry(cache, cache->exited_oldest);
 		cache->evicted++;
@@ -454,7 +456,7 @@ const struct process_info *process_cache_exec(struct process_cache *cache, uint3
 					      const char *cwd)
 {
 	note_event_time(cache, guid_boot_to_wall_ns(start_boot_ns));
-	evict_exited(cache);
+	evict_exited(cache, 0);
 	/* Before inserting: the sweep must not see the new entry, whose
 	 * process may already be gone. */
 	sweep_if_needed(cache);
@@ -508,10 +510,10 @@ const struct process_info *process_cache_lookup(struct process_cache *cache, uin
 void process_cache_exit(struct process_cache *cache, uint32_t pid, int64_t exit_wall_ns)
 {
 	note_event_time(cache, exit_wall_ns);
-	/* Evict first, so that the entry just marked survives this call
-	 * (the caller may still hold it from a lookup). */
-	evict_exited(cache);
 	struct proc_entry *e = find(cache, pid);
+	/* Evict first, so that the entry being marked survives this call
+	 * (the caller may still hold it from a lookup). */
+	evict_exited(cache, e && !e->info.exited ? 1 : 0);
 	if (e && !e->info.exited) {
 		e->info.exited = true;
 		e->info.exit_wall_ns = exit_wall_ns;
