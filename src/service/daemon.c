@@ -47,6 +47,14 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* Has a record appeared since the newest one was BEFORE (-1: no log, 0: no
+ * such record)?  A different newest id counts too: a damaged log is moved
+ * aside by the monitor and a new one started. */
+static bool new_record(int64_t before, int64_t now)
+{
+	return now > 0 && now != before;
+}
+
 /* Alive and not a zombie (a daemon is reaped by init, maybe not at once). */
 static bool process_alive(pid_t pid)
 {
@@ -172,6 +180,10 @@ static void __attribute__((noreturn)) exec_daemon(int report_fd)
 	if (report_fd > 3)
 		close_range(3, (unsigned)report_fd - 1, 0);
 	close_range((unsigned)report_fd + 1, ~0u, 0);
+	/* Signals ignored by whoever started us (nohup, a shell) stay ignored
+	 * across exec: give the monitor the defaults. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -269,8 +281,6 @@ int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 		*already = true;
 		return 0;
 	}
-	if (before < 0)
-		before = 0;   /* no log yet: the monitor creates it */
 	if (state->systemd) {
 		if (run_systemctl("start") != 0) {
 			strbuf_puts(err, "systemctl start sysmon.service failed "
@@ -291,7 +301,7 @@ int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 
 			if (!locked_at)
 				locked_at = now_ms();
-			if (last > before ||
+			if (new_record(before, last) ||
 			    (last < 0 && now_ms() - locked_at >= UNREADABLE_LOG_GRACE_MS)) {
 				*pid = holder;
 				return 0;
@@ -368,13 +378,11 @@ int service_reload(pid_t pid, int timeout_ms, struct strbuf *err)
 		strbuf_printf(err, "cannot signal the monitor (pid %ld): %s", (long)pid, strerror(errno));
 		return -1;
 	}
-	if (before < 0)
-		return 1;   /* no log to read the confirmation from */
 
 	int64_t deadline = now_ms() + timeout_ms;
 
 	for (;;) {
-		if (service_last_record(SERVICE_EVENTLOG_PATH, 16) > before)
+		if (new_record(before, service_last_record(SERVICE_EVENTLOG_PATH, 16)))
 			return 0;
 		if (!process_alive(pid)) {
 			strbuf_printf(err, "the monitor (pid %ld) exited instead of reloading; see %s",

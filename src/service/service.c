@@ -171,7 +171,13 @@ int service_read_file(const char *path, char **data, size_t *len, struct strbuf 
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE_SIZE) {
-		add_error(err, "%s: not a regular file of at most %u bytes", path, MAX_FILE_SIZE);
+		if (S_ISDIR(st.st_mode))
+			add_error(err, "%s: is a directory, not a file", path);
+		else if (!S_ISREG(st.st_mode))
+			add_error(err, "%s: is not a regular file", path);
+		else
+			add_error(err, "%s: larger than %u MiB: is this the right file?", path,
+				  MAX_FILE_SIZE >> 20);
 		close(fd);
 		return -1;
 	}
@@ -189,7 +195,8 @@ int service_read_file(const char *path, char **data, size_t *len, struct strbuf 
 			return -1;
 		}
 		if (buf.len + (size_t)n > MAX_FILE_SIZE) {
-			add_error(err, "%s: larger than %u bytes", path, MAX_FILE_SIZE);
+			add_error(err, "%s: larger than %u MiB: is this the right file?", path,
+				  MAX_FILE_SIZE >> 20);
 			strbuf_release(&buf);
 			close(fd);
 			return -1;
