@@ -21,6 +21,8 @@
 #include "schema/event.h"
 #include "util/strbuf.h"
 
+/* `check` stays on one screen: the first warnings, then a count. */
+#define CHECK_MAX_WARNINGS 12
 /* Input lines longer than this are refused rather than parsed. */
 #define TEST_MAX_LINE (1u << 20)
 
@@ -45,24 +47,37 @@ static struct sysmon_config *load(const char *path)
 
 /* ---- check -------------------------------------------------------------- */
 
+/* Each option once, with its effective (last) value: duplicates are legal
+ * and the last one wins. */
 static void print_options(const struct sysmon_config *config)
 {
-	printf("Options:          ");
-	if (config->noptions == 0)
-		printf("none");
-	for (size_t i = 0; i < config->noptions; i++) {
-		const struct config_option *o = &config->options[i];
-		const char *v = o->value;
-		size_t len;
+	size_t shown = 0;
 
+	printf("Options:          ");
+	for (size_t k = 0; k < schema_option_count(); k++) {
+		const struct config_option *last = NULL;
+		size_t count = 0, len;
+		const char *v;
+
+		for (size_t i = 0; i < config->noptions; i++) {
+			if (config->options[i].option == schema_option_at(k)) {
+				last = &config->options[i];
+				count++;
+			}
+		}
+		if (!last)
+			continue;
+		v = last->value;
 		while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
 			v++;
 		len = strcspn(v, "\r\n");
-		printf("%s%s%s%s%.*s%s%s", i ? ", " : "", o->option->name, o->option->rule ? "Config" : "",
+		printf("%s%s%s%s%.*s%s%s", shown++ ? ", " : "", last->option->name, last->option->rule ? "Config" : "",
 		       len ? "=" : "", (int)(len > 40 ? 40 : len), v, len > 40 ? "..." : "",
-		       o->has_effect ? "" : " (ignored)");
+		       last->has_effect ? "" : " (ignored)");
+		if (count > 1)
+			printf(" (%zu times)", count);
 	}
-	printf("\n");
+	printf("%s\n", shown ? "" : "none");
 }
 
 static void print_rule_sets(const struct sysmon_config *config)
@@ -120,8 +135,10 @@ static int check(const char *path)
 	print_options(config);
 	print_rule_sets(config);
 	printf("Warnings:         %zu\n", config->nwarnings);
-	for (size_t i = 0; i < config->nwarnings; i++)
+	for (size_t i = 0; i < config->nwarnings && i < CHECK_MAX_WARNINGS; i++)
 		printf("  %s\n", config->warnings[i]);
+	if (config->nwarnings > CHECK_MAX_WARNINGS)
+		printf("  ... and %zu more\n", config->nwarnings - CHECK_MAX_WARNINGS);
 	strbuf_release(&hashes);
 	config_free(config);
 	return EXIT_OK;

@@ -69,9 +69,18 @@ static void fail(struct loader *ld, unsigned line, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Capacity for N+1 items of SIZE when arrays grow by doubling: a config of
+ * 16 MiB can hold hundreds of thousands of warnings or options. */
+static void *grow(void *array, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		array = xrealloc(array, (n ? 2 * n : 1) * size);
+	return array;
+}
+
 static void add_warning(struct sysmon_config *config, char *line)
 {
-	config->warnings = xrealloc(config->warnings, (config->nwarnings + 1) * sizeof(char *));
+	config->warnings = grow(config->warnings, config->nwarnings, sizeof(char *));
 	config->warnings[config->nwarnings++] = line;
 }
 
@@ -404,7 +413,7 @@ static void fail_unknown_option(struct loader *ld, xmlNode *node)
 static void record_option(struct sysmon_config *config, const struct schema_option *option,
 			  char *value, unsigned line, bool has_effect)
 {
-	config->options = xrealloc(config->options, (config->noptions + 1) * sizeof(*config->options));
+	config->options = grow(config->options, config->noptions, sizeof(*config->options));
 	config->options[config->noptions++] = (struct config_option){
 		.option = option, .value = value, .line = line, .has_effect = has_effect,
 	};
@@ -654,7 +663,7 @@ static void load_rule(struct loader *ld, struct set_builder *b, xmlNode *node, c
 		return;
 	}
 	relation = get_attr(node, "groupRelation");
-	b->set.aggregates = xrealloc(b->set.aggregates, (b->set.naggregates + 1) * sizeof(*b->set.aggregates));
+	b->set.aggregates = grow(b->set.aggregates, b->set.naggregates, sizeof(*b->set.aggregates));
 	index = (int)b->set.naggregates++;
 	/* Sysmon: "or" in any case, or no attribute, is OR; anything else AND. */
 	b->set.aggregates[index] = (struct rule_aggregate_def){
