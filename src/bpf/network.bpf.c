@@ -155,17 +155,17 @@ static __always_inline void set_current_process(struct network_record *rec)
 /* Both endpoints of SK as it holds them now. */
 static __always_inline void read_endpoints(const struct sock *sk, struct network_record *rec)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
 	rec->family = family;
-	rec->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	rec->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	rec->local_port = sk->__sk_common.skc_num;
+	rec->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == NETWORK_AF_INET6) {
-		bpf_core_read(rec->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(rec->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
+		__builtin_memcpy(rec->local_addr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(rec->remote_addr, &sk->__sk_common.skc_v6_daddr, 16);
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)rec->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)rec->remote_addr, sk, __sk_common.skc_daddr);
+		__builtin_memcpy(rec->local_addr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(rec->remote_addr, &sk->__sk_common.skc_daddr, 4);
 	}
 }
 
@@ -176,7 +176,7 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	struct connecting_process *proc;
 	struct network_record *rec;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_TCP)
+	if (sk->sk_protocol != NETWORK_PROTO_TCP)
 		return 0;
 
 	if (newstate == TCP_SYN_SENT_STATE) {
@@ -211,28 +211,30 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	return 0;
 }
 
+/* bpf_rdonly_cast turns a kernel address into a read-only typed pointer:
+ * loads through it are plain loads guarded by the exception table, much
+ * cheaper than a bpf_probe_read_kernel call per field. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* The socket behind descriptor FD of the current process, or NULL. */
 static __always_inline struct sock *socket_of_fd(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
 	struct socket *sock;
-	umode_t mode;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0 || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
 		return NULL;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT_BITS) != S_IFSOCK_BITS)
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	if ((file->f_inode->i_mode & S_IFMT_BITS) != S_IFSOCK_BITS)
 		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
+	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
 	if (!sock)
 		return NULL;
-	return BPF_CORE_READ(sock, sk);
+	return sock->sk;
 }
 
 static __always_inline bool is_inet(__u16 family)
@@ -245,8 +247,8 @@ static __always_inline void handle_accept(long fd)
 	struct sock *sk = socket_of_fd(fd);
 	struct network_record *rec;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_TCP ||
-	    !is_inet(BPF_CORE_READ(sk, __sk_common.skc_family)))
+	if (!sk || sk->sk_protocol != NETWORK_PROTO_TCP ||
+	    !is_inet(sk->__sk_common.skc_family))
 		return;
 	rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
 	if (!rec)
@@ -324,10 +326,10 @@ static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
 	struct network_record *rec;
 	__u16 family;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_UDP ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_DGRAM_TYPE)
+	if (!sk || sk->sk_protocol != NETWORK_PROTO_UDP ||
+	    sk->sk_type != SOCK_DGRAM_TYPE)
 		return;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	if (!is_inet(family))
 		return;
 	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
@@ -339,7 +341,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
 	/* The remote endpoint: the address the call named or returned, else
 	 * the connected peer (already in REC). */
 	if (!read_user_address(uaddr, rec) &&
-	    BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_ESTABLISHED_STATE) {
+	    sk->__sk_common.skc_state != TCP_ESTABLISHED_STATE) {
 		/* Unconnected and no address given: only a receive can say
 		 * where the datagram came from, through the queue hook. */
 		__u64 key = (__u64)sk;
@@ -434,7 +436,7 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 {
-	struct queued_datagram q = {};
+	struct queued_datagram q = {}, *known;
 	struct sk_buff *skb;
 	unsigned char *head;
 	__u16 network_offset, transport_offset;
@@ -442,18 +444,18 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 	__u16 ports[2];
 	__u8 version = 0;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != NETWORK_PROTO_UDP)
+	if (sk->sk_protocol != NETWORK_PROTO_UDP)
 		return 0;
-	q.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	q.family = sk->__sk_common.skc_family;
 	if (!is_inet(q.family))
 		return 0;
 	/* The queue is a circular list: its head's prev is the newest. */
-	skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	skb = sk->sk_receive_queue.prev;
 	if (!skb || (void *)skb == (void *)&sk->sk_receive_queue)
 		return 0;
-	head = BPF_CORE_READ(skb, head);
-	network_offset = BPF_CORE_READ(skb, network_header);
-	transport_offset = BPF_CORE_READ(skb, transport_header);
+	head = skb->head;
+	network_offset = skb->network_header;
+	transport_offset = skb->transport_header;
 	if (bpf_probe_read_kernel(ports, sizeof(ports), head + transport_offset) != 0)
 		return 0;
 	q.remote_port = bpf_ntohs(ports[0]);
@@ -483,6 +485,12 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 	} else {
 		return 0;
 	}
-	bpf_map_update_elem(&last_datagram, &key, &q, BPF_ANY);
+	/* In place when the socket is known: a map update costs several
+	 * times a lookup, and this runs for every datagram. */
+	known = bpf_map_lookup_elem(&last_datagram, &key);
+	if (known)
+		__builtin_memcpy(known, &q, sizeof(q));
+	else
+		bpf_map_update_elem(&last_datagram, &key, &q, BPF_ANY);
 	return 0;
 }
