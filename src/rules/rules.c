@@ -29,30 +29,44 @@ struct rule_token {
 	uint32_t len;
 };
 
-struct compiled_filter {
-	enum rule_condition condition;
-	unsigned field;                 /* position in the bound event's field list */
-	bool reads_rule_name;           /* RuleName reads "-" while rules run */
-	/* Top-level plain filter: a later top-level plain filter tests the same
-	 * field, so in an AND set a failure here is not final (same-field OR). */
-	bool same_field_later;
-	/* At the first filter of a <Rule>: its number of filters (they follow
-	 * this one); 0 for a plain filter. */
-	uint32_t rule_length;
-	bool rule_or;                   /* that <Rule>'s relation */
-	uint64_t absent_in;             /* bit per event id whose layout lacks this field here */
-	const char *value;              /* lower-cased (ASCII only) */
-	uint32_t value_len;
-	const char *upper;              /* upper-cased, for text ordering */
+/* What only some conditions need, out of the hot filter array. */
+struct filter_extra {
 	struct rule_token *tokens;      /* ';' lists */
 	uint32_t ntokens;
+	const char *upper;              /* upper-cased value, for text ordering */
 	bool value_is_integer;          /* for less than / more than */
 	bool value_negative;
 	const char *digits;             /* significant digits (no leading zeros) */
 	uint32_t ndigits;
-	bool image_whole;               /* `image` value is a path: compare all of it */
-	const char *name;               /* NULL when the filter has no name */
 };
+
+/* Kept small (48 bytes): rules_decide walks arrays of these. */
+struct compiled_filter {
+	const char *value;              /* lower-cased (ASCII only) */
+	const char *name;               /* NULL when the filter has no name */
+	uint64_t absent_in;             /* bit per event id whose layout lacks this field here */
+	const struct filter_extra *extra;
+	uint32_t value_len;
+	/* At the first filter of a <Rule>: its number of filters (they follow
+	 * this one); 0 for a plain filter. */
+	uint32_t rule_length;
+	uint8_t condition;              /* enum rule_condition */
+	uint8_t field;                  /* position in the bound event's field list */
+	bool reads_rule_name;           /* RuleName reads "-" while rules run */
+	/* Top-level plain filter: a later top-level plain filter tests the same
+	 * field, so in an AND set a failure here is not final (same-field OR). */
+	bool same_field_later;
+	bool rule_or;                   /* that <Rule>'s relation */
+	bool image_whole;               /* `image` value is a path: compare all of it */
+	/* Quick rejection: the field's length must be exactly / at least the
+	 * value's, and its first / last byte (folded) must be QUICK_BYTE;
+	 * otherwise the filter's result is QUICK_NEGATED. */
+	uint8_t quick;
+	uint8_t quick_byte;
+	bool quick_negated;
+};
+
+enum { QUICK_NONE, QUICK_EXACT, QUICK_PREFIX, QUICK_SUFFIX };
 
 struct compiled_set {
 	bool exclude;
@@ -131,11 +145,36 @@ void rule_defs_free(struct rule_defs *defs)
 	memset(defs, 0, sizeof(*defs));
 }
 
-/* ---- Matching primitives.  F is the field text (LEN bytes, not
- * NUL-terminated as far as we rely on), the rule side is pre-lowered. ---- */
+/* ---- Matching primitives.  F is the field text (FLEN bytes, its length
+ * from the event, never strlen), the rule side is pre-folded. ---- */
+
+#define BYTES_ONES 0x0101010101010101ull
+#define BYTES_HIGH 0x8080808080808080ull
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* Eight bytes folded to lower case at once (ASCII letters only). */
+static inline uint64_t fold_lower8(uint64_t x)
+{
+	uint64_t low7 = x & ~BYTES_HIGH;
+	uint64_t at_least_a = low7 + (0x80 - 'A') * BYTES_ONES;
+	uint64_t above_z = low7 + (0x80 - 'Z' - 1) * BYTES_ONES;
+	uint64_t upper = at_least_a & ~above_z & ~x & BYTES_HIGH;
+
+	return x | (upper >> 2);
+}
 
 static inline bool ci_equal(const char *f, const char *lowered, uint32_t len)
 {
+	for (; len >= 8; f += 8, lowered += 8, len -= 8)
+		if (fold_lower8(load8(f)) != load8(lowered))
+			return false;
 	for (uint32_t i = 0; i < len; i++)
 		if (fold_lower((unsigned char)f[i]) != (unsigned char)lowered[i])
 			return false;
@@ -143,7 +182,8 @@ static inline bool ci_equal(const char *f, const char *lowered, uint32_t len)
 }
 
 /* Sysmon's substring search: an empty needle is found in any non-empty
- * field, nothing is found in an empty one. */
+ * field, nothing is found in an empty one.  Candidates for the first byte
+ * are found eight bytes at a time. */
 static bool ci_find(const char *f, uint32_t flen, const char *needle, uint32_t nlen)
 {
 	if (flen == 0)
@@ -152,13 +192,31 @@ static bool ci_find(const char *f, uint32_t flen, const char *needle, uint32_t n
 		return true;
 	if (nlen > flen)
 		return false;
+
+	uint32_t last = flen - nlen;          /* last possible start */
 	unsigned char first = (unsigned char)needle[0];
-	for (uint32_t i = 0; i + nlen <= flen; i++) {
-		if (fold_lower((unsigned char)f[i]) != first)
-			continue;
-		if (ci_equal(f + i + 1, needle + 1, nlen - 1))
-			return true;
+	uint64_t pattern = first * BYTES_ONES;
+	uint32_t i = 0;
+
+	for (; i + 8 <= flen && i <= last; i += 8) {
+		uint64_t x = fold_lower8(load8(f + i)) ^ pattern;
+		/* High bit set at zero bytes (and possibly above them: verified). */
+		uint64_t zero = (x - BYTES_ONES) & ~x & BYTES_HIGH;
+
+		while (zero) {
+			uint32_t p = i + (uint32_t)(__builtin_ctzll(zero) >> 3);
+
+			if (p > last)
+				return false;
+			if (fold_lower((unsigned char)f[p]) == first &&
+			    ci_equal(f + p + 1, needle + 1, nlen - 1))
+				return true;
+			zero &= zero - 1;
+		}
 	}
+	for (; i <= last; i++)
+		if (fold_lower((unsigned char)f[i]) == first && ci_equal(f + i + 1, needle + 1, nlen - 1))
+			return true;
 	return false;
 }
 
@@ -213,110 +271,158 @@ static int compare_magnitude(const char *a, uint32_t alen, const char *b, uint32
  * decision), otherwise Sysmon's case-insensitive text ordering. */
 static int order_value(const struct compiled_filter *flt, const char *f, uint32_t flen)
 {
+	const struct filter_extra *x = flt->extra;
 	bool negative;
 	const char *digits;
 	uint32_t ndigits;
 
-	if (flt->value_is_integer && parse_integer(f, flen, &negative, &digits, &ndigits)) {
-		if (negative != flt->value_negative)
+	if (x->value_is_integer && parse_integer(f, flen, &negative, &digits, &ndigits)) {
+		if (negative != x->value_negative)
 			return negative ? -1 : 1;
-		int c = compare_magnitude(digits, ndigits, flt->digits, flt->ndigits);
+		int c = compare_magnitude(digits, ndigits, x->digits, x->ndigits);
 		return negative ? -c : c;
 	}
-	return ci_order(f, flen, flt->upper, flt->value_len);
+	return ci_order(f, flen, x->upper, flt->value_len);
 }
 
-/* `image` (project decision): the part after the last '/', and for values
- * that are not Linux paths (not starting with '/') also after the last '\',
- * so `bash` matches /usr/bin/bash and `lsass.exe` C:\Windows\lsass.exe.  A
- * rule value that holds a separator is compared with the whole field. */
-static bool match_image(const struct compiled_filter *flt, const char *f, uint32_t flen)
+/* Where the file name of F starts for `image` (project decision): after the
+ * last '/', and for values that are not Linux paths (not starting with '/')
+ * also after the last '\', so `bash` matches /usr/bin/bash and `lsass.exe`
+ * C:\Windows\lsass.exe. */
+static uint32_t image_name_start(const char *f, uint32_t flen)
+{
+	const char *slash = memrchr(f, '/', flen);
+	uint32_t start = slash ? (uint32_t)(slash - f) + 1 : 0;
+
+	if (flen == 0 || f[0] != '/') {
+		const char *backslash = memrchr(f + start, '\\', flen - start);
+		if (backslash)
+			start = (uint32_t)(backslash - f) + 1;
+	}
+	return start;
+}
+
+/* ---- Evaluation (spec 2.6, 2.7, 2.9). ---- */
+
+/* Per-decision state: the event, its id's bit for absent_in, the candidate
+ * RuleName, and each field's `image` name start once computed. */
+struct decision {
+	const struct event *ev;
+	uint64_t id_bit;
+	const char *candidate;
+	uint32_t image_known;           /* bit per field */
+	uint32_t image_start[SCHEMA_MAX_FIELDS];
+};
+
+static bool match_image(const struct compiled_filter *flt, const char *f, uint32_t flen,
+			struct decision *d)
 {
 	if (!flt->image_whole) {
-		bool windows_style = flen == 0 || f[0] != '/';
-		uint32_t start = flen;
+		uint32_t start;
 
-		while (start > 0 && f[start - 1] != '/' && !(windows_style && f[start - 1] == '\\'))
-			start--;
+		if (flt->reads_rule_name || d->ev->offset[flt->field] == EVENT_UNSET) {
+			start = 0;          /* "-" */
+		} else if (d->image_known & (1u << flt->field)) {
+			start = d->image_start[flt->field];
+		} else {
+			start = image_name_start(f, flen);
+			d->image_start[flt->field] = start;
+			d->image_known |= 1u << flt->field;
+		}
 		f += start;
 		flen -= start;
 	}
 	return flen == flt->value_len && ci_equal(f, flt->value, flen);
 }
 
-static bool match_filter(const struct compiled_filter *flt, const char *f, uint32_t flen)
+static inline bool match_filter(const struct compiled_filter *flt, const char *f, uint32_t flen,
+				struct decision *d)
 {
 	const char *v = flt->value;
 	uint32_t vlen = flt->value_len;
+	const struct filter_extra *x = flt->extra;
 
-	switch (flt->condition) {
+	switch ((enum rule_condition)flt->condition) {
 	case COND_IS:
 		return flen == vlen && ci_equal(f, v, vlen);
 	case COND_IS_NOT:
 		return !(flen == vlen && ci_equal(f, v, vlen));
+	case COND_END_WITH:
+		return vlen <= flen && ci_equal(f + flen - vlen, v, vlen);
+	case COND_NOT_END_WITH:
+		return !(vlen <= flen && ci_equal(f + flen - vlen, v, vlen));
+	case COND_BEGIN_WITH:
+		return vlen <= flen && ci_equal(f, v, vlen);
+	case COND_NOT_BEGIN_WITH:
+		return !(vlen <= flen && ci_equal(f, v, vlen));
 	case COND_CONTAINS:
 		return ci_find(f, flen, v, vlen);
 	case COND_EXCLUDES:
 		return !ci_find(f, flen, v, vlen);
+	case COND_IMAGE:
+		return match_image(flt, f, flen, d);
 	case COND_CONTAINS_ANY:
 	case COND_EXCLUDES_ANY: {
 		bool any = false;
-		for (uint32_t i = 0; i < flt->ntokens && !any; i++)
-			any = ci_find(f, flen, flt->tokens[i].text, flt->tokens[i].len);
+		for (uint32_t i = 0; i < x->ntokens && !any; i++)
+			any = ci_find(f, flen, x->tokens[i].text, x->tokens[i].len);
 		return flt->condition == COND_CONTAINS_ANY ? any : !any;
 	}
 	case COND_CONTAINS_ALL:
 	case COND_EXCLUDES_ALL: {
 		bool all = true;
-		for (uint32_t i = 0; i < flt->ntokens && all; i++)
-			all = ci_find(f, flen, flt->tokens[i].text, flt->tokens[i].len);
+		for (uint32_t i = 0; i < x->ntokens && all; i++)
+			all = ci_find(f, flen, x->tokens[i].text, x->tokens[i].len);
 		return flt->condition == COND_CONTAINS_ALL ? all : !all;
 	}
 	case COND_IS_ANY:
-		for (uint32_t i = 0; i < flt->ntokens; i++)
-			if (flen == flt->tokens[i].len && ci_equal(f, flt->tokens[i].text, flen))
+		for (uint32_t i = 0; i < x->ntokens; i++)
+			if (flen == x->tokens[i].len && ci_equal(f, x->tokens[i].text, flen))
 				return true;
 		return false;
-	case COND_BEGIN_WITH:
-		return vlen <= flen && ci_equal(f, v, vlen);
-	case COND_NOT_BEGIN_WITH:
-		return !(vlen <= flen && ci_equal(f, v, vlen));
-	case COND_END_WITH:
-		return vlen <= flen && ci_equal(f + flen - vlen, v, vlen);
-	case COND_NOT_END_WITH:
-		return !(vlen <= flen && ci_equal(f + flen - vlen, v, vlen));
 	case COND_LESS_THAN:
 		return order_value(flt, f, flen) < 0;
 	case COND_MORE_THAN:
 		return order_value(flt, f, flen) > 0;
-	case COND_IMAGE:
-		return match_image(flt, f, flen);
 	}
 	return false;
 }
 
-/* ---- Evaluation (spec 2.6, 2.7, 2.9). ---- */
-
-static inline bool filter_matches(const struct compiled_filter *flt, const struct event *ev)
+static inline bool filter_matches(const struct compiled_filter *flt, struct decision *d)
 {
-	if (flt->reads_rule_name)
-		return match_filter(flt, "-", 1);
+	const struct event *ev = d->ev;
 	uint32_t offset = ev->offset[flt->field];
-	if (offset == EVENT_UNSET)
-		return match_filter(flt, "-", 1);
-	return match_filter(flt, ev->arena + offset, ev->length[flt->field]);
+	const char *f = "-";
+	uint32_t flen = 1;
+
+	if (!flt->reads_rule_name && offset != EVENT_UNSET) {
+		f = ev->arena + offset;
+		flen = ev->length[flt->field];
+	}
+	/* Most filters fail on the length or on one byte: decide those
+	 * without the full comparison. */
+	if (flt->quick != QUICK_NONE) {
+		uint32_t need = flt->value_len;
+
+		if (flt->quick == QUICK_EXACT ? flen != need : flen < need)
+			return flt->quick_negated;
+		if (need && fold_lower((unsigned char)f[flt->quick == QUICK_SUFFIX ? flen - 1 : 0]) !=
+			    flt->quick_byte)
+			return flt->quick_negated;
+	}
+	return match_filter(flt, f, flen, d);
 }
 
 /* One <Rule>: every matching named filter updates the candidate name, even
  * if the <Rule> fails later (the stale-name quirk). */
 static bool eval_rule(const struct compiled_filter *flt, uint32_t n, bool or_mode,
-		      const struct event *ev, uint64_t id_bit, const char **candidate)
+		      struct decision *d)
 {
 	for (uint32_t i = 0; i < n; i++, flt++) {
-		bool match = !(flt->absent_in & id_bit) && filter_matches(flt, ev);
+		bool match = !(flt->absent_in & d->id_bit) && filter_matches(flt, d);
 
 		if (match && flt->name)
-			*candidate = flt->name;
+			d->candidate = flt->name;
 		if (or_mode && match)
 			return true;
 		if (!or_mode && !match)
@@ -325,8 +431,9 @@ static bool eval_rule(const struct compiled_filter *flt, uint32_t n, bool or_mod
 	return !or_mode;
 }
 
-static bool eval_set(const struct compiled_set *set, const struct event *ev, uint64_t id_bit,
-		     const char **candidate)
+/* Rendering a field cannot fail here (values are text already), so the
+ * spec's FAILED outcome does not arise. */
+static bool eval_set(const struct compiled_set *set, struct decision *d)
 {
 	uint32_t satisfied = 0;          /* fields that matched at the top level */
 	size_t i = 0;
@@ -338,19 +445,19 @@ static bool eval_set(const struct compiled_set *set, const struct event *ev, uin
 		bool match, plain = flt->rule_length == 0;
 
 		if (!plain) {
-			match = eval_rule(flt, flt->rule_length, flt->rule_or, ev, id_bit, candidate);
+			match = eval_rule(flt, flt->rule_length, flt->rule_or, d);
 			i += flt->rule_length;
 		} else {
 			i++;
-			if (flt->absent_in & id_bit) {
+			if (flt->absent_in & d->id_bit) {
 				match = false;
 			} else if (satisfied & (1u << flt->field)) {
 				continue;
 			} else {
-				match = filter_matches(flt, ev);
+				match = filter_matches(flt, d);
 				if (match) {
 					if (flt->name)
-						*candidate = flt->name;
+						d->candidate = flt->name;
 					satisfied |= 1u << flt->field;
 				}
 			}
@@ -369,7 +476,6 @@ static bool eval_set(const struct compiled_set *set, const struct event *ev, uin
 bool rules_decide(const struct rules *rules, const struct event *ev, const char **rule_name)
 {
 	const struct schema_event *schema = ev->schema;
-	const char *candidate = NULL;
 
 	if (rule_name)
 		*rule_name = "-";
@@ -384,16 +490,20 @@ bool rules_decide(const struct rules *rules, const struct event *ev, const char 
 	if (entry->nsets == 0)
 		return entry->default_include;
 
-	uint64_t id_bit = schema->id < RULES_MAX_TAGGED_ID ? 1ull << schema->id : 0;
+	struct decision d;
+	d.ev = ev;
+	d.id_bit = schema->id < RULES_MAX_TAGGED_ID ? 1ull << schema->id : 0;
+	d.candidate = NULL;
+	d.image_known = 0;
 	for (size_t i = 0; i < entry->nsets; i++) {
 		const struct compiled_set *set = entry->order[i];
 
-		if (!eval_set(set, ev, id_bit, &candidate))
+		if (!eval_set(set, &d))
 			continue;
 		if (set->exclude)
 			return false;
-		if (rule_name && candidate)
-			*rule_name = candidate;
+		if (rule_name && d.candidate)
+			*rule_name = d.candidate;
 		return true;
 	}
 	/* Nothing matched: one set gives the opposite of its onmatch, two or
@@ -465,27 +575,53 @@ static char *folded_copy(struct rules *rules, const char *text, size_t len, bool
  * conditions an empty token stands for the rest of the value from its
  * position (delimiters included), as Sysmon's search runs to the end of the
  * string when given no length; `is any` keeps it empty. */
-static void split_tokens(struct rules *rules, struct compiled_filter *flt)
+static void split_tokens(struct rules *rules, const struct compiled_filter *flt,
+			 struct filter_extra *x)
 {
 	const char *v = flt->value;
 	uint32_t len = flt->value_len, count = 1;
 
 	for (uint32_t i = 0; i < len; i++)
 		count += v[i] == ';';
-	flt->tokens = own(rules, xcalloc(count, sizeof(struct rule_token)));
-	flt->ntokens = count;
+	x->tokens = own(rules, xcalloc(count, sizeof(struct rule_token)));
+	x->ntokens = count;
 
 	uint32_t start = 0, n = 0;
 	for (uint32_t i = 0; i <= len; i++) {
 		if (i < len && v[i] != ';')
 			continue;
-		struct rule_token *t = &flt->tokens[n++];
+		struct rule_token *t = &x->tokens[n++];
 		t->text = v + start;
 		t->len = i - start;
 		if (t->len == 0 && flt->condition != COND_IS_ANY)
 			t->len = len - start;
 		start = i + 1;
 	}
+}
+
+static void set_quick_check(struct compiled_filter *flt)
+{
+	switch ((enum rule_condition)flt->condition) {
+	case COND_IS: case COND_IS_NOT:
+		flt->quick = QUICK_EXACT;
+		break;
+	case COND_IMAGE:
+		flt->quick = flt->image_whole ? QUICK_EXACT : QUICK_NONE;
+		break;
+	case COND_BEGIN_WITH: case COND_NOT_BEGIN_WITH:
+		flt->quick = QUICK_PREFIX;
+		break;
+	case COND_END_WITH: case COND_NOT_END_WITH:
+		flt->quick = QUICK_SUFFIX;
+		break;
+	default:
+		flt->quick = QUICK_NONE;
+		return;
+	}
+	flt->quick_negated = flt->condition == COND_IS_NOT || flt->condition == COND_NOT_BEGIN_WITH ||
+			     flt->condition == COND_NOT_END_WITH;
+	if (flt->value_len)
+		flt->quick_byte = (unsigned char)flt->value[flt->quick == QUICK_SUFFIX ? flt->value_len - 1 : 0];
 }
 
 /* Does event OTHER hold SET_EVENT's field FIELD at the same position? */
@@ -510,22 +646,25 @@ static bool compile_filter(struct rules *rules, const struct rule_set_def *def, 
 	size_t len = strlen(fd->value);
 	if (len > UINT32_MAX / 2)
 		return false;
-	flt->condition = fd->condition;
-	flt->field = (unsigned)fd->field;
+	flt->condition = (uint8_t)fd->condition;
+	flt->field = (uint8_t)fd->field;
 	flt->reads_rule_name = !strcmp(event->fields[fd->field].name, "RuleName");
 	flt->value = folded_copy(rules, fd->value, len, false);
 	flt->value_len = (uint32_t)len;
 	flt->name = fd->name && *fd->name ? own(rules, xstrdup(fd->name)) : NULL;
 
+	struct filter_extra *x;
 	switch (fd->condition) {
 	case COND_CONTAINS_ANY: case COND_CONTAINS_ALL: case COND_EXCLUDES_ANY:
 	case COND_EXCLUDES_ALL: case COND_IS_ANY:
-		split_tokens(rules, flt);
+		flt->extra = x = own(rules, xcalloc(1, sizeof(*x)));
+		split_tokens(rules, flt, x);
 		break;
 	case COND_LESS_THAN: case COND_MORE_THAN:
-		flt->upper = folded_copy(rules, fd->value, len, true);
-		flt->value_is_integer = parse_integer(flt->value, flt->value_len, &flt->value_negative,
-						      &flt->digits, &flt->ndigits);
+		flt->extra = x = own(rules, xcalloc(1, sizeof(*x)));
+		x->upper = folded_copy(rules, fd->value, len, true);
+		x->value_is_integer = parse_integer(flt->value, flt->value_len, &x->value_negative,
+						    &x->digits, &x->ndigits);
 		break;
 	case COND_IMAGE:
 		flt->image_whole = memchr(flt->value, '/', len) || memchr(flt->value, '\\', len);
@@ -533,6 +672,7 @@ static bool compile_filter(struct rules *rules, const struct rule_set_def *def, 
 	default:
 		break;
 	}
+	set_quick_check(flt);
 
 	/* Sibling ids of a shared tag whose layout lacks this field here (2.10). */
 	const struct schema_event *siblings[RULES_MAX_TAGGED_ID];
