@@ -393,6 +393,11 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
+#if defined(__TARGET_ARCH_x86)
+	/* a 32-bit syscall (TS_COMPAT): these numbers mean other calls there */
+	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
+		return 0;
+#endif
 
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	switch (nr) {

@@ -272,8 +272,6 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	    (rec.protocol != NETWORK_PROTO_TCP && rec.protocol != NETWORK_PROTO_UDP) ||
 	    rec.origin < NETWORK_TCP_CONNECT || rec.origin > NETWORK_UDP_RECEIVE)
 		return -1;
-	if (env->monitor_tgid && rec.tgid == env->monitor_tgid)
-		return 0;
 
 	bool initiated = rec.origin == NETWORK_TCP_CONNECT || rec.origin == NETWORK_UDP_SEND;
 	const char *protocol = rec.protocol == NETWORK_PROTO_TCP ? "tcp" : "udp";
