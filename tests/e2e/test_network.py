@@ -54,9 +54,12 @@ while True:
         if kind == "tcp":
             conn, _ = s.accept()
             conn.close()
-        else:
+        elif kind == "udp":
             data, peer = s.recvfrom(100)
             print(json.dumps(["udp", peer[0], peer[1]]), flush=True)
+        else:
+            s.recv(100)         # no address asked for
+            print(json.dumps(["udp"]), flush=True)
 """
 
 # A client: makes the connections given as JSON, in order, and prints the
@@ -72,6 +75,11 @@ for family, address, port, kind, count in json.loads(sys.argv[1]):
         except ConnectionRefusedError:
             out.append("refused")
             continue
+    elif kind == "udp-connected":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.connect((address, port))
+        for _ in range(count):
+            s.send(b"datagram")
     else:
         s = socket.socket(fam, socket.SOCK_DGRAM)
         for _ in range(count):
@@ -140,11 +148,11 @@ def start_server(image, endpoints):
             time.sleep(0.2)
 
 
-def client(image, connections):
-    """Run IMAGE as a client making CONNECTIONS; returns its pid and the local
-    endpoint of each connection."""
+def client(image, connections, user=None):
+    """Run IMAGE as a client making CONNECTIONS (as USER if given); returns
+    its pid and the local endpoint of each connection."""
     proc = subprocess.Popen([image, "-c", CLIENT, json.dumps(connections)],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, user=user)
     out, _ = proc.communicate(timeout=WAIT)
     assert proc.returncode == 0
     return proc.pid, json.loads(out)
@@ -197,9 +205,10 @@ def test_tutorial_config_logs_80_and_443_except_chrome(start_monitor, programs):
 
 
 def test_accept_side(start_monitor, programs):
-    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    # started before the monitor: known from /proc only
     server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
     try:
+        mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
         port = server.ports[0]
         pid, local = client(programs["client"], [[4, "127.0.0.1", port, "tcp", 1]])
         events = wait_network(mon, server.pid, lambda e: e["SourcePort"] == str(local[0][1]), "the accept")
@@ -207,6 +216,8 @@ def test_accept_side(start_monitor, programs):
         server.stop()
     [event] = [e for e in events if e["SourcePort"] == str(local[0][1])]
     assert event["Image"] == programs["server"]
+    with open("/etc/machine-id") as f:
+        assert event["ProcessGuid"].startswith("{" + f.read(8))
     assert event["Protocol"] == "tcp"
     assert event["Initiated"] == "false"
     # inbound: Source = the remote peer, Destination = the local endpoint
@@ -320,3 +331,38 @@ def test_dns_lookup_fills_host_names(start_monitor, programs):
     expected = socket.getnameinfo(("127.0.0.1", 0), socket.NI_NAMEREQD)[0]
     assert event["SourceHostname"] == expected
     assert event["DestinationHostname"] == expected
+
+
+def test_udp_connected_socket_and_receive_without_address(start_monitor, programs):
+    """send() on a connected socket names no address (the peer is the
+    socket's); recv() asks for none (the peer is the datagram's)."""
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "udp-noaddr"]])
+    port = server.ports[0]
+    try:
+        pid, local = client(programs["client"], [[4, "127.0.0.1", port, "udp-connected", 2]])
+        server.proc.stdout.readline()
+        server.proc.stdout.readline()
+        [sent] = wait_network(mon, pid, lambda e: True, "the connected send")
+        [received] = wait_network(mon, server.pid, lambda e: True, "the receive")
+    finally:
+        server.stop()
+    assert sent["Initiated"] == "true"
+    assert (sent["SourceIp"], sent["SourcePort"]) == ("127.0.0.1", str(local[0][1]))
+    assert (sent["DestinationIp"], sent["DestinationPort"]) == ("127.0.0.1", str(port))
+    assert received["Initiated"] == "false"
+    assert (received["SourceIp"], received["SourcePort"]) == ("127.0.0.1", str(local[0][1]))
+    assert (received["DestinationIp"], received["DestinationPort"]) == ("127.0.0.1", str(port))
+
+
+def test_user_is_the_connecting_processes(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
+    try:
+        # the private copies are not reachable for another user: the system's
+        pid, _ = client(PYTHON, [[4, "127.0.0.1", server.ports[0], "tcp", 1]], user="nobody")
+        [event] = wait_network(mon, pid, lambda e: True, "the connect as nobody")
+    finally:
+        server.stop()
+    assert event["User"] == "nobody"
+    assert event["Image"] == PYTHON
