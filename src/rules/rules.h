@@ -69,9 +69,10 @@ struct rules;
 
 /* Compile DEFS (NULL or no sets: every event type at its default).  Returns
  * NULL if DEFS are inconsistent (a field, condition or <Rule> index out of
- * range, a set bound to an event without a rule tag): the loader's
- * validation should make that impossible.  The result does not point into
- * DEFS.  A NULL struct rules decides like one compiled from no sets. */
+ * range, a NULL value, a set bound to an event without a rule tag): the
+ * loader's validation should make that impossible.  The result does not
+ * point into DEFS.  A NULL struct rules decides like one compiled from no
+ * sets. */
 struct rules *rules_compile(const struct rule_defs *defs);
 void rules_free(struct rules *rules);
 

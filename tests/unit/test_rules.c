@@ -343,6 +343,25 @@ static void test_less_more_numeric(void **state)
 	assert_true(matches("more than", "", "a"));
 }
 
+/* Example 8 of spec 2.11, with the project's numeric comparison: every
+ * port below 1024 is less than 1024 (REF would drop 22 and 80). */
+static void test_example_8_ports(void **state)
+{
+	(void)state;
+	const struct set_lit ports[] = {
+		{ 3, INCLUDE, AND, NULL, {}, { { "DestinationPort", "less than", "1024" } } },
+		{ 0 },
+	};
+	use(ports);
+	LOGGED("-", 3, "DestinationPort", "22");
+	LOGGED("-", 3, "DestinationPort", "80");
+	LOGGED("-", 3, "DestinationPort", "1000");
+	LOGGED("-", 3, "DestinationPort", "10");
+	DROPPED(3, "DestinationPort", "1024");
+	DROPPED(3, "DestinationPort", "20000");
+	LOGGED("-", 3, "Image", "/usr/bin/curl");      /* unset port: "-" sorts first */
+}
+
 static void test_image(void **state)
 {
 	(void)state;
@@ -989,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_empty_tokens, teardown),
 		cmocka_unit_test_teardown(test_begin_end, teardown),
 		cmocka_unit_test_teardown(test_less_more_numeric, teardown),
+		cmocka_unit_test_teardown(test_example_8_ports, teardown),
 		cmocka_unit_test_teardown(test_image, teardown),
 		cmocka_unit_test_teardown(test_and_set_same_field_or, teardown),
 		cmocka_unit_test_teardown(test_rule_groups, teardown),
