@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define POLL_MS 10
 /* How long a monitor that holds its lock may take to log 'Started' when
@@ -257,15 +254,8 @@ static int spawn_daemon(pid_t *pid, struct strbuf *err)
 static int run_systemctl(const char *verb)
 {
 	char *argv[] = { "systemctl", (char *)verb, "sysmon.service", NULL };
-	pid_t pid;
-	int status;
 
-	if (posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ) != 0)
-		return -1;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return service_run_program(argv, true);
 }
 
 int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,

@@ -358,20 +358,18 @@ char *service_config_origin(const char *config_path)
 	return origin ? origin : xstrdup(config_path);
 }
 
-/* Run PROGRAM with ARGV, its output to /dev/null unless VERBOSE; returns its
- * exit status, or -1 if it could not be run. */
-static int run_program(const char *program, char *const argv[], bool verbose)
+int service_run_program(char *const argv[], bool show_output)
 {
 	posix_spawn_file_actions_t actions;
 	pid_t pid;
 	int status, rc;
 
 	posix_spawn_file_actions_init(&actions);
-	if (!verbose) {
+	if (!show_output) {
 		posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
 	}
-	rc = posix_spawnp(&pid, program, &actions, NULL, argv, environ);
+	rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&actions);
 	if (rc != 0)
 		return -1;
@@ -402,7 +400,7 @@ static int make_rc_links(struct strbuf *err)
 	if (have_program("update-rc.d")) {
 		char *argv[] = { "update-rc.d", SERVICE_NAME, "defaults", NULL };
 
-		if (run_program("update-rc.d", argv, false) == 0)
+		if (service_run_program(argv, false) == 0)
 			return 0;
 	}
 	for (size_t i = 0; i < sizeof(rc_start_dirs) / sizeof(rc_start_dirs[0]); i++) {
@@ -473,8 +471,8 @@ int service_install_boot(const struct service_state *state, struct strbuf *err)
 		char *reload[] = { "systemctl", "daemon-reload", NULL };
 		char *enable[] = { "systemctl", "enable", "sysmon.service", NULL };
 
-		if (run_program("systemctl", reload, true) != 0 ||
-		    run_program("systemctl", enable, true) != 0) {
+		if (service_run_program(reload, true) != 0 ||
+		    service_run_program(enable, true) != 0) {
 			add_error(err, "systemctl could not enable sysmon.service (see its message above)");
 			return -1;
 		}
@@ -494,7 +492,7 @@ int service_remove_boot(const struct service_state *state, struct strbuf *err)
 		if (state->systemd) {
 			char *disable[] = { "systemctl", "disable", "sysmon.service", NULL };
 
-			run_program("systemctl", disable, false);
+			service_run_program(disable, false);
 		}
 		if (unlink(SERVICE_UNIT_PATH) < 0 && errno != ENOENT) {
 			add_error(err, "%s: cannot remove: %s", SERVICE_UNIT_PATH, strerror(errno));
@@ -503,7 +501,7 @@ int service_remove_boot(const struct service_state *state, struct strbuf *err)
 		if (state->systemd) {
 			char *reload[] = { "systemctl", "daemon-reload", NULL };
 
-			run_program("systemctl", reload, false);
+			service_run_program(reload, false);
 		}
 	}
 	if (unlink(SERVICE_INIT_SCRIPT) < 0 && errno != ENOENT) {

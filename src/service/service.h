@@ -90,6 +90,10 @@ char *service_config_origin(const char *config_path);
  * whichever is present and does not fail on what is missing. */
 int service_install_boot(const struct service_state *state, struct strbuf *err);
 int service_remove_boot(const struct service_state *state, struct strbuf *err);
+/* Run a helper program (systemctl, update-rc.d) found in PATH with ARGV,
+ * its output shown or sent to /dev/null; returns its exit status, or -1
+ * if it could not be run. */
+int service_run_program(char *const argv[], bool show_output);
 /* Remove SERVICE_CONFIG_DIR and, if BINARY, SERVICE_BIN_PATH (missing ones
  * are fine). */
 int service_remove_files(bool binary, struct strbuf *err);
