@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{ "s", cmd_schema, "-s [version|all]        print the event schema (manifest)" },
 	{ "config", cmd_config, "config check|test|dump FILE   validate a config, decide test events, print its rules" },
 	{ "run", cmd_run, "run [--config FILE] [--stdout xml|json] [--log PATH]   monitor in the foreground" },
+	{ "log", cmd_log, "log info|set --max-size N|clear|export FILE   the event log (wevtutil: gl, sl /ms:N, cl, epl, qe)" },
+	{ "query", cmd_query, "query [--event N] [--where ...] [--count-by F] ...   read the event log (--help)" },
 	{ "service", cmd_service, "service ACTION          control the installed monitor (what the init script calls):\n"
 	                    "                          start, stop, restart, reload or status" },
 };

@@ -989,8 +989,15 @@ int query_prepare(struct query *q, struct strbuf *err)
 		all &= q->candidate[schema_event_at(e)->id];
 	if (!all) {
 		bool first = true;
+		int ncandidates = 0;
 
-		strbuf_puts(&q->where_sql, " AND EventID IN (");
+		for (int id = 0; id < 256; id++)
+			ncandidates += q->candidate[id];
+		/* One id: its index range, already in record id order.  Several:
+		 * SQLite would merge index ranges and then sort them all for the
+		 * record id order; a scan (the unary + hides the index) is faster
+		 * and stops early with a limit. */
+		strbuf_printf(&q->where_sql, " AND %sEventID IN (", ncandidates == 1 ? "" : "+");
 		for (int id = 0; id < 256; id++) {
 			if (q->candidate[id]) {
 				strbuf_printf(&q->where_sql, "%s%d", first ? "" : ",", id);
@@ -1162,14 +1169,23 @@ const char *query_field_value(struct eventlog *log, const struct event *ev, unsi
 	return value ? value : "-";
 }
 
-/* Counting: a hash table of joined values. */
+/* Counting: a hash table keyed by bytes.  The SQL path keys on the stored
+ * values (no decoding per row; SQLite's GROUP BY would sort every row), the
+ * C path on the joined texts; both carry the joined text of the group. */
+
+struct group_slot {
+	char *key;                      /* NULL = empty slot */
+	size_t key_len;
+	char *text;                     /* values joined with '\t' */
+	uint64_t count;
+};
 
 struct group_table {
-	struct query_group *slots;
+	struct group_slot *slots;
 	size_t cap, count;
 };
 
-static uint64_t hash_text(const char *s, size_t len)
+static uint64_t hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ull;
 
@@ -1178,48 +1194,51 @@ static uint64_t hash_text(const char *s, size_t len)
 	return h;
 }
 
-static void group_add(struct group_table *t, const char *key, size_t len, uint64_t count)
+static void group_table_free(struct group_table *t)
 {
-	if (2 * (t->count + 1) > t->cap) {
-		struct group_table bigger = { xcalloc(t->cap ? 2 * t->cap : 256, sizeof(struct query_group)),
-					      t->cap ? 2 * t->cap : 256, 0 };
-
-		for (size_t i = 0; i < t->cap; i++) {
-			struct query_group *g = &t->slots[i];
-
-			if (!g->values)
-				continue;
-			size_t j = hash_text(g->values, strlen(g->values)) & (bigger.cap - 1);
-
-			while (bigger.slots[j].values)
-				j = (j + 1) & (bigger.cap - 1);
-			bigger.slots[j] = *g;
-			bigger.count++;
-		}
-		free(t->slots);
-		*t = bigger;
+	for (size_t i = 0; i < t->cap; i++) {
+		free(t->slots[i].key);
+		free(t->slots[i].text);
 	}
-	size_t j = hash_text(key, len) & (t->cap - 1);
-
-	while (t->slots[j].values) {
-		if (strlen(t->slots[j].values) == len && !memcmp(t->slots[j].values, key, len)) {
-			t->slots[j].count += count;
-			return;
-		}
-		j = (j + 1) & (t->cap - 1);
-	}
-	t->slots[j].values = xstrndup(key, len);
-	t->slots[j].count = count;
-	t->count++;
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
 }
 
-struct count_state {
-	struct eventlog *log;
-	const char *const *fields;
-	size_t nfields;
-	struct group_table *table;
-	struct strbuf key;
-};
+/* The slot of KEY, added (with no text, count 0) if new. */
+static struct group_slot *group_slot(struct group_table *t, const char *key, size_t len)
+{
+	if (2 * (t->count + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct group_slot *slots = xcalloc(cap, sizeof(*slots));
+
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->slots[i].key)
+				continue;
+			size_t j = hash_bytes(t->slots[i].key, t->slots[i].key_len) & (cap - 1);
+
+			while (slots[j].key)
+				j = (j + 1) & (cap - 1);
+			slots[j] = t->slots[i];
+		}
+		free(t->slots);
+		t->slots = slots;
+		t->cap = cap;
+	}
+	size_t j = hash_bytes(key, len) & (t->cap - 1);
+
+	while (t->slots[j].key) {
+		if (t->slots[j].key_len == len && !memcmp(t->slots[j].key, key, len))
+			return &t->slots[j];
+		j = (j + 1) & (t->cap - 1);
+	}
+	/* Keys are bytes (stored integers hold zeros): no string copy. */
+	t->slots[j].key = xmalloc(len + 1);
+	memcpy(t->slots[j].key, key, len);
+	t->slots[j].key[len] = '\0';
+	t->slots[j].key_len = len;
+	t->count++;
+	return &t->slots[j];
+}
 
 /* Values of one record joined with '\t' (tabs inside values become spaces,
  * so the join stays unambiguous). */
@@ -1230,6 +1249,14 @@ static void append_value(struct strbuf *key, const char *value, size_t len, bool
 	for (size_t i = 0; i < len; i++)
 		strbuf_putc(key, value[i] == '\t' ? ' ' : value[i]);
 }
+
+struct count_state {
+	struct eventlog *log;
+	const char *const *fields;
+	size_t nfields;
+	struct group_table *table;
+	struct strbuf key, value;
+};
 
 static int count_record(const struct event *ev, unsigned origin, void *arg)
 {
@@ -1242,31 +1269,52 @@ static int count_record(const struct event *ev, unsigned origin, void *arg)
 
 		append_value(&st->key, value, strlen(value), i == 0);
 	}
-	group_add(st->table, strbuf_str(&st->key), st->key.len, 1);
+	group_slot(st->table, strbuf_str(&st->key), st->key.len)->count++;
 	return 0;
 }
 
-struct sql_count_state {
-	const char *const *fields;
-	size_t nfields;
-	struct group_table *table;
-	struct strbuf key, value;
-};
-
+/* A row of "SELECT fields..., EventID": key on the stored values (type
+ * and bytes), decode only a new group's values. */
 static int count_sql_row(sqlite3_stmt *stmt, void *arg)
 {
-	struct sql_count_state *st = arg;
-	const struct schema_event *event = schema_event_by_id((unsigned)sqlite3_column_int(stmt, (int)st->nfields + 1));
+	struct count_state *st = arg;
 
 	strbuf_reset(&st->key);
 	for (size_t i = 0; i < st->nfields; i++) {
-		strbuf_reset(&st->value);
-		if (event)
-			eventlog_decode_value(event, schema_field_index(event, st->fields[i]),
-					      sqlite3_column_value(stmt, (int)i), &st->value);
-		append_value(&st->key, strbuf_str(&st->value), st->value.len, i == 0);
+		int type = sqlite3_column_type(stmt, (int)i);
+
+		strbuf_putc(&st->key, (char)type);
+		if (type == SQLITE_INTEGER) {
+			int64_t v = sqlite3_column_int64(stmt, (int)i);
+
+			strbuf_append(&st->key, (const char *)&v, sizeof(v));
+		} else if (type != SQLITE_NULL) {
+			const void *data = sqlite3_column_blob(stmt, (int)i);
+			uint32_t len = (uint32_t)sqlite3_column_bytes(stmt, (int)i);
+
+			strbuf_append(&st->key, (const char *)&len, sizeof(len));
+			if (len)
+				strbuf_append(&st->key, data, len);
+		}
 	}
-	group_add(st->table, strbuf_str(&st->key), st->key.len, (uint64_t)sqlite3_column_int64(stmt, (int)st->nfields));
+	struct group_slot *slot = group_slot(st->table, strbuf_str(&st->key), st->key.len);
+
+	if (!slot->text) {
+		const struct schema_event *event =
+			schema_event_by_id((unsigned)sqlite3_column_int(stmt, (int)st->nfields));
+		struct strbuf text = STRBUF_INIT;
+
+		for (size_t i = 0; i < st->nfields; i++) {
+			strbuf_reset(&st->value);
+			if (event)
+				eventlog_decode_value(event, schema_field_index(event, st->fields[i]),
+						      sqlite3_column_value(stmt, (int)i), &st->value);
+			append_value(&text, strbuf_str(&st->value), st->value.len, i == 0);
+		}
+		slot->text = xstrdup(strbuf_str(&text));
+		strbuf_release(&text);
+	}
+	slot->count++;
 	return 0;
 }
 
@@ -1283,6 +1331,7 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 		   struct query_group **groups, size_t *ngroups, struct strbuf *err)
 {
 	struct group_table table = { 0 };
+	struct count_state st = { log, fields, nfields, &table, STRBUF_INIT, STRBUF_INIT };
 	bool in_sql = true;
 	int rc;
 
@@ -1295,28 +1344,21 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 		    !strcmp(fields[i], "TimeCreated") ||
 		    (!pseudo_field(fields[i]) && !eventlog_column_groupable(fields[i])))
 			in_sql = false;
-	/* With a limit, "the first N matching records" is a walk, not a GROUP BY. */
+	/* With a limit, "the first N matching records" is a walk in order. */
 	if (q->filter_in_c || q->limit)
 		in_sql = false;
 	if (in_sql) {
 		struct strbuf sql = STRBUF_INIT;
-		struct sql_count_state st = { fields, nfields, &table, STRBUF_INIT, STRBUF_INIT };
 
 		strbuf_puts(&sql, "SELECT ");
 		for (size_t i = 0; i < nfields; i++)
 			strbuf_printf(&sql, "%s, ", !strcmp(fields[i], "EventID") ? "EventID"
 						    : eventlog_column_name(fields[i]));
-		strbuf_printf(&sql, "count(*), min(EventID) FROM events WHERE %s GROUP BY ", q->where_sql.data);
-		for (size_t i = 0; i < nfields; i++)
-			strbuf_printf(&sql, "%s%s", i ? ", " : "", !strcmp(fields[i], "EventID") ? "EventID"
-								     : eventlog_column_name(fields[i]));
+		strbuf_printf(&sql, "EventID FROM events WHERE %s", q->where_sql.data);
 		set_window(q);
 		rc = eventlog_sql_rows(log, sql.data, q->binds, q->nbinds, count_sql_row, &st, err);
 		strbuf_release(&sql);
-		strbuf_release(&st.key);
-		strbuf_release(&st.value);
 	} else {
-		struct count_state st = { log, fields, nfields, &table, STRBUF_INIT };
 		const char **list = xcalloc(nfields + 1, sizeof(*list));
 		size_t nlist = 0;
 
@@ -1325,20 +1367,41 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 				list[nlist++] = fields[i];
 		rc = query_run(log, q, list, nlist, count_record, &st, err) < 0 ? -1 : 0;
 		free(list);
-		strbuf_release(&st.key);
 	}
+	strbuf_release(&st.key);
+	strbuf_release(&st.value);
 	if (rc < 0) {
-		query_groups_free(table.slots, table.cap);
+		group_table_free(&table);
 		return -1;
 	}
-	/* Compact the table into a sorted array. */
+	/* Merge by text (the C path's keys are the texts already). */
+	struct group_table merged = { 0 };
+
+	for (size_t i = 0; i < table.cap; i++) {
+		struct group_slot *from = &table.slots[i];
+
+		if (!from->key)
+			continue;
+		const char *text = from->text ? from->text : from->key;
+		size_t len = from->text ? strlen(from->text) : from->key_len;
+
+		group_slot(&merged, text, len)->count += from->count;
+	}
+	group_table_free(&table);
+	struct query_group *list = xcalloc(merged.count + 1, sizeof(*list));
 	size_t n = 0;
 
-	for (size_t i = 0; i < table.cap; i++)
-		if (table.slots[i].values)
-			table.slots[n++] = table.slots[i];
-	qsort(table.slots, n, sizeof(*table.slots), compare_groups);
-	*groups = table.slots;
+	for (size_t i = 0; i < merged.cap; i++) {
+		if (!merged.slots[i].key)
+			continue;
+		list[n].values = merged.slots[i].key;
+		list[n].count = merged.slots[i].count;
+		merged.slots[i].key = NULL;
+		n++;
+	}
+	group_table_free(&merged);
+	qsort(list, n, sizeof(*list), compare_groups);
+	*groups = list;
 	*ngroups = n;
 	return 0;
 }
