@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -451,6 +452,63 @@ static void test_lazy_lookup_of_new_child(void **state)
 	process_cache_free(cache);
 }
 
+/* Task names and arguments are chosen by the process: a name with ") " in
+ * it must not shift the /proc/PID/stat fields, and argument bytes (newlines,
+ * markup, invalid UTF-8) are kept as they are. */
+static void test_hostile_process_data(void **state)
+{
+	(void)state;
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	pid_t named = fork();
+	assert_true(named >= 0);
+	if (named == 0) {
+		prctl(PR_SET_NAME, "x) 1 2 (y");
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
+
+	pid_t args = fork();
+	assert_true(args >= 0);
+	if (args == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 30; :", "zero", "a\nb</Data>&\xff\x01", (char *)NULL);
+		_exit(127);
+	}
+
+	struct process_cache *cache = process_cache_new();
+	const struct process_info *info = process_cache_lookup(cache, (uint32_t)named);
+	assert_non_null(info);
+	assert_string_equal(info->comm, "x) 1 2 (y");
+	assert_int_equal(info->ppid, getpid());
+	assert_int_equal(info->start_boot_ns, proc_start_ns(named));
+
+	const char *expect = "sh -c sleep 30; : zero a\nb</Data>&\xff\x01";
+	for (int i = 0; i < 400; i++) {
+		char path[64], buf[256] = "";
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)args);
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		if (f)
+			fclose(f);
+		if (n > 3 && memcmp(buf, "sh", 3) == 0)
+			break;
+		usleep(5000);
+	}
+	info = process_cache_lookup(cache, (uint32_t)args);
+	assert_non_null(info);
+	assert_string_equal(info->command_line, expect);
+
+	stop_child(named);
+	stop_child(args);
+	process_cache_free(cache);
+}
+
 static pid_t thread_tid;
 static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t thread_cond = PTHREAD_COND_INITIALIZER;
@@ -681,6 +739,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hash_cache_bounded),
 		cmocka_unit_test(test_seed_finds_self_and_parent),
 		cmocka_unit_test(test_lazy_lookup_of_new_child),
+		cmocka_unit_test(test_hostile_process_data),
 		cmocka_unit_test(test_thread_id_resolves_to_process),
 		cmocka_unit_test(test_exec_replaces_image),
 		cmocka_unit_test(test_exit_and_grace_period),
