@@ -371,7 +371,7 @@ static void fail_unknown_option(struct loader *ld, xmlNode *node)
 		if (strncmp(name, o->name, len) == 0 &&
 		    (o->rule ? strcmp(name + len, "Config") == 0 : name[len] == '\0')) {
 			if (ld->version < o->since)
-				fail(ld, node_line(ld, node), "option <%s> needs schemaversion %s or later "
+				fail(ld, node_line(ld, node), "option %s needs schemaversion %s or later "
 				     "(this config declares %s): raise schemaversion or remove it",
 				     name, version_text(o->since, sbuf), version_text(ld->version, vbuf));
 			else
@@ -534,8 +534,8 @@ static bool check_field(struct loader *ld, struct set_builder *b, xmlNode *node,
 			since = b->events[i]->fields[index].since;
 	}
 	if (exists) {
-		fail(ld, node_line(ld, node), "field <%s> of %s needs schemaversion %s or later (this config "
-		     "declares %s): raise schemaversion or remove the filter", name, b->tag,
+		fail(ld, node_line(ld, node), "%s field %s needs schemaversion %s or later (this config "
+		     "declares %s): raise schemaversion or remove the filter", b->tag, name,
 		     version_text(since, sbuf), version_text(ld->version, vbuf));
 		return false;
 	}
@@ -726,9 +726,9 @@ static bool bind_set(struct loader *ld, struct set_builder *b)
 		char vbuf[16], sbuf[16];
 
 		if (!schema_field_in_version(bound, index, ld->version)) {
-			fail(ld, b->set.filters[f].line, "field <%s> of %s (event %u) needs schemaversion %s or "
-			     "later (this config declares %s)", b->field_names[f], b->tag, bound->id,
-			     version_text(bound->fields[index].since, sbuf), version_text(ld->version, vbuf));
+			fail(ld, b->set.filters[f].line, "%s field %s needs schemaversion %s or later for "
+			     "event %u (this config declares %s)", b->tag, b->field_names[f],
+			     version_text(bound->fields[index].since, sbuf), bound->id, version_text(ld->version, vbuf));
 			return false;
 		}
 		b->set.filters[f].field = index;
@@ -803,8 +803,8 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 		return;
 	}
 	if (!schema_event_in_version(b.events[0], ld->version)) {
-		fail(ld, line, "<%s> needs schemaversion %s or later (this config declares %s): raise "
-		     "schemaversion or remove it", tag, version_text(b.events[0]->since, sbuf),
+		fail(ld, line, "event element %s needs schemaversion %s or later (this config declares "
+		     "%s): raise schemaversion or remove it", tag, version_text(b.events[0]->since, sbuf),
 		     version_text(ld->version, vbuf));
 		return;
 	}

@@ -273,7 +273,7 @@ static void test_error_options(void **state)
 	expect_error("<Sysmon schemaversion=\"4.22\">\n<Whatever>md5</Whatever>\n</Sysmon>",
 		     "t.xml:2: unknown element <Whatever> inside <Sysmon>", "HashAlgorithms");
 	expect_error("<Sysmon schemaversion=\"4.50\">\n<FieldSizes>Image:5</FieldSizes>\n</Sysmon>",
-		     "t.xml:2: option <FieldSizes> needs schemaversion 4.81 or later", "declares 4.50");
+		     "t.xml:2: option FieldSizes needs schemaversion 4.81 or later", "declares 4.50");
 	expect_error("<Sysmon schemaversion=\"4.50\">\n<CopyOnDelete_PE/>\n</Sysmon>",
 		     "t.xml:2: option <CopyOnDelete_PE> was removed after schemaversion 4.23", "remove it");
 	expect_error("<Sysmon schemaversion=\"4.22\">\n<HashAlgorithms/>\n</Sysmon>",
@@ -318,10 +318,10 @@ static void test_error_events(void **state)
 		     "t.xml:1: unknown event element <Frobnicate> in <EventFiltering>", "ProcessCreate");
 	expect_error("<Sysmon schemaversion=\"4.22\"><EventFiltering>\n<ProcessTampering onmatch=\"include\"/>"
 		     "</EventFiltering></Sysmon>",
-		     "t.xml:2: <ProcessTampering> needs schemaversion 4.50 or later", "declares 4.22");
+		     "t.xml:2: event element ProcessTampering needs schemaversion 4.50 or later", "declares 4.22");
 	expect_error("<Sysmon schemaversion=\"4.81\"><EventFiltering>\n<FileBlockExecutable onmatch=\"include\"/>"
 		     "</EventFiltering></Sysmon>",
-		     "t.xml:2: <FileBlockExecutable> needs schemaversion 4.82 or later", "declares 4.81");
+		     "t.xml:2: event element FileBlockExecutable needs schemaversion 4.82 or later", "declares 4.81");
 	expect_error("<Sysmon schemaversion=\"4.22\"><EventFiltering>\n<ProcessCreate onmatch=\"include\">\n"
 		     "  stray text\n</ProcessCreate></EventFiltering></Sysmon>",
 		     "t.xml:3: unexpected text 'stray text' inside <ProcessCreate>", "field elements");
@@ -336,7 +336,7 @@ static void test_error_fields(void **state)
 	(void)state;
 	expect_error("<Sysmon schemaversion=\"4.22\"><EventFiltering><ProcessCreate onmatch=\"include\">\n"
 		     "<ParentUser>root</ParentUser></ProcessCreate></EventFiltering></Sysmon>",
-		     "t.xml:2: field <ParentUser> of ProcessCreate needs schemaversion 4.80 or later",
+		     "t.xml:2: ProcessCreate field ParentUser needs schemaversion 4.80 or later",
 		     "declares 4.22");
 	expect_error("<Sysmon schemaversion=\"4.81\"><EventFiltering><ProcessCreate onmatch=\"include\">\n"
 		     "<Imagee>x</Imagee></ProcessCreate></EventFiltering></Sysmon>",
