@@ -39,7 +39,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT_STATE 2
-#define TCP_CLOSE_STATE 7
 #define SOCK_DGRAM_TYPE 2
 #define S_IFMT_BITS 00170000
 #define S_IFSOCK_BITS 0140000
@@ -68,12 +67,18 @@ char LICENSE[] SEC("license") = "GPL";
 #endif
 
 /* The syscall number in the saved registers at sys_exit (a direct load:
- * this runs at every syscall exit, so it must cost next to nothing). */
+ * this runs at every syscall exit, so it must cost next to nothing), and the
+ * sixth argument (libbpf has macros for the first five only). */
 #if defined(__TARGET_ARCH_x86)
 #define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SYSCALL_ARG6(regs) ((regs)->r9)
 #else
 #define SYSCALL_NR(regs) ((regs)->syscallno)
+#define SYSCALL_ARG6(regs) ((regs)->regs[5])
 #endif
+
+/* The smallest sockaddr of an IPv4 or IPv6 address (sockaddr_in). */
+#define SOCKADDR_MIN_LEN 16
 
 /* The process that called connect() on a socket still in SYN_SENT. */
 struct connecting_process {
@@ -267,14 +272,14 @@ struct user_sockaddr {
 	__u8 addr6[16];
 };
 
-/* Read the remote endpoint from the user's sockaddr at UADDR into REC (an
- * IPv4 address given to an IPv6 socket is stored IPv4-mapped).  Returns
- * false if UADDR held no IPv4 or IPv6 address. */
-static __always_inline bool read_user_address(const void *uaddr, struct network_record *rec)
+/* Read the remote endpoint from the user's sockaddr at UADDR, LEN bytes,
+ * into REC (an IPv4 address given to an IPv6 socket is stored IPv4-mapped).
+ * Returns false if UADDR held no IPv4 or IPv6 address. */
+static __always_inline bool read_user_address(const void *uaddr, __u32 len, struct network_record *rec)
 {
 	struct user_sockaddr sa = {};
 
-	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), uaddr) != 0)
+	if (!uaddr || len < SOCKADDR_MIN_LEN || bpf_probe_read_user(&sa, sizeof(sa), uaddr) != 0)
 		return false;
 	if (sa.family == NETWORK_AF_INET6) {
 		__builtin_memcpy(rec->remote_addr, sa.addr6, 16);
@@ -319,8 +324,10 @@ static __always_inline void submit_udp_once(struct network_record *rec)
 }
 
 /* A UDP datagram went out (SEND) or came in on descriptor FD; UADDR is the
- * user's sockaddr of the remote endpoint, NULL if the call had none. */
-static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
+ * user's sockaddr of the remote endpoint (NULL if the call had none) and
+ * UADDR_LEN its length: what the caller gave for a send, what the kernel
+ * wrote for a receive (0 when it wrote no address). */
+static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_len, bool send)
 {
 	struct sock *sk = socket_of_fd(fd);
 	struct network_record *rec;
@@ -340,7 +347,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, bool send)
 
 	/* The remote endpoint: the address the call named or returned, else
 	 * the connected peer (already in REC). */
-	if (!read_user_address(uaddr, rec) &&
+	if (!read_user_address(uaddr, uaddr_len, rec) &&
 	    sk->__sk_common.skc_state != TCP_ESTABLISHED_STATE) {
 		/* Unconnected and no address given: only a receive can say
 		 * where the datagram came from, through the queue hook. */
@@ -408,12 +415,16 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 	case NR_SENDTO:
 	case NR_RECVFROM: {
 		/* sendto(fd, buf, len, flags, dest_addr, addrlen);
-		 * recvfrom(fd, buf, len, flags, src_addr, addrlen) */
+		 * recvfrom(fd, buf, len, flags, src_addr, &addrlen) */
 		const void *uaddr = (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs);
+		__u64 arg6 = SYSCALL_ARG6(regs);
+		__u32 uaddr_len = 0;
 
-		if (nr == NR_RECVFROM && ret == 0)
-			break;
-		handle_udp(fd, uaddr, nr == NR_SENDTO);
+		if (nr == NR_SENDTO)
+			uaddr_len = (__u32)arg6;
+		else if (uaddr && arg6)
+			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), (const void *)arg6);
+		handle_udp(fd, uaddr, uaddr_len, nr == NR_SENDTO);
 		break;
 	}
 	case NR_SENDMSG:
@@ -424,12 +435,16 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 		 * is the second argument. */
 		const struct user_msghdr *msg = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		void *uaddr = NULL;
+		int uaddr_len = 0;
 
 		if ((nr == NR_SENDMMSG || nr == NR_RECVMMSG) && ret == 0)
 			break;
-		if (msg)
+		if (msg) {
 			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
-		handle_udp(fd, uaddr, nr == NR_SENDMSG || nr == NR_SENDMMSG);
+			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msg->msg_namelen);
+		}
+		handle_udp(fd, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0,
+			   nr == NR_SENDMSG || nr == NR_SENDMMSG);
 		break;
 	}
 	}
