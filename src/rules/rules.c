@@ -40,7 +40,7 @@ struct filter_extra {
 	uint32_t ndigits;
 };
 
-/* Kept small (48 bytes): rules_decide walks arrays of these. */
+/* Kept within a cache line: rules_decide walks arrays of these. */
 struct compiled_filter {
 	const char *value;              /* lower-cased (ASCII only) */
 	const char *name;               /* NULL when the filter has no name */
@@ -66,6 +66,10 @@ struct compiled_filter {
 	bool quick_negated;
 };
 
+_Static_assert(sizeof(struct compiled_filter) <= 64, "a compiled filter fits a cache line");
+/* Fields are tracked in 32-bit masks while deciding. */
+_Static_assert(SCHEMA_MAX_FIELDS <= 32, "field masks hold every field");
+
 enum { QUICK_NONE, QUICK_EXACT, QUICK_PREFIX, QUICK_SUFFIX };
 
 struct compiled_set {
@@ -86,8 +90,8 @@ struct rules {
 	struct compiled_set *sets;      /* document order */
 	size_t nsets;
 	struct id_entry ids[RULES_MAX_ID];
-	void **strings;                 /* every allocation the filters point into */
-	size_t nstrings, strings_cap;
+	void **allocations;             /* everything the filters point into */
+	size_t nallocations, allocations_cap;
 };
 
 /* ---- Case folding: ASCII only (spec 2.1), no locale. ---- */
@@ -475,10 +479,11 @@ static bool eval_set(const struct compiled_set *set, struct decision *d)
 
 bool rules_decide(const struct rules *rules, const struct event *ev, const char **rule_name)
 {
-	const struct schema_event *schema = ev->schema;
+	const struct schema_event *schema = ev ? ev->schema : NULL;
 
 	if (rule_name)
 		*rule_name = "-";
+	/* Not a filterable event: never drop it silently. */
 	if (!schema || schema->id >= RULES_MAX_ID || !schema->rule_tag)
 		return true;
 	if (!rules)
@@ -552,11 +557,11 @@ bool rules_may_log(const struct rules *rules, unsigned id)
 /* Record an allocation the compiled rules own (freed by rules_free). */
 static void *own(struct rules *rules, void *s)
 {
-	if (rules->nstrings == rules->strings_cap) {
-		rules->strings_cap = rules->strings_cap ? 2 * rules->strings_cap : 64;
-		rules->strings = xrealloc(rules->strings, rules->strings_cap * sizeof(void *));
+	if (rules->nallocations == rules->allocations_cap) {
+		rules->allocations_cap = rules->allocations_cap ? 2 * rules->allocations_cap : 64;
+		rules->allocations = xrealloc(rules->allocations, rules->allocations_cap * sizeof(void *));
 	}
-	rules->strings[rules->nstrings++] = s;
+	rules->allocations[rules->nallocations++] = s;
 	return s;
 }
 
@@ -638,7 +643,7 @@ static bool compile_filter(struct rules *rules, const struct rule_set_def *def, 
 	const struct rule_filter_def *fd = &def->filters[index];
 	const struct schema_event *event = def->event;
 
-	if (fd->field < 0 || (unsigned)fd->field >= event->nfields || fd->field >= 32 ||
+	if (fd->field < 0 || (unsigned)fd->field >= event->nfields ||
 	    (unsigned)fd->condition >= SCHEMA_CONDITION_COUNT || !fd->value ||
 	    fd->aggregate < -1 || (fd->aggregate >= 0 && (size_t)fd->aggregate >= def->naggregates))
 		return false;
@@ -782,8 +787,8 @@ void rules_free(struct rules *rules)
 	free(rules->sets);
 	for (size_t i = 0; i < RULES_MAX_ID; i++)
 		free(rules->ids[i].order);
-	for (size_t i = 0; i < rules->nstrings; i++)
-		free(rules->strings[i]);
-	free(rules->strings);
+	for (size_t i = 0; i < rules->nallocations; i++)
+		free(rules->allocations[i]);
+	free(rules->allocations);
 	free(rules);
 }
