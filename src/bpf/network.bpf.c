@@ -89,7 +89,7 @@ struct connecting_process {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 8192);          /* connects in flight */
 	__type(key, __u64);                 /* struct sock * */
 	__type(value, struct connecting_process);
 } connecting SEC(".maps");
@@ -108,7 +108,8 @@ struct udp_flow {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	/* An evicted flow is reported again: more events, never fewer. */
+	__uint(max_entries, 16384);
 	__type(key, struct udp_flow);
 	__type(value, __u64);               /* boot ns of the last report */
 } udp_flows SEC(".maps");
@@ -123,7 +124,7 @@ struct queued_datagram {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 8192);          /* UDP sockets receiving */
 	__type(key, __u64);                 /* struct sock * */
 	__type(value, struct queued_datagram);
 } last_datagram SEC(".maps");
