@@ -1,0 +1,1060 @@
+/*
+ * Forwarder thread (interface: forwarder.h).
+ *
+ * The loop: read up to BATCH_RECORDS records after READ_POS from the log,
+ * frame them into OUT, write OUT without blocking (poll), and track which
+ * batches the collector has taken: a batch's last byte has left our send
+ * queue (SIOCOUTQ: the peer's TCP acknowledged it) and the connection then
+ * stayed up for CONFIRM_DELAY_NS, so the collector had time to read it
+ * before any close we would see.  Confirmed batches move the cursor; a
+ * failure rewinds READ_POS to the cursor.  Everything blocking (connect,
+ * TLS handshake, writes) waits in poll() together with the wake eventfd,
+ * so a stop is never held up by a collector.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sqlite3.h>
+
+#include "output/forwarder.h"
+#include "output/wire.h"
+#include "store/eventlog.h"
+
+#define BATCH_RECORDS 512
+#define CONFIRM_DELAY_NS (1000 * 1000000LL)
+#define CURSOR_SAVE_INTERVAL_NS (1000 * 1000000LL)
+#define LOG_LOOK_INTERVAL_NS (1000 * 1000000LL)
+#define IDLE_WAIT_MS 1000
+#define BUSY_WAIT_MS 100
+#define TLS_WRITE_CHUNK (256u << 10)
+
+struct batch {
+	uint64_t last_id;
+	uint64_t count;
+	uint64_t end;           /* raw stream offset of its last byte */
+	int64_t acked_ns;       /* when that byte was acknowledged; 0 = not yet */
+};
+
+struct forwarder {
+	/* set before the thread starts, read-only after */
+	char *name, *host, *port, *server_name;
+	enum forward_protocol protocol;
+	unsigned max_message;
+	unsigned reconnect_min_ms, reconnect_max_ms, send_timeout_ms, connect_timeout_ms;
+	bool start_at_newest;
+	char *log_path, *state_dir, *cursor_path;
+	SSL_CTX *tls;
+	int wake_fd;
+	pthread_t thread;
+	bool thread_started, joined;
+	atomic_bool stop;
+	unsigned drain_ms;
+
+	pthread_mutex_t lock;   /* guards the members below */
+	struct forwarder_status status;
+	struct strbuf problems; /* lines, each ending in '\n' */
+	struct field_sizes shared_sizes;
+	bool sizes_changed;
+
+	/* the thread's own */
+	struct eventlog *log;
+	struct field_sizes sizes;
+	int fd;
+	SSL *ssl;
+	uint64_t raw_written;   /* TCP: bytes sent */
+	short want;             /* poll events the pending write waits for */
+	struct strbuf out;
+	size_t out_off;
+	struct batch pending;   /* the batch in OUT */
+	struct batch *inflight;
+	size_t ninflight, inflight_cap;
+	uint64_t read_pos, confirmed, saved;
+	uint64_t gap_counted_to;     /* a gap before this record was counted */
+	int64_t last_save_ns, last_look_ns, last_progress_ns;
+	unsigned failures;
+	int64_t next_attempt_ns;
+	bool more;                   /* the last batch was full: read on at once */
+	bool outage_reported, save_error_reported;
+	unsigned jitter_seed;
+	struct event ev;
+	struct strbuf message;
+};
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void add_problem(struct forwarder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(struct forwarder *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&f->lock);
+	if (f->problems.len < 64 * 1024) {   /* nobody reads them: keep a bound */
+		strbuf_printf(&f->problems, "forwarder %s (%s): ", f->name, f->status.address);
+		va_start(ap, fmt);
+		strbuf_vprintf(&f->problems, fmt, ap);
+		va_end(ap);
+		strbuf_putc(&f->problems, '\n');
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void set_error(struct forwarder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct forwarder *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&f->lock);
+	va_start(ap, fmt);
+	vsnprintf(f->status.last_error, sizeof(f->status.last_error), fmt, ap);
+	va_end(ap);
+	f->status.last_error_time = wall_ns();
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void set_state(struct forwarder *f, enum forwarder_state state)
+{
+	pthread_mutex_lock(&f->lock);
+	f->status.state = state;
+	f->status.cursor = f->confirmed;
+	f->status.sent_id = f->read_pos;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The latest OpenSSL error as text. */
+static void tls_error_text(char *buf, size_t size)
+{
+	unsigned long code = ERR_get_error();
+
+	if (code)
+		ERR_error_string_n(code, buf, size);
+	else
+		snprintf(buf, size, "%s", errno ? strerror(errno) : "unknown error");
+	ERR_clear_error();
+}
+
+/* ---- cursor file ---- */
+
+void forwarder_cursor_path(const char *state_dir, const char *name, struct strbuf *path)
+{
+	strbuf_printf(path, "%s/forward-%s.cursor", state_dir, name);
+}
+
+int forwarder_read_cursor(const char *path, uint64_t *record_id)
+{
+	FILE *file = fopen(path, "re");
+	char line[512];
+	bool found = false;
+
+	*record_id = 0;
+	if (!file)
+		return errno == ENOENT ? 0 : -1;
+	while (fgets(line, sizeof(line), file)) {
+		unsigned long long value;
+		char end;
+		if (sscanf(line, "record_id=%llu%c", &value, &end) == 2 && end == '\n') {
+			*record_id = value;
+			found = true;
+		}
+	}
+	fclose(file);
+	return found ? 1 : -1;
+}
+
+static int save_cursor(struct forwarder *f)
+{
+	struct strbuf tmp = STRBUF_INIT, text = STRBUF_INIT;
+	int rc = -1;
+
+	if (mkdir(f->state_dir, 0750) != 0 && errno != EEXIST)
+		goto out;
+	strbuf_printf(&tmp, "%s.tmp", f->cursor_path);
+	strbuf_printf(&text,
+		      "# sysmon forwarder cursor: the collector has every event up to this EventRecordID\n"
+		      "record_id=%" PRIu64 "\nlog=%s\ncollector=%s\n",
+		      f->confirmed, f->log_path, f->status.address);
+	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto out;
+	bool ok = write(fd, text.data, text.len) == (ssize_t)text.len && fsync(fd) == 0;
+	close(fd);
+	if (!ok || rename(tmp.data, f->cursor_path) != 0) {
+		unlink(tmp.data);
+		goto out;
+	}
+	f->saved = f->confirmed;
+	rc = 0;
+out:
+	if (rc != 0 && !f->save_error_reported) {
+		set_error(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
+		add_problem(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
+		f->save_error_reported = true;
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&text);
+	return rc;
+}
+
+/* ---- the event log ---- */
+
+static int read_max_id(sqlite3_stmt *stmt, void *arg)
+{
+	*(uint64_t *)arg = (uint64_t)sqlite3_column_int64(stmt, 0);
+	return 0;
+}
+
+static uint64_t log_edge_id(struct forwarder *f, bool newest)
+{
+	struct strbuf err = STRBUF_INIT;
+	uint64_t id = 0;
+
+	eventlog_sql_rows(f->log, newest ? "SELECT coalesce(max(EventRecordID), 0) FROM events"
+					 : "SELECT coalesce(min(EventRecordID), 0) FROM events",
+			  NULL, 0, read_max_id, &id, &err);
+	strbuf_release(&err);
+	return id;
+}
+
+/* Wait for a wake-up (new records, stop) for at most MS. */
+static void wait_wake(struct forwarder *f, int ms)
+{
+	struct pollfd pfd = { .fd = f->wake_fd, .events = POLLIN };
+	uint64_t count;
+
+	if (poll(&pfd, 1, ms) > 0 && read(f->wake_fd, &count, sizeof(count)) < 0)
+		count = 0;
+}
+
+static int open_log(struct forwarder *f)
+{
+	struct strbuf err = STRBUF_INIT;
+	bool reported = false;
+
+	while (!atomic_load(&f->stop)) {
+		f->log = eventlog_open_readonly(f->log_path, &err);
+		if (f->log)
+			break;
+		set_error(f, "cannot read the event log: %s", strbuf_str(&err));
+		if (!reported)
+			add_problem(f, "cannot read the event log: %s", strbuf_str(&err));
+		reported = true;
+		strbuf_reset(&err);
+		wait_wake(f, IDLE_WAIT_MS);
+	}
+	strbuf_release(&err);
+	return f->log ? 0 : -1;
+}
+
+static void init_cursor(struct forwarder *f)
+{
+	uint64_t cursor;
+	int rc = forwarder_read_cursor(f->cursor_path, &cursor);
+	uint64_t newest = log_edge_id(f, true);
+	struct eventlog_info info;
+	struct strbuf err = STRBUF_INIT;
+
+	if (rc < 0) {
+		add_problem(f, "the cursor file %s is unreadable; sending the whole event log again",
+			    f->cursor_path);
+		cursor = 0;
+	} else if (rc == 0) {
+		cursor = f->start_at_newest ? newest : 0;
+	}
+	if (cursor > 0 && eventlog_get_info(f->log, &info, &err) == 0 && cursor >= info.next_record_id) {
+		add_problem(f, "the cursor (record %" PRIu64 ") is ahead of the event log (next record %" PRIu64
+			    "): the log is new; sending it from its start",
+			    cursor, info.next_record_id);
+		cursor = 0;
+	}
+	strbuf_release(&err);
+	f->confirmed = f->read_pos = f->saved = cursor;
+	pthread_mutex_lock(&f->lock);
+	f->status.last_log_id = newest;
+	pthread_mutex_unlock(&f->lock);
+	if (rc <= 0)
+		save_cursor(f);
+}
+
+/* Format the next batch of records after READ_POS into OUT.  Returns the
+ * number of records, or -1 if the log cannot be read. */
+static int fill_batch(struct forwarder *f)
+{
+	struct eventlog_bind bind = { .kind = BIND_INT, .number = (int64_t)f->read_pos };
+	struct eventlog_select select = { .where = "EventRecordID > ?", .binds = &bind, .nbinds = 1 };
+	struct wire_origin origin = { .host_id = wire_host_id() };
+	struct format_context ctx = { .field_sizes = &f->sizes };
+	struct strbuf err = STRBUF_INIT;
+	uint64_t from = f->read_pos, first_id = 0, trimmed = 0;
+	unsigned origin_id;
+	int n = 0, rc = 0;
+
+	pthread_mutex_lock(&f->lock);
+	if (f->sizes_changed) {
+		f->sizes = f->shared_sizes;
+		f->sizes_changed = false;
+	}
+	pthread_mutex_unlock(&f->lock);
+
+	struct eventlog_cursor *cursor = eventlog_select(f->log, &select, &err);
+	if (!cursor)
+		rc = -1;
+	while (cursor && n < BATCH_RECORDS && (rc = eventlog_next(cursor, &f->ev, &origin_id, &err)) == 1) {
+		eventlog_origin(f->log, origin_id, &ctx.computer, &ctx.process_id, &ctx.thread_id);
+		origin.hostname = ctx.computer;
+		strbuf_reset(&f->message);
+		if (wire_rfc5424_message(&f->message, &f->ev, &ctx, &origin, f->max_message) > 0)
+			trimmed++;
+		wire_octet_frame(&f->out, f->message.data, f->message.len);
+		if (n++ == 0)
+			first_id = f->ev.record_id;
+		f->read_pos = f->ev.record_id;
+	}
+	/* the read transaction ends here, so the monitor's checkpoints go on */
+	eventlog_cursor_free(cursor);
+	f->more = n == BATCH_RECORDS;
+	if (rc < 0) {
+		set_error(f, "cannot read the event log: %s", strbuf_str(&err));
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	if (n == 0)
+		return 0;
+
+	/* records between the cursor and the oldest one left were dropped by
+	 * the log's size bound before we could send them */
+	uint64_t skipped = 0;
+	if (first_id > from + 1 && first_id > f->gap_counted_to && first_id == log_edge_id(f, false)) {
+		skipped = first_id - from - 1;
+		f->gap_counted_to = first_id;
+	}
+	f->pending = (struct batch){ .last_id = f->read_pos, .count = (uint64_t)n };
+	f->last_progress_ns = monotonic_ns();
+	pthread_mutex_lock(&f->lock);
+	f->status.sent_id = f->read_pos;
+	f->status.trimmed += trimmed;
+	f->status.skipped += skipped;
+	if (f->read_pos > f->status.last_log_id)
+		f->status.last_log_id = f->read_pos;
+	pthread_mutex_unlock(&f->lock);
+	if (skipped)
+		add_problem(f, "%" PRIu64 " events were dropped from the event log (its size bound) before "
+			    "they could be sent (records %" PRIu64 " to %" PRIu64 ")",
+			    skipped, first_id - skipped, first_id - 1);
+	return n;
+}
+
+/* ---- the connection ---- */
+
+/* Wait until FD is ready for EVENTS, at most until DEADLINE_NS (monotonic).
+ * 1 ready, 0 timed out, -1 stop requested (unless DRAINING: the stop is
+ * what is being done). */
+static int wait_fd(struct forwarder *f, int fd, short events, int64_t deadline_ns, bool draining)
+{
+	for (;;) {
+		if (atomic_load(&f->stop) && !draining)
+			return -1;
+		int64_t left = deadline_ns - monotonic_ns();
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd[2] = { { .fd = fd, .events = events }, { .fd = f->wake_fd, .events = POLLIN } };
+		int rc = poll(pfd, 2, (int)(left / 1000000 + 1));
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc > 0 && pfd[1].revents) {
+			uint64_t count;
+			if (read(f->wake_fd, &count, sizeof(count)) < 0)
+				count = 0;
+		}
+		if (rc > 0 && pfd[0].revents)
+			return 1;
+	}
+}
+
+static void close_connection(struct forwarder *f)
+{
+	if (f->ssl) {
+		SSL_free(f->ssl);
+		f->ssl = NULL;
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Connect to one address; the socket, or -1 with the reason in ERR. */
+static int connect_address(struct forwarder *f, const struct addrinfo *ai, char *err, size_t err_size)
+{
+	char host[INET6_ADDRSTRLEN + 8] = "?";
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+	if (fd < 0) {
+		snprintf(err, err_size, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			snprintf(err, err_size, "connect to %s port %s: %s", host, f->port, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		int rc = wait_fd(f, fd, POLLOUT, monotonic_ns() + (int64_t)f->connect_timeout_ms * 1000000,
+				 false);
+		int so_error = 0;
+		socklen_t len = sizeof(so_error);
+		if (rc == 0)
+			so_error = ETIMEDOUT;
+		else if (rc < 0)
+			so_error = ECANCELED;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
+			so_error = errno;
+		if (so_error) {
+			snprintf(err, err_size, "connect to %s port %s: %s", host, f->port, strerror(so_error));
+			close(fd);
+			return -1;
+		}
+	}
+	int on = 1, idle = 30, interval = 10, count = 3;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	return fd;
+}
+
+static bool is_ip_literal(const char *name)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/* The TLS handshake on F->FD, verifying the certificate and its name. */
+static int tls_handshake(struct forwarder *f, char *err, size_t err_size)
+{
+	const char *name = f->server_name ? f->server_name : f->host;
+	int64_t deadline = monotonic_ns() + (int64_t)f->connect_timeout_ms * 1000000;
+
+	f->ssl = SSL_new(f->tls);
+	if (!f->ssl || SSL_set_fd(f->ssl, f->fd) != 1) {
+		tls_error_text(err, err_size);
+		return -1;
+	}
+	SSL_set_mode(f->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (is_ip_literal(name)) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(f->ssl), name);
+	} else {
+		SSL_set_tlsext_host_name(f->ssl, name);
+		SSL_set1_host(f->ssl, name);
+	}
+	for (;;) {
+		ERR_clear_error();
+		int rc = SSL_connect(f->ssl);
+		if (rc == 1)
+			return 0;
+		int code = SSL_get_error(f->ssl, rc);
+		if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+			int ready = wait_fd(f, f->fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
+					    false);
+			if (ready <= 0) {
+				snprintf(err, err_size, "TLS handshake: %s",
+					 ready == 0 ? "timed out" : "stopped");
+				return -1;
+			}
+			continue;
+		}
+		long verify = SSL_get_verify_result(f->ssl);
+		if (verify != X509_V_OK) {
+			snprintf(err, err_size, "TLS: the collector's certificate is refused: %s (expected name %s)",
+				 X509_verify_cert_error_string(verify), name);
+		} else {
+			char text[256];
+			tls_error_text(text, sizeof(text));
+			snprintf(err, err_size, "TLS handshake failed: %s", text);
+		}
+		return -1;
+	}
+}
+
+static int connect_collector(struct forwarder *f, char *err, size_t err_size)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *list = NULL;
+	int rc = getaddrinfo(f->host, f->port, &hints, &list);
+
+	if (rc != 0) {
+		snprintf(err, err_size, "cannot resolve %s port %s: %s", f->host, f->port,
+			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	f->fd = -1;
+	for (struct addrinfo *ai = list; ai && f->fd < 0 && !atomic_load(&f->stop); ai = ai->ai_next)
+		f->fd = connect_address(f, ai, err, err_size);
+	freeaddrinfo(list);
+	if (f->fd < 0)
+		return -1;
+	if (f->protocol == FORWARD_TLS && tls_handshake(f, err, err_size) != 0) {
+		close_connection(f);
+		return -1;
+	}
+	f->raw_written = 0;
+	return 0;
+}
+
+/* Bytes written to the socket so far (for TLS, the encrypted stream). */
+static uint64_t raw_written(struct forwarder *f)
+{
+	if (f->ssl)
+		return BIO_number_written(SSL_get_wbio(f->ssl));
+	return f->raw_written;
+}
+
+/* The connection failed or was closed: rewind to the cursor and back off. */
+static void connection_lost(struct forwarder *f, const char *reason)
+{
+	int64_t now = monotonic_ns();
+
+	close_connection(f);
+	strbuf_reset(&f->out);
+	f->out_off = 0;
+	f->pending = (struct batch){ 0 };
+	f->ninflight = 0;
+	f->read_pos = f->confirmed;
+	f->failures++;
+	unsigned delay = wire_backoff_ms(f->failures, f->reconnect_min_ms, f->reconnect_max_ms,
+					 (double)rand_r(&f->jitter_seed) / ((double)RAND_MAX + 1));
+	f->next_attempt_ns = now + (int64_t)delay * 1000000;
+	set_error(f, "%s", reason);
+	pthread_mutex_lock(&f->lock);
+	f->status.connected_since = 0;
+	f->status.failures++;
+	pthread_mutex_unlock(&f->lock);
+	set_state(f, FORWARDER_WAITING);
+	if (!f->outage_reported)
+		add_problem(f, "%s; events stay in the event log and are sent when the collector is back",
+			    reason);
+	f->outage_reported = true;
+}
+
+static void connected(struct forwarder *f)
+{
+	f->failures = 0;
+	f->outage_reported = false;
+	f->read_pos = f->confirmed;
+	f->last_progress_ns = monotonic_ns();
+	pthread_mutex_lock(&f->lock);
+	f->status.connects++;
+	f->status.connected_since = wall_ns();
+	pthread_mutex_unlock(&f->lock);
+	set_state(f, FORWARDER_CONNECTED);
+}
+
+/* Write what OUT holds without blocking.  0 written or waiting, -1 failed
+ * (the connection is closed then). */
+static int write_some(struct forwarder *f)
+{
+	char reason[320];
+
+	f->want = 0;
+	while (f->out_off < f->out.len) {
+		size_t left = f->out.len - f->out_off;
+		ssize_t n;
+		if (f->ssl) {
+			ERR_clear_error();
+			int rc = SSL_write(f->ssl, f->out.data + f->out_off,
+					   (int)(left < TLS_WRITE_CHUNK ? left : TLS_WRITE_CHUNK));
+			if (rc <= 0) {
+				int code = SSL_get_error(f->ssl, rc);
+				if (code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ) {
+					f->want = code == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
+					return 0;
+				}
+				char text[256];
+				tls_error_text(text, sizeof(text));
+				snprintf(reason, sizeof(reason), "TLS write failed: %s", text);
+				connection_lost(f, reason);
+				return -1;
+			}
+			n = rc;
+		} else {
+			n = send(f->fd, f->out.data + f->out_off, left, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN) {
+					f->want = POLLOUT;
+					return 0;
+				}
+				snprintf(reason, sizeof(reason), "sending failed: %s", strerror(errno));
+				connection_lost(f, reason);
+				return -1;
+			}
+			f->raw_written += (uint64_t)n;
+		}
+		f->out_off += (size_t)n;
+		f->last_progress_ns = monotonic_ns();
+		pthread_mutex_lock(&f->lock);
+		f->status.bytes_sent += (uint64_t)n;
+		pthread_mutex_unlock(&f->lock);
+	}
+	/* the whole batch is in the socket: track it until acknowledged */
+	f->pending.end = raw_written(f);
+	if (f->ninflight == f->inflight_cap) {
+		f->inflight_cap = f->inflight_cap ? f->inflight_cap * 2 : 64;
+		f->inflight = xrealloc(f->inflight, f->inflight_cap * sizeof(*f->inflight));
+	}
+	f->inflight[f->ninflight++] = f->pending;
+	pthread_mutex_lock(&f->lock);
+	f->status.events_sent += f->pending.count;
+	pthread_mutex_unlock(&f->lock);
+	f->pending = (struct batch){ 0 };
+	strbuf_reset(&f->out);
+	f->out_off = 0;
+	return 0;
+}
+
+/* Move the cursor over the batches the collector has had for long enough. */
+static void confirm(struct forwarder *f, int64_t now, bool all_acked)
+{
+	int unacked = 0;
+
+	if (f->ninflight == 0 || ioctl(f->fd, SIOCOUTQ, &unacked) != 0)
+		return;
+	uint64_t acked = raw_written(f) - (uint64_t)unacked;
+	size_t done = 0;
+	for (size_t i = 0; i < f->ninflight; i++) {
+		struct batch *b = &f->inflight[i];
+		if (b->end > acked)
+			break;
+		if (!b->acked_ns)
+			b->acked_ns = now;
+		if (all_acked || now - b->acked_ns >= CONFIRM_DELAY_NS) {
+			f->confirmed = b->last_id;
+			done = i + 1;
+		}
+	}
+	if (done) {
+		memmove(f->inflight, f->inflight + done, (f->ninflight - done) * sizeof(*f->inflight));
+		f->ninflight -= done;
+		pthread_mutex_lock(&f->lock);
+		f->status.cursor = f->confirmed;
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+/* The socket is readable or failed: collectors send nothing, so this is a
+ * close or an error (TLS may bring session tickets: read and ignore). */
+static void check_peer(struct forwarder *f, short revents)
+{
+	char buf[4096], reason[320];
+
+	if (f->ssl) {
+		for (;;) {
+			ERR_clear_error();
+			int rc = SSL_read(f->ssl, buf, sizeof(buf));
+			if (rc > 0)
+				continue;
+			int code = SSL_get_error(f->ssl, rc);
+			if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE)
+				return;
+			if (code == SSL_ERROR_ZERO_RETURN || (code == SSL_ERROR_SYSCALL && errno == 0)) {
+				connection_lost(f, "the collector closed the connection");
+			} else {
+				char text[256];
+				tls_error_text(text, sizeof(text));
+				snprintf(reason, sizeof(reason), "TLS connection failed: %s", text);
+				connection_lost(f, reason);
+			}
+			return;
+		}
+	}
+	for (;;) {
+		ssize_t n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n == 0) {
+			connection_lost(f, "the collector closed the connection");
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			if (revents & (POLLERR | POLLHUP)) {
+				int so_error = 0;
+				socklen_t len = sizeof(so_error);
+				getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+				snprintf(reason, sizeof(reason), "connection failed: %s",
+					 strerror(so_error ? so_error : EPIPE));
+				connection_lost(f, reason);
+			}
+			return;
+		}
+		snprintf(reason, sizeof(reason), "connection failed: %s", strerror(errno));
+		connection_lost(f, reason);
+		return;
+	}
+}
+
+/* ---- the thread ---- */
+
+static void maybe_save(struct forwarder *f, int64_t now, bool force)
+{
+	if (f->confirmed != f->saved && (force || now - f->last_save_ns >= CURSOR_SAVE_INTERVAL_NS)) {
+		f->last_save_ns = now;
+		save_cursor(f);
+	}
+}
+
+static void look_at_log(struct forwarder *f, int64_t now)
+{
+	if (now - f->last_look_ns < LOG_LOOK_INTERVAL_NS)
+		return;
+	f->last_look_ns = now;
+	uint64_t newest = log_edge_id(f, true);
+	pthread_mutex_lock(&f->lock);
+	f->status.last_log_id = newest;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* One round while connected.  Returns the poll timeout for the next
+ * wait: 0 when there is more to do at once. */
+static int connected_round(struct forwarder *f, int64_t now)
+{
+	if (f->out.len == 0) {
+		int n = fill_batch(f);
+		if (n < 0)
+			return IDLE_WAIT_MS;   /* the log is unreadable; the error is set */
+	}
+	if (f->out.len > 0 && write_some(f) < 0)
+		return 0;
+	now = monotonic_ns();
+	if (f->out.len > 0 && now - f->last_progress_ns >= (int64_t)f->send_timeout_ms * 1000000) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "the collector accepted no data for %u s",
+			 f->send_timeout_ms / 1000);
+		connection_lost(f, reason);
+		return 0;
+	}
+	confirm(f, now, false);
+	if (f->out.len > 0)
+		return f->want ? BUSY_WAIT_MS : 0;
+	if (f->more)
+		return 0;
+	return f->ninflight ? BUSY_WAIT_MS : IDLE_WAIT_MS;
+}
+
+static void wait_round(struct forwarder *f, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = f->wake_fd, .events = POLLIN }, { .fd = f->fd, .events = POLLIN } };
+	nfds_t n = f->fd >= 0 ? 2 : 1;
+	uint64_t count;
+
+	if (f->fd >= 0 && f->out.len > 0)
+		pfd[1].events |= f->want ? f->want : POLLOUT;
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return;
+	if (pfd[0].revents && read(f->wake_fd, &count, sizeof(count)) < 0)
+		count = 0;
+	if (n == 2 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
+		check_peer(f, pfd[1].revents);
+}
+
+/* At stop: send what is committed, then wait for the collector's TCP to
+ * acknowledge it, for at most DRAIN_MS in all. */
+static void drain(struct forwarder *f)
+{
+	int64_t deadline = monotonic_ns() + (int64_t)f->drain_ms * 1000000;
+
+	while (f->fd >= 0 && monotonic_ns() < deadline) {
+		if (f->out.len == 0 && fill_batch(f) <= 0)
+			break;
+		if (write_some(f) < 0)
+			return;
+		if (f->out.len > 0 && wait_fd(f, f->fd, f->want ? f->want : POLLOUT, deadline, true) <= 0)
+			break;
+	}
+	while (f->fd >= 0 && f->ninflight > 0) {
+		int unacked = 0;
+		if (ioctl(f->fd, SIOCOUTQ, &unacked) != 0 || unacked == 0 || monotonic_ns() >= deadline)
+			break;
+		struct timespec pause = { 0, 10 * 1000000 };
+		nanosleep(&pause, NULL);
+	}
+	/* a clean close follows: what the collector's TCP has is delivered */
+	if (f->fd >= 0)
+		confirm(f, monotonic_ns(), true);
+}
+
+static void *forwarder_main(void *arg)
+{
+	struct forwarder *f = arg;
+
+	if (open_log(f) != 0)
+		goto out;
+	init_cursor(f);
+	while (!atomic_load(&f->stop)) {
+		int64_t now = monotonic_ns();
+		int timeout = IDLE_WAIT_MS;
+
+		if (f->fd < 0) {
+			if (now >= f->next_attempt_ns) {
+				char reason[320];
+				set_state(f, FORWARDER_CONNECTING);
+				if (connect_collector(f, reason, sizeof(reason)) == 0) {
+					connected(f);
+					timeout = 0;
+				} else if (!atomic_load(&f->stop)) {
+					connection_lost(f, reason);
+				}
+			}
+			if (f->fd < 0) {
+				int64_t left = (f->next_attempt_ns - monotonic_ns()) / 1000000;
+				timeout = left < 0 ? 0 : left > IDLE_WAIT_MS ? IDLE_WAIT_MS : (int)left + 1;
+				pthread_mutex_lock(&f->lock);
+				f->status.next_attempt_ms = left < 0 ? 0 : left;
+				pthread_mutex_unlock(&f->lock);
+			}
+		} else {
+			timeout = connected_round(f, now);
+		}
+		now = monotonic_ns();
+		look_at_log(f, now);
+		maybe_save(f, now, false);
+		if (timeout > 0 || f->fd >= 0)
+			wait_round(f, timeout);
+	}
+	drain(f);
+out:
+	maybe_save(f, monotonic_ns(), true);
+	close_connection(f);
+	set_state(f, FORWARDER_STOPPED);
+	return NULL;
+}
+
+/* ---- interface ---- */
+
+static SSL_CTX *tls_context(const struct forward_config *config, struct strbuf *err)
+{
+	char text[256];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx) {
+		tls_error_text(text, sizeof(text));
+		strbuf_printf(err, "TLS: %s", text);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (config->ca_file ? SSL_CTX_load_verify_locations(ctx, config->ca_file, NULL) != 1
+			    : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		tls_error_text(text, sizeof(text));
+		strbuf_printf(err, "cannot load the CA certificates %s: %s",
+			      config->ca_file ? config->ca_file : "(system default)", text);
+		goto fail;
+	}
+	if (config->cert_file) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, config->cert_file) != 1) {
+			tls_error_text(text, sizeof(text));
+			strbuf_printf(err, "cannot load the client certificate %s: %s", config->cert_file, text);
+			goto fail;
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, config->key_file, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1) {
+			tls_error_text(text, sizeof(text));
+			strbuf_printf(err, "cannot use the client key %s: %s", config->key_file, text);
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+void forwarder_free(struct forwarder *f)
+{
+	if (!f)
+		return;
+	free(f->name);
+	free(f->host);
+	free(f->port);
+	free(f->server_name);
+	free(f->log_path);
+	free(f->state_dir);
+	free(f->cursor_path);
+	if (f->tls)
+		SSL_CTX_free(f->tls);
+	if (f->thread_started)
+		forwarder_stop(f);
+	if (f->wake_fd >= 0)
+		close(f->wake_fd);
+	if (f->log)
+		eventlog_close(f->log);
+	pthread_mutex_destroy(&f->lock);
+	strbuf_release(&f->problems);
+	strbuf_release(&f->out);
+	strbuf_release(&f->message);
+	event_free(&f->ev);
+	free(f->inflight);
+	free(f);
+}
+
+struct forwarder *forwarder_start(const struct forward_config *config, const char *log_path,
+				  const char *state_dir, const struct field_sizes *field_sizes,
+				  struct strbuf *err)
+{
+	struct forwarder *f = xcalloc(1, sizeof(*f));
+	struct strbuf path = STRBUF_INIT;
+
+	pthread_mutex_init(&f->lock, NULL);
+	event_init(&f->ev);
+	f->fd = -1;
+	f->wake_fd = -1;
+	f->name = xstrdup(config->name);
+	f->host = xstrdup(config->host);
+	f->port = xstrdup(config->port);
+	f->server_name = config->server_name ? xstrdup(config->server_name) : NULL;
+	f->protocol = config->protocol;
+	f->max_message = config->max_message;
+	f->reconnect_min_ms = config->reconnect_min_ms;
+	f->reconnect_max_ms = config->reconnect_max_ms;
+	f->send_timeout_ms = config->send_timeout_ms;
+	f->connect_timeout_ms = config->connect_timeout_ms;
+	f->start_at_newest = config->start_at_newest;
+	f->log_path = xstrdup(log_path);
+	f->state_dir = xstrdup(state_dir);
+	forwarder_cursor_path(state_dir, config->name, &path);
+	f->cursor_path = xstrdup(path.data);
+	strbuf_release(&path);
+	f->jitter_seed = (unsigned)getpid() ^ (unsigned)wall_ns();
+	if (field_sizes)
+		f->sizes = f->shared_sizes = *field_sizes;
+	snprintf(f->status.address, sizeof(f->status.address), "%s://%s%s%s:%s",
+		 config->protocol == FORWARD_TLS ? "tls" : "tcp", strchr(config->host, ':') ? "[" : "",
+		 config->host, strchr(config->host, ':') ? "]" : "", config->port);
+	f->status.state = FORWARDER_STARTING;
+	f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (f->wake_fd < 0) {
+		strbuf_printf(err, "forwarder %s: eventfd: %s", config->name, strerror(errno));
+		forwarder_free(f);
+		return NULL;
+	}
+	if (config->protocol == FORWARD_TLS) {
+		struct strbuf tls_err = STRBUF_INIT;
+		f->tls = tls_context(config, &tls_err);
+		if (!f->tls) {
+			strbuf_printf(err, "forwarder %s: %s", config->name, tls_err.data);
+			strbuf_release(&tls_err);
+			forwarder_free(f);
+			return NULL;
+		}
+	}
+	int rc = pthread_create(&f->thread, NULL, forwarder_main, f);
+	if (rc != 0) {
+		strbuf_printf(err, "forwarder %s: cannot start its thread: %s", config->name, strerror(rc));
+		forwarder_free(f);
+		return NULL;
+	}
+	f->thread_started = true;
+	return f;
+}
+
+void forwarder_wake(struct forwarder *f)
+{
+	uint64_t one = 1;
+
+	if (write(f->wake_fd, &one, sizeof(one)) < 0)
+		one = 0;   /* the counter is saturated: a wake-up is pending anyway */
+}
+
+void forwarder_set_field_sizes(struct forwarder *f, const struct field_sizes *field_sizes)
+{
+	pthread_mutex_lock(&f->lock);
+	f->shared_sizes = *field_sizes;
+	f->sizes_changed = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void forwarder_get_status(struct forwarder *f, struct forwarder_status *status)
+{
+	pthread_mutex_lock(&f->lock);
+	*status = f->status;
+	pthread_mutex_unlock(&f->lock);
+}
+
+bool forwarder_next_problem(struct forwarder *f, struct strbuf *text)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&f->lock);
+	if (f->problems.len > 0) {
+		char *end = strchr(f->problems.data, '\n');
+		size_t len = (size_t)(end - f->problems.data);
+		strbuf_reset(text);
+		strbuf_append(text, f->problems.data, len);
+		memmove(f->problems.data, end + 1, f->problems.len - len - 1);
+		f->problems.len -= len + 1;
+		f->problems.data[f->problems.len] = '\0';
+		found = true;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return found;
+}
+
+const char *forwarder_name(const struct forwarder *f)
+{
+	return f->name;
+}
+
+void forwarder_request_stop(struct forwarder *f, unsigned drain_ms)
+{
+	if (atomic_load(&f->stop))
+		return;
+	f->drain_ms = drain_ms;
+	atomic_store(&f->stop, true);
+	forwarder_wake(f);
+}
+
+void forwarder_stop(struct forwarder *f)
+{
+	if (f->joined)
+		return;
+	forwarder_request_stop(f, 0);
+	pthread_join(f->thread, NULL);
+	f->joined = true;
+}

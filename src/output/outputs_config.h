@@ -1,0 +1,86 @@
+/*
+ * outputs.conf: which outputs the monitor feeds besides the event log, kept
+ * apart from the Sysmon XML (whose schema has no place for it).  An INI
+ * file: `key = value` lines, `#` or `;` comments, sections `[syslog]`,
+ * `[forward NAME]` (one per collector) and `[json NAME]`; global keys come
+ * before the first section.  docs/outputs.md documents every key.
+ * The sinks (sinks.c) open what this describes; `sysmon outputs check`
+ * validates a file with the same parser.
+ */
+#ifndef SYSMON_OUTPUTS_CONFIG_H
+#define SYSMON_OUTPUTS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/strbuf.h"
+
+/* rsyslog's default maximum message size: a longer message would be cut
+ * by the receiver, so events are trimmed to fit (field values, never the
+ * markup). */
+#define OUTPUTS_DEFAULT_MAX_MESSAGE 8192
+#define OUTPUTS_MIN_MAX_MESSAGE 2048
+#define OUTPUTS_MAX_MAX_MESSAGE (1u << 20)
+
+struct syslog_config {
+	bool enabled;
+	char *socket_path;          /* the local syslog socket, /dev/log */
+	unsigned max_message;       /* bytes per datagram */
+	uint64_t queue_bytes;       /* held while syslog does not read */
+};
+
+enum forward_protocol {
+	FORWARD_TCP,                /* RFC 5424 + RFC 6587 octet counting */
+	FORWARD_TLS,                /* the same over TLS, RFC 5425 */
+};
+
+struct forward_config {
+	char *name;
+	enum forward_protocol protocol;
+	char *host;
+	char *port;                 /* number or service name */
+	char *server_name;          /* TLS: name the certificate must match; default host */
+	char *ca_file;              /* TLS: trusted CAs; default the system's */
+	char *cert_file, *key_file; /* TLS: optional client certificate */
+	unsigned max_message;       /* bytes per RFC 5424 message */
+	unsigned reconnect_min_ms, reconnect_max_ms;
+	unsigned send_timeout_ms;   /* no byte accepted for this long: reconnect */
+	unsigned connect_timeout_ms;
+	bool start_at_newest;       /* no cursor yet: skip the records already logged */
+};
+
+struct jsonfile_config {
+	char *name;
+	char *path;                 /* "-" = stdout */
+	uint64_t max_size;          /* rotate beyond this many bytes; 0 = never */
+	unsigned keep;              /* rotated files kept: PATH.1 .. PATH.keep */
+	bool ecs;                   /* Elastic Common Schema field names */
+};
+
+struct outputs_config {
+	char *path;                 /* the file read; NULL for the defaults */
+	char *status_path;
+	char *state_dir;            /* forwarders' cursors */
+	struct syslog_config syslog;
+	struct forward_config *forwards;
+	size_t nforwards;
+	struct jsonfile_config *jsons;
+	size_t njsons;
+};
+
+/* The configuration without a file: the local syslog only. */
+struct outputs_config *outputs_config_default(void);
+/* Parse PATH; NULL with "PATH:LINE: message" in ERR on any error. */
+struct outputs_config *outputs_config_load(const char *path, struct strbuf *err);
+/* Parse TEXT (NAME is used in messages). */
+struct outputs_config *outputs_config_parse(const char *name, const char *text, struct strbuf *err);
+void outputs_config_free(struct outputs_config *config);
+/* A readable summary, one line per output, for `sysmon outputs show`. */
+void outputs_config_describe(const struct outputs_config *config, struct strbuf *out);
+
+/* Value parsers, shared with the command line: "8192", "64k", "100M", "1G";
+ * "250ms", "2s", "1m", "1h" (a bare number is seconds). */
+int outputs_parse_size(const char *text, uint64_t *bytes);
+int outputs_parse_duration_ms(const char *text, unsigned *ms);
+
+#endif
