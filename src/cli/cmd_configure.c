@@ -126,11 +126,12 @@ static int update_config(const char *path)
 		free(data);
 		return EXIT_FAILURE_RUN;
 	}
-	if (!path)
+	if (!path) {
 		printf("Updating configuration to use all defaults.\n");
-	if (path ? service_write_config(data, len, path, &err) < 0
-		 : service_write_config(SERVICE_DEFAULT_CONFIG, strlen(SERVICE_DEFAULT_CONFIG),
-					SERVICE_ORIGIN_DEFAULTS, &err) < 0) {
+		data = xstrdup(SERVICE_DEFAULT_CONFIG);
+		len = strlen(data);
+	}
+	if (service_write_config(data, len, path ? path : SERVICE_ORIGIN_DEFAULTS, &err) < 0) {
 		fprintf(stderr, "sysmon: cannot install the configuration: %s\n", strbuf_str(&err));
 		free(data);
 		strbuf_release(&err);

@@ -83,9 +83,11 @@ int cmd_install(int argc, char **argv)
 	copied_binary = stat(SERVICE_BIN_PATH, &before) != 0;
 	if (service_install_binary(&err) < 0)
 		goto fail;
-	if (path ? service_write_config(data, len, path, &err) < 0
-		 : service_write_config(SERVICE_DEFAULT_CONFIG, strlen(SERVICE_DEFAULT_CONFIG),
-					SERVICE_ORIGIN_DEFAULTS, &err) < 0)
+	if (!path) {
+		data = xstrdup(SERVICE_DEFAULT_CONFIG);
+		len = strlen(data);
+	}
+	if (service_write_config(data, len, path ? path : SERVICE_ORIGIN_DEFAULTS, &err) < 0)
 		goto fail;
 	if (mkdir(SERVICE_LOG_DIR, 0700) < 0 && errno != EEXIST) {
 		strbuf_printf(&err, "%s: cannot create: %s", SERVICE_LOG_DIR, strerror(errno));
@@ -109,7 +111,11 @@ int cmd_install(int argc, char **argv)
 	else
 		printf(" - Service:        %s (rc?.d links: started at boot)\n", SERVICE_INIT_SCRIPT);
 	printf(" - Event log:      %s (sysmon query, sysmon log)\n", SERVICE_EVENTLOG_PATH);
-	printf("Sysmon started (pid %ld).\n", (long)pid);
+	if (already)
+		printf("A monitor was already running (pid %ld): sysmon service restart makes it use "
+		       "this configuration.\n", (long)pid);
+	else
+		printf("Sysmon started (pid %ld).\n", (long)pid);
 	free(data);
 	strbuf_release(&err);
 	return EXIT_OK;

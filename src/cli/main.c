@@ -111,8 +111,18 @@ static void config_usage(FILE *out)
 			fprintf(out, "  %s%s\n", option->name, option->rule ? "Config" : "");
 	}
 	fprintf(out, "\nEvent elements (under <EventFiltering>, onmatch=\"include\" or \"exclude\"):\n");
-	for (size_t i = 0; i < schema_tag_count(); i++)
-		fprintf(out, "  %s\n", schema_tag_at(i));
+	for (size_t i = 0; i < schema_tag_count(); i++) {
+		const struct schema_event *events[8];
+		size_t n = schema_tag_events(schema_tag_at(i), events, 8);
+		bool linux_meaning = false;
+
+		for (size_t j = 0; j < n && j < 8; j++)
+			linux_meaning |= !events[j]->windows_only;
+		if (linux_meaning)
+			fprintf(out, "  %s\n", schema_tag_at(i));
+		else
+			fprintf(out, "  %-24sWindows only: accepted, never logged\n", schema_tag_at(i));
+	}
 	fprintf(out, "\nConditions:\n");
 	for (size_t i = 0; i < SCHEMA_CONDITION_COUNT; i++)
 		fprintf(out, "  %s\n", schema_conditions[i]);

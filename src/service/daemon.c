@@ -74,6 +74,23 @@ static bool process_alive(pid_t pid)
 	return !(close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z');
 }
 
+/* Is PID a sysmon process?  Whatever else holds the lock on our pid file is
+ * not the monitor (which will then refuse to start, and say why). */
+static bool is_sysmon(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, SERVICE_NAME "\n") == 0;
+}
+
 pid_t service_locked_pid(const char *pid_path, pid_t *stale)
 {
 	struct stat st;
@@ -114,7 +131,7 @@ pid_t service_locked_pid(const char *pid_path, pid_t *stale)
 				p--;
 			long value = strtol(p, NULL, 10);
 
-			if (value > 0 && process_alive((pid_t)value))
+			if (value > 0 && process_alive((pid_t)value) && is_sysmon((pid_t)value))
 				holder = (pid_t)value;
 		}
 		fclose(f);
