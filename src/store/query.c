@@ -705,14 +705,17 @@ static void xp_data_atom(struct xpath *x)
 		struct eventlog_bind bind;
 		unsigned char guid[16];
 
-		strbuf_printf(x->sql, "(%s", !strcmp(op, "=") ? "" : "NOT ");
+		const char *is = !strcmp(op, "=") ? "IS" : "IS NOT";
+
+		/* Among the events that have the field (the others have no
+		 * such Data element, so neither = nor != holds). */
+		strbuf_putc(x->sql, '(');
 		ids_with_field(x->sql, field);
-		strbuf_puts(x->sql, " AND ");
 		if (eventlog_encode_value(event, index, value, &bind, guid)) {
-			strbuf_printf(x->sql, "%s IS ", column);
+			strbuf_printf(x->sql, " AND %s %s ", column, is);
 			xp_bind(x, bind);
 		} else {
-			strbuf_printf(x->sql, "%s IS NULL", column);   /* "-" */
+			strbuf_printf(x->sql, " AND %s %s NULL", column, is);   /* "-" */
 		}
 		strbuf_putc(x->sql, ')');
 	} else {
@@ -910,8 +913,21 @@ static void push_down_is(struct query *q, const struct query_condition *c)
 		event = schema_event_by_id((unsigned)id);
 		index = schema_field_index(event, c->field);
 	}
-	if (index < 0 || !eventlog_column_groupable(c->field) ||
-	    !eventlog_encode_value(event, index, c->value, &bind, guid))
+	if (index < 0 || !eventlog_column_groupable(c->field))
+		return;
+	/* `is` ignores case; GUIDs are stored in lower case. */
+	char *value = xstrdup(c->value);
+
+	if (event->fields[index].type == FIELD_GUID)
+		for (char *p = value; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	bool encoded = eventlog_encode_value(event, index, value, &bind, guid);
+
+	if (encoded && bind.kind == BIND_TEXT)
+		bind.data = c->value;
+	free(value);
+	if (!encoded)
 		return;
 	const char *column = eventlog_column_name(c->field);
 
