@@ -300,25 +300,16 @@ static __always_inline bool read_user_address(const void *uaddr, __u32 len, stru
 	return true;
 }
 
-/* Report REC unless its flow was reported less than the interval ago. */
-static __always_inline void submit_udp_once(struct network_record *rec)
+/* Report REC unless FLOW was reported less than the interval ago. */
+static __always_inline void submit_udp_once(struct network_record *rec, const struct udp_flow *flow)
 {
-	struct udp_flow flow = {};
-	__u64 *last;
+	__u64 *last = bpf_map_lookup_elem(&udp_flows, flow);
 
-	flow.tgid = rec->tgid;
-	flow.family = rec->family;
-	flow.local_port = rec->local_port;
-	flow.remote_port = rec->remote_port;
-	__builtin_memcpy(flow.local_addr, rec->local_addr, 16);
-	__builtin_memcpy(flow.remote_addr, rec->remote_addr, 16);
-
-	last = bpf_map_lookup_elem(&udp_flows, &flow);
 	if (last) {
 		if (rec->boot_ns - *last < NETWORK_UDP_REPORT_INTERVAL_NS)
 			return;
 		*last = rec->boot_ns;
-	} else if (bpf_map_update_elem(&udp_flows, &flow, &rec->boot_ns, BPF_NOEXIST) != 0) {
+	} else if (bpf_map_update_elem(&udp_flows, flow, &rec->boot_ns, BPF_NOEXIST) != 0) {
 		return;  /* another CPU reported the flow just now */
 	}
 	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
@@ -332,6 +323,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 {
 	struct sock *sk = socket_of_fd(fd);
 	struct network_record *rec;
+	struct udp_flow flow = {};
 	__u16 family;
 
 	if (!sk || sk->sk_protocol != NETWORK_PROTO_UDP ||
@@ -363,6 +355,16 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 		rec->remote_port = q->remote_port;
 		__builtin_memcpy(rec->remote_addr, q->remote_addr, 16);
 	}
+	/* The flow as the socket names it (before the local address is
+	 * filled in below), so that a request sent from a socket bound to
+	 * the wildcard address and its reply are one flow. */
+	flow.tgid = rec->tgid;
+	flow.family = family;
+	flow.local_port = rec->local_port;
+	flow.remote_port = rec->remote_port;
+	__builtin_memcpy(flow.local_addr, rec->local_addr, 16);
+	__builtin_memcpy(flow.remote_addr, rec->remote_addr, 16);
+
 	if (!send) {
 		/* A socket bound to the wildcard address: the local address
 		 * is the one the last datagram was sent to. */
@@ -375,7 +377,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 		if (q && q->family == family && local_hi == 0 && local_lo == 0)
 			__builtin_memcpy(rec->local_addr, q->local_addr, 16);
 	}
-	submit_udp_once(rec);
+	submit_udp_once(rec, &flow);
 }
 
 SEC("tp_btf/sys_exit")

@@ -34,7 +34,8 @@ ALL_NETWORK = """<Sysmon schemaversion="4.90">
 
 # A server: listens on every (family, address, port, kind) given as JSON,
 # prints the ports it got, then accepts TCP connections (closing them) and
-# reads UDP datagrams (with recvfrom) until killed.
+# reads UDP datagrams until killed: "udp" with recvfrom, "udp-echo" also
+# answers each, "udp-noaddr" with recv.
 SERVER = r"""
 import json, select, socket, sys
 sockets = []
@@ -54,8 +55,10 @@ while True:
         if kind == "tcp":
             conn, _ = s.accept()
             conn.close()
-        elif kind == "udp":
+        elif kind in ("udp", "udp-echo"):
             data, peer = s.recvfrom(100)
+            if kind == "udp-echo":
+                s.sendto(b"reply", peer)
             print(json.dumps(["udp", peer[0], peer[1]]), flush=True)
         else:
             s.recv(100)         # no address asked for
@@ -63,7 +66,9 @@ while True:
 """
 
 # A client: makes the connections given as JSON, in order, and prints the
-# local endpoint of each ("refused" for a refused TCP connect).
+# local endpoint of each ("refused" for a refused TCP connect).  UDP kinds:
+# "udp" sendto COUNT datagrams, "udp-request" sendto and wait for the answer
+# COUNT times, "udp-connected" connect and send COUNT datagrams.
 CLIENT = r"""
 import json, socket, sys
 out = []
@@ -75,6 +80,11 @@ for family, address, port, kind, count in json.loads(sys.argv[1]):
         except ConnectionRefusedError:
             out.append("refused")
             continue
+    elif kind == "udp-request":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        for _ in range(count):
+            s.sendto(b"request", (address, port))
+            s.recvfrom(100)
     elif kind == "udp-connected":
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.connect((address, port))
@@ -366,3 +376,24 @@ def test_user_is_the_connecting_processes(start_monitor, programs):
         server.stop()
     assert event["User"] == "nobody"
     assert event["Image"] == PYTHON
+
+
+def test_udp_request_and_answer_are_one_flow(start_monitor, programs):
+    """A client's request and the server's answer: one event on each side,
+    whatever the sockets are bound to."""
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "0.0.0.0", 0, "udp-echo"]])
+    port = server.ports[0]
+    try:
+        pid, local = client(programs["client"], [[4, "127.0.0.1", port, "udp-request", 3]])
+        # the end of the scenario: a second client, whose receive is logged last
+        last_pid, last_local = client(programs["client"], [[4, "127.0.0.1", port, "udp-request", 1]])
+        wait_network(mon, server.pid, lambda e: e["SourcePort"] == str(last_local[0][1]), "the last request")
+        wait_network(mon, last_pid, lambda e: True, "the last client")
+        time.sleep(0.2)
+        events = network_events(mon, pid)
+        received = [e for e in network_events(mon, server.pid) if e["SourcePort"] == str(local[0][1])]
+    finally:
+        server.stop()
+    assert [(e["Initiated"], e["DestinationPort"]) for e in events] == [("true", str(port))]
+    assert [(e["Initiated"], e["DestinationPort"]) for e in received] == [("false", str(port))]
