@@ -12,11 +12,13 @@ client's own source port) that tell them apart from whatever else runs.
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -193,24 +195,33 @@ def rc_links():
 
 
 def test_unprivileged_is_refused(clean_system):
+    # The program and the config go where nobody can reach them (the
+    # repository and pytest's tmp_path may be private to root).
     nobody = 65534
-    for args in (["-accepteula", "-i"], ["-i", TUTORIAL], ["-c"], ["-c", "--"], ["-u"],
-                 ["-u", "force"]):
-        r = sysmon(*args, user=nobody)
-        assert r.returncode == 228, (args, r.stdout, r.stderr)
-        assert "You need to run Sysmon as root" in r.stderr, (args, r.stderr)
-    assert installed_paths() == []
-    # A bad config is reported to anyone, before the root check (as Sysmon).
-    # (pytest's tmp_path is private to root: the file goes to /tmp itself)
-    broken = "/tmp/sysmon-e2e-broken-%s.xml" % uuid.uuid4().hex
+    shared = tempfile.mkdtemp(prefix="sysmon-e2e-")
     try:
+        os.chmod(shared, 0o755)
+        program = os.path.join(shared, "sysmon")
+        shutil.copy(SYSMON, program)
+        broken = os.path.join(shared, "broken.xml")
         with open(broken, "w") as f:
             f.write(BROKEN)
         os.chmod(broken, 0o644)
-        r = sysmon("-i", broken, user=nobody)
+        tutorial = os.path.join(shared, "tutorial.xml")
+        shutil.copy(TUTORIAL, tutorial)
+        os.chmod(tutorial, 0o644)
+        for args in (["-accepteula", "-i"], ["-i", tutorial], ["-c"], ["-c", "--"], ["-u"],
+                     ["-u", "force"], ["service", "start"]):
+            r = sysmon(*args, binary=program, user=nobody)
+            # 228 as Sysmon; the init script's actions use the LSB status 4
+            assert r.returncode == (4 if args[0] == "service" else 228), (args, r.stdout, r.stderr)
+            assert "You need to run Sysmon as root" in r.stderr, (args, r.stderr)
+        assert installed_paths() == []
+        # A bad config is reported to anyone, before the root check (as Sysmon).
+        r = sysmon("-i", broken, binary=program, user=nobody)
+        assert r.returncode == 87 and "%s:4:" % broken in r.stderr, r.stderr
     finally:
-        os.unlink(broken)
-    assert r.returncode == 87 and "%s:4:" % broken in r.stderr, r.stderr
+        shutil.rmtree(shared)
 
 
 def test_usage_lists_every_switch_and_command():
