@@ -27,6 +27,7 @@
 #include "enrich/hash_cache.h"
 #include "enrich/process_cache.h"
 #include "output/format.h"
+#include "output/sinks.h"
 #include "rules/rules.h"
 #include "service/monitor.h"
 #include "service/version.h"
@@ -46,6 +47,7 @@ struct monitor {
 	struct capture_env env;
 	struct capture *capture;
 	struct eventlog *log;
+	struct sinks *sinks;          /* syslog, forwarders, JSON lines (outputs.conf) */
 	struct format_context format;
 	char hostname[256];
 	struct strbuf line;           /* formatted stdout line, reused */
@@ -99,6 +101,8 @@ static void write_event(struct monitor *m, struct event *ev)
 	} else {
 		ev->record_id = m->next_record_id++;
 	}
+	if (m->sinks)
+		sinks_write(m->sinks, ev);
 	if (m->options->stdout_format == MONITOR_STDOUT_NONE || m->stdout_broken)
 		return;
 	strbuf_reset(&m->line);
@@ -246,10 +250,25 @@ static struct sysmon_config *load_config(const char *path, struct strbuf *err)
 	return config_load_file(path, err);
 }
 
+/* SIGHUP also re-reads outputs.conf, whatever becomes of the config. */
+static void reload_sinks(struct monitor *m)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (m->sinks && sinks_reload(m->sinks, &err) != 0) {
+		fprintf(stderr, "sysmon: reloading the outputs failed, keeping the old ones: %s\n",
+			strbuf_str(&err));
+		emit_error_event(m, "OutputsReload", strbuf_str(&err));
+	}
+	strbuf_release(&err);
+}
+
 static void reload(struct monitor *m)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct sysmon_config *config = load_config(m->options->config_path, &err);
+
+	reload_sinks(m);
 
 	if (!config) {
 		fprintf(stderr, "sysmon: reloading the configuration failed, keeping the old one: %s\n",
@@ -265,6 +284,8 @@ static void reload(struct monitor *m)
 	m->config = config;
 	m->env.config = config;
 	m->format.field_sizes = &config->field_sizes;
+	if (m->sinks)
+		sinks_set_field_sizes(m->sinks, &config->field_sizes);
 	config_free(old);
 	fprintf(stderr, "sysmon: configuration reloaded\n");
 	apply_events(m);
@@ -277,7 +298,40 @@ static void flush_log(struct monitor *m)
 		if (eventlog_flush(m->log) != 0 && m->log_errors++ == 0)
 			fprintf(stderr, "sysmon: committing the event log failed\n");
 		m->log_dirty = false;
+		if (m->sinks)
+			sinks_committed(m->sinks);
 	}
+}
+
+/* Flush the outputs and turn their problems into Error events. */
+static void tick_sinks(struct monitor *m)
+{
+	struct strbuf problem = STRBUF_INIT;
+
+	if (!m->sinks)
+		return;
+	sinks_tick(m->sinks);
+	while (sinks_next_problem(m->sinks, &problem)) {
+		fprintf(stderr, "sysmon: %s\n", problem.data);
+		emit_error_event(m, "Output", problem.data);
+	}
+	strbuf_release(&problem);
+}
+
+static int open_sinks(struct monitor *m)
+{
+	struct sinks_options options = {
+		.log_path = m->log ? (m->options->log_path ? m->options->log_path : EVENTLOG_DEFAULT_PATH)
+				   : NULL,
+		.format = m->format,
+	};
+	struct strbuf err = STRBUF_INIT;
+
+	m->sinks = sinks_open(&options, &err);
+	if (!m->sinks)
+		fprintf(stderr, "sysmon: %s\n", strbuf_str(&err));
+	strbuf_release(&err);
+	return m->sinks ? 0 : -1;
 }
 
 /* Write our pid to PATH and hold a lock on it for as long as we run, so a
@@ -392,6 +446,7 @@ static void run_loop(struct monitor *m)
 			report_losses(m);
 			m->last_loss_check_ns = now;
 		}
+		tick_sinks(m);
 	}
 	/* stop: every record already in the rings is written out */
 	while (capture_drain(m->capture) > 0)
@@ -448,6 +503,10 @@ int monitor_run(const struct monitor_options *options)
 
 	if (!options->no_log && open_log(&m) != 0)
 		goto out;
+	if (open_sinks(&m) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 
 	m.capture = capture_open(&m.env);
 	apply_events(&m);
@@ -460,9 +519,12 @@ int monitor_run(const struct monitor_options *options)
 
 	emit_state_event(&m, "Stopped");
 	flush_log(&m);
+	sinks_close(m.sinks);   /* forwarders send what is committed, briefly */
+	m.sinks = NULL;
 	print_statistics(&m);
 	status = EXIT_OK;
 out:
+	sinks_close(m.sinks);
 	capture_close(m.capture);
 	if (m.log)
 		eventlog_close(m.log);
