@@ -60,7 +60,8 @@ struct monitor {
 	uint64_t lost_seen[CAPTURE_EVENT_SLOTS];
 	uint64_t decided[CAPTURE_EVENT_SLOTS];  /* events out of the decoders */
 	uint64_t logged[CAPTURE_EVENT_SLOTS];   /* events that passed the rules */
-	uint64_t log_errors;
+	uint64_t log_errors;          /* failed appends and commits */
+	bool log_failing;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -86,18 +87,32 @@ static int64_t monotonic_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Report the event log's failures on stderr once per streak (an Error
+ * event could not be logged either), and its recovery. */
+static void note_log_result(struct monitor *m, int rc)
+{
+	if (rc != 0) {
+		m->log_errors++;
+		if (!m->log_failing)
+			fprintf(stderr, "sysmon: writing to the event log failed: %s\n",
+				eventlog_error(m->log));
+		m->log_failing = true;
+	} else if (m->log_failing) {
+		fprintf(stderr, "sysmon: the event log works again (%" PRIu64 " failed writes)\n",
+			m->log_errors);
+		m->log_failing = false;
+	}
+}
+
 /* Log one event and copy it to stdout: the last stage of the pipeline. */
 static void write_event(struct monitor *m, struct event *ev)
 {
 	ev->time_ns = event_now_ns();
 	if (m->log) {
-		if (eventlog_append(m->log, ev) != 0) {
-			if (m->log_errors++ == 0)
-				fprintf(stderr, "sysmon: writing to the event log failed; "
-						"events go to stdout only until it recovers\n");
-		} else {
+		if (eventlog_append(m->log, ev) != 0)
+			note_log_result(m, -1);
+		else
 			m->log_dirty = true;
-		}
 	} else {
 		ev->record_id = m->next_record_id++;
 	}
@@ -295,8 +310,7 @@ static void reload(struct monitor *m)
 static void flush_log(struct monitor *m)
 {
 	if (m->log && m->log_dirty) {
-		if (eventlog_flush(m->log) != 0 && m->log_errors++ == 0)
-			fprintf(stderr, "sysmon: committing the event log failed\n");
+		note_log_result(m, eventlog_flush(m->log));
 		m->log_dirty = false;
 		if (m->sinks)
 			sinks_committed(m->sinks);
@@ -394,8 +408,8 @@ static void print_statistics(struct monitor *m)
 	}
 	struct hash_cache_stats hashes;
 	hash_cache_get_stats(m->env.hashes, &hashes);
-	fprintf(stderr, " files hashed: %" PRIu64 ", hash cache hits: %" PRIu64 "\n", hashes.misses,
-		hashes.hits);
+	fprintf(stderr, " files hashed: %" PRIu64 ", hash cache hits: %" PRIu64
+		", event log failures: %" PRIu64 "\n", hashes.misses, hashes.hits, m->log_errors);
 }
 
 static int open_log(struct monitor *m)

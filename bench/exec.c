@@ -1,0 +1,437 @@
+/*
+ * The headline benchmark: what the monitor costs while processes are
+ * created.  Fork+exec /bin/true at fixed rates (100, 400, 1600 per second)
+ * and as fast as the machine can (several workers), each for DURATION
+ * seconds, with the monitor (build/sysmon run) running Sysmon for Linux's
+ * performance-test config (every ProcessCreate, MD5 and SHA256).  Prints per
+ * rate: execs made, ProcessCreate events logged and lost, the monitor's CPU
+ * (utime+stime from /proc/PID/stat) and its eBPF programs' run time
+ * (kernel.bpf_stats_enabled; the run_time_ns that `bpftool prog show`
+ * prints, read for the programs the monitor holds), each as % of one core;
+ * then the maximum exec rate without and with the monitor.
+ *
+ *   build/bench/exec [--duration S] [--workers N] [--rates 100,400,1600,max]
+ *                    [--sysmon PATH] [--config FILE]
+ *
+ * Run as root from the repository's top directory (defaults: build/sysmon,
+ * ../shared/configs/bench/onlyProcCreate.xml, 20 s, 2 workers).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "util/strbuf.h"
+
+#define MAX_RATES 16
+#define READY_LINE "sysmon: monitoring started"
+#define CATCH_UP_NS (500 * 1000000LL)   /* let the monitor finish the backlog */
+
+struct options {
+	double duration;
+	int workers;
+	const char *sysmon;
+	const char *config;
+	long rates[MAX_RATES];  /* 0 = as fast as possible */
+	int nrates;
+};
+
+struct monitor {
+	pid_t pid;
+	int stderr_fd;
+	struct strbuf err;      /* everything it wrote to stderr */
+	char dir[64];
+};
+
+struct usage_sample {
+	uint64_t cpu_ticks;     /* utime + stime */
+	uint64_t bpf_ns;        /* run_time_ns of its programs */
+	uint64_t bpf_runs;
+	int64_t wall_ns;
+};
+
+static const char *const true_argv[] = { "/bin/true", NULL };
+extern char **environ;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench/exec: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* Append what the monitor wrote to stderr, waiting up to TIMEOUT_MS. */
+static void read_monitor_stderr(struct monitor *m, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = m->stderr_fd, .events = POLLIN };
+	char buf[4096];
+
+	while (poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n = read(m->stderr_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		strbuf_append(&m->err, buf, (size_t)n);
+		timeout_ms = 0;
+	}
+}
+
+static void start_monitor(struct monitor *m, const struct options *opt)
+{
+	int pipefd[2];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->dir, sizeof(m->dir), "/tmp/bench-exec.XXXXXX");
+	if (!mkdtemp(m->dir))
+		die("mkdtemp");
+	char log_path[96];
+	snprintf(log_path, sizeof(log_path), "%s/events.db", m->dir);
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		die("pipe");
+	m->pid = fork();
+	if (m->pid < 0)
+		die("fork");
+	if (m->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execl(opt->sysmon, opt->sysmon, "run", "--config", opt->config, "--log", log_path,
+		      (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", opt->sysmon, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	m->stderr_fd = pipefd[0];
+	int64_t deadline = now_ns() + 20 * 1000000000LL;
+	while (!strstr(strbuf_str(&m->err), READY_LINE)) {
+		if (now_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
+			fprintf(stderr, "bench/exec: the monitor did not start:\n%s\n", strbuf_str(&m->err));
+			exit(1);
+		}
+		read_monitor_stderr(m, 100);
+	}
+}
+
+static void stop_monitor(struct monitor *m)
+{
+	char path[128];
+
+	kill(m->pid, SIGTERM);
+	int64_t deadline = now_ns() + 20 * 1000000000LL;
+	while (waitpid(m->pid, NULL, WNOHANG) == 0 && now_ns() < deadline)
+		read_monitor_stderr(m, 50);
+	read_monitor_stderr(m, 0);
+	close(m->stderr_fd);
+	static const char *const files[] = { "events.db", "events.db-wal", "events.db-shm" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(m->dir);
+}
+
+static uint64_t cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* fields after the command name: state(3) ... utime(14) stime(15) */
+	char *p = strrchr(buf, ')');
+	unsigned long utime = 0, stime = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+		return 0;
+	return utime + stime;
+}
+
+/* Run time of every eBPF program the monitor holds (its fds, links included). */
+static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
+{
+	char path[64];
+	uint32_t seen[64];
+	size_t nseen = 0;
+
+	*run_ns = *runs = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL) {
+		char file[320], line[256];
+		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
+		FILE *f = fopen(file, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned id;
+			if (sscanf(line, "prog_id: %u", &id) != 1)
+				continue;
+			bool dup = false;
+			for (size_t i = 0; i < nseen; i++)
+				dup |= seen[i] == id;
+			if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
+				continue;
+			seen[nseen++] = id;
+			int fd = bpf_prog_get_fd_by_id(id);
+			if (fd < 0)
+				continue;
+			struct bpf_prog_info info;
+			uint32_t len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+				*run_ns += info.run_time_ns;
+				*runs += info.run_cnt;
+			}
+			close(fd);
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
+static void sample(pid_t pid, struct usage_sample *s)
+{
+	s->wall_ns = now_ns();
+	s->cpu_ticks = cpu_ticks(pid);
+	bpf_usage(pid, &s->bpf_ns, &s->bpf_runs);
+}
+
+/* Children: fork+exec /bin/true at RATE per second for DURATION seconds
+ * (reaped by the kernel), or as fast as possible with WORKERS processes
+ * that each wait for their child.  Returns the number of execs made. */
+static uint64_t drive_load(long rate, double duration, int workers)
+{
+	int pipefd[2];
+	int nproc = rate > 0 ? 1 : workers;
+	pid_t drivers[64];
+
+	if (nproc > 64)
+		nproc = 64;
+	if (pipe(pipefd) != 0)
+		die("pipe");
+	for (int w = 0; w < nproc; w++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		drivers[w] = pid;
+		if (pid > 0)
+			continue;
+		close(pipefd[0]);
+		uint64_t made = 0;
+		int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
+		if (rate > 0) {
+			signal(SIGCHLD, SIG_IGN);   /* no zombies, no waiting */
+			uint64_t total = (uint64_t)(rate * duration);
+			for (uint64_t i = 0; i < total; i++) {
+				int64_t at = start + (int64_t)((double)i * 1e9 / (double)rate);
+				struct timespec ts = { at / 1000000000LL, at % 1000000000LL };
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+				pid_t child = fork();
+				if (child == 0) {
+					execve(true_argv[0], (char **)true_argv, environ);
+					_exit(127);
+				}
+				if (child > 0)
+					made++;
+			}
+		} else {
+			while (now_ns() < end) {
+				pid_t child = fork();
+				if (child == 0) {
+					execve(true_argv[0], (char **)true_argv, environ);
+					_exit(127);
+				}
+				if (child > 0 && waitpid(child, NULL, 0) == child)
+					made++;
+			}
+		}
+		if (write(pipefd[1], &made, sizeof(made)) != sizeof(made))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	uint64_t total = 0, made;
+	while (read(pipefd[0], &made, sizeof(made)) == sizeof(made))
+		total += made;
+	close(pipefd[0]);
+	for (int w = 0; w < nproc; w++)
+		waitpid(drivers[w], NULL, 0);   /* not wait(): the monitor is our child too */
+	return total;
+}
+
+static bool parse_rates(const char *text, struct options *opt)
+{
+	char *copy = xstrdup(text), *save = NULL;
+
+	opt->nrates = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (opt->nrates == MAX_RATES)
+			break;
+		char *end;
+		long rate = strcmp(tok, "max") == 0 ? 0 : strtol(tok, &end, 10);
+		if (strcmp(tok, "max") != 0 && (*end || rate <= 0)) {
+			free(copy);
+			return false;
+		}
+		opt->rates[opt->nrates++] = rate;
+	}
+	free(copy);
+	return opt->nrates > 0;
+}
+
+static int set_bpf_stats(int value)
+{
+	int old = 0;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &old) != 1)
+			old = 0;
+		fclose(f);
+	}
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "w");
+	if (!f || fprintf(f, "%d\n", value) < 0)
+		fprintf(stderr, "bench/exec: cannot set kernel.bpf_stats_enabled (eBPF time will read 0)\n");
+	if (f)
+		fclose(f);
+	return old;
+}
+
+static uint64_t stat_value(const char *text, const char *key)
+{
+	const char *at = strstr(text, "ProcessCreate: ");
+	uint64_t captured = 0, logged = 0, lost = 0;
+
+	if (at)
+		sscanf(at, "ProcessCreate: %" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
+		       &captured, &logged, &lost);
+	return strcmp(key, "logged") == 0 ? logged : lost;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {
+		.duration = 20,
+		.workers = 2,
+		.sysmon = "build/sysmon",
+		.config = "../shared/configs/bench/onlyProcCreate.xml",
+		.rates = { 100, 400, 1600, 0 },
+		.nrates = 4,
+	};
+	static const struct option long_options[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "rates", required_argument, NULL, 'r' },
+		{ "sysmon", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:w:r:s:c:", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.duration = atof(optarg); break;
+		case 'w': opt.workers = atoi(optarg); break;
+		case 'r':
+			if (!parse_rates(optarg, &opt)) {
+				fprintf(stderr, "bench/exec: --rates takes e.g. 100,400,1600,max\n");
+				return 2;
+			}
+			break;
+		case 's': opt.sysmon = optarg; break;
+		case 'c': opt.config = optarg; break;
+		default:
+			fprintf(stderr, "usage: bench/exec [--duration S] [--workers N] [--rates 100,400,1600,max]"
+					" [--sysmon PATH] [--config FILE]\n");
+			return 2;
+		}
+	}
+	if (opt.duration <= 0 || opt.workers < 1) {
+		fprintf(stderr, "bench/exec: --duration and --workers must be positive\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench/exec: run as root (the monitor loads eBPF programs)\n");
+		return 2;
+	}
+	long ticks_per_s = sysconf(_SC_CLK_TCK);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("bench/exec: fork+exec /bin/true, %.0f s per rate, config %s\n", opt.duration, opt.config);
+	uint64_t base = drive_load(0, opt.duration, opt.workers);
+	double base_rate = (double)base / opt.duration;
+	printf("max exec rate without the monitor (%d workers): %.0f/s\n\n", opt.workers, base_rate);
+
+	int old_stats = set_bpf_stats(1);
+	printf("%-8s %8s %9s %8s %6s %9s %7s %8s %8s\n", "rate", "execs", "exec/s", "logged", "lost",
+	       "monitor%", "eBPF%", "total%", "us/exec");
+	double max_rate_with = -1;
+	for (int i = 0; i < opt.nrates; i++) {
+		struct monitor m;
+		struct usage_sample before, after;
+
+		start_monitor(&m, &opt);
+		usleep(300000);
+		sample(m.pid, &before);
+		uint64_t execs = drive_load(opt.rates[i], opt.duration, opt.workers);
+		int64_t load_end = now_ns();
+		usleep(CATCH_UP_NS / 1000);
+		sample(m.pid, &after);
+		stop_monitor(&m);
+
+		double load_s = (double)(load_end - before.wall_ns) / 1e9;
+		double window_s = (double)(after.wall_ns - before.wall_ns) / 1e9;
+		double cpu_s = (double)(after.cpu_ticks - before.cpu_ticks) / (double)ticks_per_s;
+		double bpf_s = (double)(after.bpf_ns - before.bpf_ns) / 1e9;
+		double monitor_pct = 100.0 * cpu_s / window_s;
+		double bpf_pct = 100.0 * bpf_s / window_s;
+		uint64_t logged = stat_value(strbuf_str(&m.err), "logged");
+		uint64_t lost = stat_value(strbuf_str(&m.err), "lost");
+		char label[32];
+		if (opt.rates[i] > 0)
+			snprintf(label, sizeof(label), "%ld/s", opt.rates[i]);
+		else
+			snprintf(label, sizeof(label), "max");
+		double rate = (double)execs / load_s;
+		if (opt.rates[i] == 0)
+			max_rate_with = rate;
+		printf("%-8s %8" PRIu64 " %9.0f %8" PRIu64 " %6" PRIu64 " %9.2f %7.2f %8.2f %8.1f\n", label,
+		       execs, rate, logged, lost, monitor_pct, bpf_pct, monitor_pct + bpf_pct,
+		       execs ? 1e6 * (cpu_s + bpf_s) / (double)execs : 0.0);
+		fflush(stdout);
+		strbuf_release(&m.err);
+	}
+	set_bpf_stats(old_stats);
+	if (max_rate_with >= 0)
+		printf("\nmax exec rate: %.0f/s without the monitor, %.0f/s with it (%+.1f%%)\n", base_rate,
+		       max_rate_with, 100.0 * (max_rate_with - base_rate) / base_rate);
+	printf("(%% = of one core over the load plus %.1f s of catch-up; logged/lost: the monitor's "
+	       "ProcessCreate statistics, every exec on the machine)\n", CATCH_UP_NS / 1e9);
+	return 0;
+}
