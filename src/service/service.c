@@ -74,9 +74,16 @@ static const char systemd_unit[] =
 	"[Install]\n"
 	"WantedBy=multi-user.target\n";
 
-/* rc?.d links made when update-rc.d is absent (its LSB defaults). */
-static const char *const rc_start_dirs[] = { "/etc/rc2.d", "/etc/rc3.d", "/etc/rc4.d", "/etc/rc5.d" };
-static const char *const rc_stop_dirs[] = { "/etc/rc0.d", "/etc/rc1.d", "/etc/rc6.d" };
+/* rc?.d links made when update-rc.d is absent: the script's LSB
+ * Default-Start and Default-Stop levels. */
+static const struct {
+	const char *dir;
+	const char *prefix;     /* S: start in that runlevel, K: stop */
+} rc_links[] = {
+	{ "/etc/rc0.d", "K80" }, { "/etc/rc1.d", "K80" }, { "/etc/rc2.d", "S20" },
+	{ "/etc/rc3.d", "S20" }, { "/etc/rc4.d", "S20" }, { "/etc/rc5.d", "S20" },
+	{ "/etc/rc6.d", "K80" },
+};
 static const char *const rc_all_dirs[] = {
 	"/etc/rc0.d", "/etc/rc1.d", "/etc/rc2.d", "/etc/rc3.d", "/etc/rc4.d",
 	"/etc/rc5.d", "/etc/rc6.d", "/etc/rcS.d",
@@ -403,25 +410,12 @@ static int make_rc_links(struct strbuf *err)
 		if (service_run_program(argv, false) == 0)
 			return 0;
 	}
-	for (size_t i = 0; i < sizeof(rc_start_dirs) / sizeof(rc_start_dirs[0]); i++) {
+	for (size_t i = 0; i < sizeof(rc_links) / sizeof(rc_links[0]); i++) {
 		char link[256];
 
-		snprintf(link, sizeof(link), "%s/S20%s", rc_start_dirs[i], SERVICE_NAME);
-		if (mkdir(rc_start_dirs[i], 0755) < 0 && errno != EEXIST) {
-			add_error(err, "%s: cannot create: %s", rc_start_dirs[i], strerror(errno));
-			return -1;
-		}
-		if (symlink(target, link) < 0 && errno != EEXIST) {
-			add_error(err, "%s: cannot create: %s", link, strerror(errno));
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < sizeof(rc_stop_dirs) / sizeof(rc_stop_dirs[0]); i++) {
-		char link[256];
-
-		snprintf(link, sizeof(link), "%s/K80%s", rc_stop_dirs[i], SERVICE_NAME);
-		if (mkdir(rc_stop_dirs[i], 0755) < 0 && errno != EEXIST) {
-			add_error(err, "%s: cannot create: %s", rc_stop_dirs[i], strerror(errno));
+		snprintf(link, sizeof(link), "%s/%s%s", rc_links[i].dir, rc_links[i].prefix, SERVICE_NAME);
+		if (mkdir(rc_links[i].dir, 0755) < 0 && errno != EEXIST) {
+			add_error(err, "%s: cannot create: %s", rc_links[i].dir, strerror(errno));
 			return -1;
 		}
 		if (symlink(target, link) < 0 && errno != EEXIST) {
