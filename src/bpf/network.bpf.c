@@ -39,6 +39,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT_STATE 2
+#define TCP_SYN_RECV_STATE 3
 #define SOCK_DGRAM_TYPE 2
 #define S_IFMT_BITS 00170000
 #define S_IFSOCK_BITS 0140000
@@ -196,11 +197,13 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 		bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
 		return 0;
 	}
-	if (oldstate != TCP_SYN_SENT_STATE)
+	/* SYN_RECV too: a simultaneous open goes SYN_SENT -> SYN_RECV ->
+	 * ESTABLISHED (a passive child's SYN_RECV has no entry). */
+	if (oldstate != TCP_SYN_SENT_STATE && oldstate != TCP_SYN_RECV_STATE)
 		return 0;
 
 	proc = bpf_map_lookup_elem(&connecting, &key);
-	if (!proc)
+	if (!proc || newstate == TCP_SYN_RECV_STATE)
 		return 0;
 	if (newstate == TCP_ESTABLISHED_STATE) {
 		rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
@@ -212,7 +215,7 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 			capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
 		}
 	}
-	/* Established, refused or timed out: the attempt is over. */
+	/* Established, refused, reset or timed out: the attempt is over. */
 	bpf_map_delete_elem(&connecting, &key);
 	return 0;
 }
