@@ -19,6 +19,8 @@ int cmd_uninstall(int argc, char **argv); /* -u [force] */
 int cmd_service(int argc, char **argv);  /* service start|stop|restart|reload|status */
 int cmd_config(int argc, char **argv);   /* config check|test|dump FILE */
 int cmd_run(int argc, char **argv);      /* run: the monitor in the foreground */
+int cmd_status(int argc, char **argv);   /* status: the outputs' state */
+int cmd_outputs(int argc, char **argv);  /* outputs check|show */
 int cmd_log(int argc, char **argv);      /* log info|set|clear|export, wevtutil's gl|sl|cl|epl|qe */
 int cmd_query(int argc, char **argv);    /* query: filter, format, count the event log */
 
