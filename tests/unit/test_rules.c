@@ -306,6 +306,10 @@ static void test_begin_end(void **state)
 	assert_false(matches("not end with", ".EXE", "c:\\a.exe"));
 	assert_true(matches("not end with", ".exe", "c:\\a.exe "));
 	assert_true(matches("not end with", "longer than the value", "short"));
+	/* Empty values: every field begins and ends with "". */
+	assert_false(matches("not begin with", "", "x"));
+	assert_false(matches("not end with", "", "x"));
+	assert_false(matches("not end with", "", ""));
 }
 
 static void test_less_more_numeric(void **state)
@@ -341,6 +345,8 @@ static void test_less_more_numeric(void **state)
 	assert_true(matches("more than", "2024-01-01 23:59:59.999", "2024-01-02 10:00:00.000"));
 	assert_false(matches("more than", "", ""));
 	assert_true(matches("more than", "", "a"));
+	assert_false(matches("less than", "", "a"));
+	assert_false(matches("less than", "", ""));
 }
 
 /* Example 8 of spec 2.11, with the project's numeric comparison: every
