@@ -74,6 +74,16 @@ static const char systemd_unit[] =
 	"[Install]\n"
 	"WantedBy=multi-user.target\n";
 
+const char *service_init_script(void)
+{
+	return init_script;
+}
+
+const char *service_systemd_unit(void)
+{
+	return systemd_unit;
+}
+
 /* rc?.d links made when update-rc.d is absent: the script's LSB
  * Default-Start and Default-Stop levels. */
 static const struct {

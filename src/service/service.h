@@ -85,6 +85,10 @@ int service_read_file(const char *path, char **data, size_t *len, struct strbuf 
  * calls this at every (re)load.  Returns a malloc'd string. */
 char *service_config_origin(const char *config_path);
 
+/* The boot service files as -i writes them (for tests and packagers). */
+const char *service_init_script(void);
+const char *service_systemd_unit(void);
+
 /* Install / remove the boot service: the systemd unit (enabled) when
  * STATE->systemd, else the init script and its rc?.d links.  Removal takes
  * whichever is present and does not fail on what is missing. */

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the parsing of Sysmon's switches (cli/switches.c) and the
  * service helpers that need no root (service/service.c: the config origin
- * record read by the monitor for event 16).
+ * record read by the monitor for event 16, the boot service files).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/switches.h"
@@ -184,6 +185,41 @@ static void test_config_origin(void **state)
 	rmdir(dir);
 }
 
+/* The init script is valid sh with an LSB header, and refuses unknown
+ * actions with the LSB status 3; the unit runs the monitor on the
+ * installed files. */
+static void test_boot_service_files(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sysmon-test-init-XXXXXX";
+	int fd = mkstemp(path);
+	const char *script = service_init_script();
+	char command[256];
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, script, strlen(script)), (ssize_t)strlen(script));
+	close(fd);
+	assert_non_null(strstr(script, "### BEGIN INIT INFO\n# Provides:          sysmon\n"));
+	assert_non_null(strstr(script, "# Default-Start:     2 3 4 5\n"));
+	assert_non_null(strstr(script, "exec \"$SYSMON\" service \"$1\""));
+	snprintf(command, sizeof(command), "sh -n %s", path);
+	assert_int_equal(system(command), 0);
+	snprintf(command, sizeof(command), "sh %s frobnicate 2>/dev/null", path);
+	int status = system(command);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	unlink(path);
+
+	const char *unit = service_systemd_unit();
+
+	assert_non_null(strstr(unit, "\nExecStart=" SERVICE_BIN_PATH " run --config " SERVICE_CONFIG_PATH));
+	assert_non_null(strstr(unit, "--pid-file " SERVICE_PID_PATH "\n"));
+	assert_non_null(strstr(unit, "\nType=simple\n"));
+	assert_non_null(strstr(unit, "\nRestart=on-failure\n"));
+	assert_non_null(strstr(unit, "\n[Install]\nWantedBy=multi-user.target\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_classification),
 		cmocka_unit_test(test_config_origin),
+		cmocka_unit_test(test_boot_service_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
