@@ -7,8 +7,8 @@
  * Boot persistence: a systemd unit where systemd is PID 1; elsewhere a SysV
  * init script whose actions call `sysmon service ACTION`, so that the
  * daemonizing, the single-instance check and the readiness wait live in one
- * place (daemon.c).  The running monitor is the process that holds the lock
- * on SERVICE_PID_PATH; a pid file nobody holds is stale.
+ * place (daemon.c).  The running monitor is the sysmon process that holds
+ * the lock on SERVICE_PID_PATH; a pid file no sysmon holds is stale.
  */
 #ifndef SYSMON_SERVICE_H
 #define SYSMON_SERVICE_H
@@ -120,8 +120,8 @@ int service_stop(const struct service_state *state, int timeout_ms, bool *killed
  * monitor did not confirm in time, -1 on error. */
 int service_reload(pid_t pid, int timeout_ms, struct strbuf *err);
 
-/* The pid of the process holding the lock on PID_PATH, 0 if none.  *STALE
- * (if not NULL) gets the pid a pid file names when nobody holds it. */
+/* The pid of the sysmon process holding the lock on PID_PATH, 0 if none.
+ * *STALE (if not NULL) gets the pid the file names when none holds it. */
 pid_t service_locked_pid(const char *pid_path, pid_t *stale);
 
 /* --- the event log, read for confirmations (eventwatch.c) --- */
