@@ -80,8 +80,11 @@ static struct {
 	int ncolumns;
 	/* [event id][field position] -> column, -1 if none */
 	signed char field_column[MAX_EVENT_ID][SCHEMA_MAX_FIELDS];
+	unsigned char field_codec[MAX_EVENT_ID][SCHEMA_MAX_FIELDS];   /* enum codec */
 } catalogue;
 static pthread_once_t catalogue_once = PTHREAD_ONCE_INIT;
+
+static enum codec codec_of(const struct schema_field *field);
 
 static void build_catalogue(void)
 {
@@ -103,8 +106,10 @@ static void build_catalogue(void)
 				snprintf(catalogue.columns[c].quoted, sizeof(catalogue.columns[c].quoted), "\"%s\"", name);
 				catalogue.ncolumns++;
 			}
-			if (event->id < MAX_EVENT_ID)
+			if (event->id < MAX_EVENT_ID) {
 				catalogue.field_column[event->id][f] = (signed char)c;
+				catalogue.field_codec[event->id][f] = (unsigned char)codec_of(&event->fields[f]);
+			}
 		}
 	}
 }
@@ -739,7 +744,9 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 	for (int attempt = 0; ; attempt++) {
 		struct strbuf why = STRBUF_INIT;
 
-		if (open_connection(log, SQLITE_OPEN_READWRITE, err) < 0)
+		/* One thread uses a connection at a time (the monitor's writer
+		 * thread, or a command): no SQLite mutexes. */
+		if (open_connection(log, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, err) < 0)
 			goto fail;
 		int state = check_database(log, repair, &why);
 
@@ -820,7 +827,7 @@ struct eventlog *eventlog_open_readonly(const char *path, struct strbuf *err)
 		set_error(err, "%s: not a regular file", path);
 		goto fail;
 	}
-	if (open_connection(log, SQLITE_OPEN_READONLY, err) < 0)
+	if (open_connection(log, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, err) < 0)
 		goto fail;
 	if (check_database(log, false, err) != 0)
 		goto fail;
@@ -914,6 +921,7 @@ static sqlite3_stmt *insert_statement(struct eventlog *log, const struct schema_
 static int insert_event(struct eventlog *log, const struct event *ev)
 {
 	sqlite3_stmt *stmt = insert_statement(log, ev->schema);
+	unsigned char guids[SCHEMA_MAX_FIELDS][16];   /* bound without a copy until the step */
 
 	if (!stmt)
 		return -1;
@@ -925,14 +933,14 @@ static int insert_event(struct eventlog *log, const struct event *ev)
 		int param = (int)i + 5;
 		const char *text = event_value(ev, (int)i);
 		size_t len = event_value_len(ev, (int)i);
-		unsigned char guid[16];
+		unsigned char *guid = guids[i];
 		int64_t number;
 
 		if (!event_is_set(ev, (int)i) || (len == 1 && text[0] == '-')) {
 			sqlite3_bind_null(stmt, param);
 			continue;
 		}
-		switch (codec_of(&ev->schema->fields[i])) {
+		switch ((enum codec)catalogue.field_codec[ev->schema->id][i]) {
 		case CODEC_INT:
 			if (encode_int(text, len, &number)) {
 				sqlite3_bind_int64(stmt, param, number);
@@ -941,7 +949,7 @@ static int insert_event(struct eventlog *log, const struct event *ev)
 			break;
 		case CODEC_GUID:
 			if (encode_guid(text, len, guid)) {
-				sqlite3_bind_blob(stmt, param, guid, 16, SQLITE_TRANSIENT);
+				sqlite3_bind_blob(stmt, param, guid, 16, SQLITE_STATIC);
 				continue;
 			}
 			break;
@@ -1329,7 +1337,7 @@ int eventlog_next(struct eventlog_cursor *cur, struct event *ev, unsigned *origi
 		if (col < 0 || sqlite3_column_type(stmt, col) == SQLITE_NULL)
 			continue;
 		strbuf_reset(&value);
-		decode_value(codec_of(&ev->schema->fields[i]), stmt, col, ev->time_ns, &value);
+		decode_value((enum codec)catalogue.field_codec[ev->schema->id][i], stmt, col, ev->time_ns, &value);
 		event_set(ev, (int)i, strbuf_str(&value), value.len);
 	}
 	strbuf_release(&value);
