@@ -152,6 +152,28 @@ def test_user_of_an_unprivileged_process(start_monitor):
     assert wait_terminate(mon, proc.pid)["User"] == "nobody"
 
 
+FEXECVE = textwrap.dedent("""
+    import os, sys
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+    os.execve(fd, ["via-fd", "execveat"], {})   # execveat(fd, "", AT_EMPTY_PATH)
+""")
+
+
+def test_image_is_resolved_from_the_file(start_monitor):
+    mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
+    # execveat on a file descriptor: the kernel's filename is /dev/fd/N
+    by_fd = subprocess.Popen([PYTHON, "-c", FEXECVE, ECHO], stdout=subprocess.DEVNULL)
+    by_fd.wait(10)
+    # a relative path, through the /bin symlink
+    relative = subprocess.Popen(["./echo", "relative"], cwd="/bin", stdout=subprocess.DEVNULL)
+    relative.wait(10)
+    ev = wait_create(mon, by_fd.pid, ECHO)
+    assert ev["CommandLine"] == "via-fd execveat"
+    ev = wait_create(mon, relative.pid, ECHO)
+    assert ev["CommandLine"] == "./echo relative"
+    assert ev["CurrentDirectory"] == os.path.realpath("/bin")
+
+
 EXEC_FROM_THREAD = textwrap.dedent("""
     import os, sys, threading, time
     def run():
