@@ -82,17 +82,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCKADDR_MIN_LEN 16
 
 /* The process that called connect() on a socket still in SYN_SENT. */
-struct connecting_process {
-	__u32 tgid;
-	__u32 uid;
-	char comm[16];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);          /* connects in flight */
 	__type(key, __u64);                 /* struct sock * */
-	__type(value, struct connecting_process);
+	__type(value, struct network_process);
 } connecting SEC(".maps");
 
 /* A UDP flow, independent of direction: its first datagram decides whether
@@ -152,11 +146,21 @@ static __always_inline struct network_record *new_record(__u8 protocol, __u8 ori
 	return rec;
 }
 
-static __always_inline void set_current_process(struct network_record *rec)
+/* The current process.  A forked process that has not exec'd shares its
+ * parent's executable file: user space then knows its Image even if it is
+ * gone before its record is read. */
+static __always_inline void get_current_process(struct network_process *p)
 {
-	rec->tgid = bpf_get_current_pid_tgid() >> 32;
-	rec->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *parent = task->real_parent;
+	struct file *exe = task->mm->exe_file;
+
+	p->tgid = bpf_get_current_pid_tgid() >> 32;
+	p->uid = (__u32)bpf_get_current_uid_gid();
+	p->parent_tgid = parent->tgid;
+	p->flags = exe && exe == parent->mm->exe_file ? NETWORK_SAME_IMAGE_AS_PARENT : 0;
+	p->start_boot_ns = task->start_boottime;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 
 /* Both endpoints of SK as it holds them now. */
@@ -180,20 +184,18 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
 {
 	__u64 key = (__u64)sk;
-	struct connecting_process *proc;
+	struct network_process *proc;
 	struct network_record *rec;
 
 	if (sk->sk_protocol != NETWORK_PROTO_TCP)
 		return 0;
 
 	if (newstate == TCP_SYN_SENT_STATE) {
-		struct connecting_process p = {};
+		struct network_process p = {};
 
-		p.tgid = bpf_get_current_pid_tgid() >> 32;
+		get_current_process(&p);
 		if (capture_is_monitor(p.tgid))
 			return 0;
-		p.uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(p.comm, sizeof(p.comm));
 		bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
 		return 0;
 	}
@@ -208,9 +210,7 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	if (newstate == TCP_ESTABLISHED_STATE) {
 		rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
 		if (rec) {
-			rec->tgid = proc->tgid;
-			rec->uid = proc->uid;
-			__builtin_memcpy(rec->comm, proc->comm, sizeof(rec->comm));
+			__builtin_memcpy(&rec->process, proc, sizeof(rec->process));
 			read_endpoints(sk, rec);
 			capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
 		}
@@ -262,7 +262,7 @@ static __always_inline void handle_accept(long fd)
 	rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
 	if (!rec)
 		return;
-	set_current_process(rec);
+	get_current_process(&rec->process);
 	read_endpoints(sk, rec);
 	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
 }
@@ -338,7 +338,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
 	if (!rec)
 		return;
-	set_current_process(rec);
+	get_current_process(&rec->process);
 	read_endpoints(sk, rec);
 
 	/* The remote endpoint: the address the call named or returned, else
@@ -361,7 +361,7 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 	/* The flow as the socket names it (before the local address is
 	 * filled in below), so that a request sent from a socket bound to
 	 * the wildcard address and its reply are one flow. */
-	flow.tgid = rec->tgid;
+	flow.tgid = rec->process.tgid;
 	flow.family = family;
 	flow.local_port = rec->local_port;
 	flow.remote_port = rec->remote_port;

@@ -30,10 +30,22 @@ enum network_record_origin {
 	NETWORK_UDP_RECEIVE = 4,   /* first datagram of a flow received */
 };
 
-struct network_record {
-	__u64 boot_ns;         /* bpf_ktime_get_boot_ns() when it happened */
+/* Flags of struct network_process. */
+#define NETWORK_SAME_IMAGE_AS_PARENT (1u << 0)  /* forked, no exec since */
+
+/* The process behind a connection, as the kernel saw it at the time. */
+struct network_process {
 	__u32 tgid;            /* the process that connected / accepted / sent / received */
 	__u32 uid;             /* its real uid */
+	__u32 parent_tgid;     /* real parent's tgid */
+	__u32 flags;           /* NETWORK_SAME_IMAGE_AS_PARENT */
+	__u64 start_boot_ns;   /* task start (fork) time, CLOCK_BOOTTIME ns */
+	char comm[16];         /* task name, the Image when nothing better is known */
+};
+
+struct network_record {
+	__u64 boot_ns;         /* bpf_ktime_get_boot_ns() when it happened */
+	struct network_process process;
 	__u16 family;          /* NETWORK_AF_INET(6): the socket's family */
 	__u8 protocol;         /* NETWORK_PROTO_TCP / _UDP */
 	__u8 origin;           /* enum network_record_origin */
@@ -44,7 +56,6 @@ struct network_record {
 	 * is all zeros: the kernel chooses the source per datagram. */
 	__u8 local_addr[16];
 	__u8 remote_addr[16];
-	char comm[16];         /* task name, the Image when the process is unknown */
 };
 
 #endif

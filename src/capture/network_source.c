@@ -7,8 +7,9 @@
  * when the connection happened; here they become Sysmon's fields
  * (compatibility spec 3.3, 3.6.10 and the project decisions):
  *  - ProcessGuid and Image from the shared process cache (which keeps exited
- *    processes for a grace period); a process it does not know gets the
- *    task name the kernel saw as Image and the all-zero GUID.
+ *    processes for a grace period); a forked process that never exec'd and
+ *    is gone has its parent's Image; an unknown one gets the task name the
+ *    kernel saw as Image and the all-zero GUID.
  *  - User from the uid captured with the event, root included.
  *  - Outbound (TCP connect, UDP send): Source = local endpoint; inbound (TCP
  *    accept, UDP receive): Source = the remote peer, Destination = local.
@@ -55,6 +56,8 @@ struct network_state {
 	struct bpf_link *datagram_link;
 	struct network_fields fields;
 	struct event ev;
+	unsigned long clock_ticks;  /* per second, as /proc counts start times */
+	char comm[17];              /* a record's task name, NUL-terminated */
 };
 
 /* One endpoint as the event shows it. */
@@ -116,6 +119,8 @@ static int network_load(struct capture_env *env, struct capture_loaded *out, str
 	struct network_state *st = xcalloc(1, sizeof(*st));
 
 	event_init(&st->ev);
+	long ticks = sysconf(_SC_CLK_TCK);
+	st->clock_ticks = ticks > 0 ? (unsigned long)ticks : 100;
 	if (resolve_fields(&st->fields, err) != 0) {
 		free_state(st);
 		return -1;
@@ -256,6 +261,37 @@ static void set_endpoint(struct event *ev, const struct capture_env *env, const 
 	event_set_str(ev, f->port_name, port_name(ep->port, protocol));
 }
 
+/* The Image of process P, and its ProcessGuid into GUID.  From the process
+ * cache if it knows P (exited processes stay there for a while); else, for
+ * a forked process that never exec'd, its parent's Image and the GUID the
+ * cache gives a process it reads from /proc (pid and start time in clock
+ * ticks); else the task name and the all-zero GUID. */
+static const char *describe_process(struct network_state *st, struct capture_env *env,
+				    const struct network_process *p, char guid[GUID_TEXT_SIZE])
+{
+	const struct process_info *info = NULL, *parent = NULL;
+
+	if (env->processes) {
+		info = process_cache_lookup(env->processes, p->tgid);
+		if (!info && (p->flags & NETWORK_SAME_IMAGE_AS_PARENT))
+			parent = process_cache_lookup(env->processes, p->parent_tgid);
+	}
+	if (info) {
+		memcpy(guid, info->guid, GUID_TEXT_SIZE);
+		return info->image;
+	}
+	if (parent) {
+		uint64_t tick_ns = 1000000000ULL / st->clock_ticks;
+
+		guid_format_process(guid, p->tgid, p->start_boot_ns / tick_ns * tick_ns);
+		return parent->image;
+	}
+	memcpy(guid, GUID_ZERO_TEXT, GUID_TEXT_SIZE);
+	memcpy(st->comm, p->comm, sizeof(p->comm));
+	st->comm[sizeof(p->comm)] = '\0';
+	return st->comm[0] ? st->comm : "<unknown process>";
+}
+
 static int network_decode(void *state, struct capture_env *env, const void *data, size_t size)
 {
 	struct network_state *st = state;
@@ -263,7 +299,6 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	struct event *ev = &st->ev;
 	struct network_record rec;
 	struct endpoint local, remote;
-	char comm[sizeof(rec.comm) + 1];
 
 	if (size < sizeof(rec))
 		return -1;
@@ -284,17 +319,16 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	if (endpoint_unspecified(&local) && !endpoint_unspecified(&remote))
 		route_source_address(&local, &remote);
 
-	memcpy(comm, rec.comm, sizeof(rec.comm));
-	comm[sizeof(rec.comm)] = '\0';
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec.tgid) : NULL;
+	char guid[GUID_TEXT_SIZE];
+	const char *image = describe_process(st, env, &rec.process, guid);
 
 	event_reset(ev, NETWORK_EVENT_ID);
 	event_set_str(ev, f->utc_time,
 		      event_format_utctime(guid_boot_to_wall_ns(rec.boot_ns), (char[48]){ 0 }));
-	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
-	event_setf(ev, f->process_id, "%u", rec.tgid);
-	event_set_str(ev, f->image, info ? info->image : comm[0] ? comm : "<unknown process>");
-	event_set_str(ev, f->user, user_name(rec.uid));
+	event_set_str(ev, f->process_guid, guid);
+	event_setf(ev, f->process_id, "%u", rec.process.tgid);
+	event_set_str(ev, f->image, image);
+	event_set_str(ev, f->user, user_name(rec.process.uid));
 	event_set_str(ev, f->protocol, protocol);
 	event_set_str(ev, f->initiated, initiated ? "true" : "false");
 	const struct endpoint *source = initiated ? &local : &remote;

@@ -397,3 +397,31 @@ def test_udp_request_and_answer_are_one_flow(start_monitor, programs):
         server.stop()
     assert [(e["Initiated"], e["DestinationPort"]) for e in events] == [("true", str(port))]
     assert [(e["Initiated"], e["DestinationPort"]) for e in received] == [("false", str(port))]
+
+
+FORKING_CLIENT = r"""
+import os, socket, sys
+pid = os.fork()
+if pid == 0:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()
+    os._exit(0)
+os.waitpid(pid, 0)
+print(pid, flush=True)
+"""
+
+
+def test_forked_child_that_exits_at_once(start_monitor, programs):
+    """A child that never exec'd runs its parent's image, even if it is gone
+    before the monitor reads its record."""
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    server = start_server(programs["server"], [[4, "127.0.0.1", 0, "tcp"]])
+    try:
+        out = subprocess.run([programs["client"], "-c", FORKING_CLIENT, str(server.ports[0])],
+                             stdout=subprocess.PIPE, text=True, timeout=WAIT, check=True).stdout
+        child = int(out)
+        [event] = wait_network(mon, child, lambda e: True, "the forked child's connect")
+    finally:
+        server.stop()
+    assert event["Image"] == programs["client"]
+    assert event["ProcessGuid"] != "{00000000-0000-0000-0000-000000000000}"
+    assert event["Initiated"] == "true"
