@@ -297,8 +297,8 @@ void ecs_format_json(struct strbuf *out, const struct event *ev, const struct fo
 	strbuf_reset(&number);
 	strbuf_printf(&number, "%llu", (unsigned long long)ev->record_id);
 	strbuf_append(add_pair(&pairs, "event.sequence", 14), number.data, number.len);
-	add_text(&pairs, "event.created", event_format_systemtime(ev->time_ns, systime),
-		 strlen(systime));
+	event_format_systemtime(ev->time_ns, systime);
+	add_text(&pairs, "event.created", systime, strlen(systime));
 	add_text(&pairs, "event.provider", "Linux-Sysmon", 12);
 	add_text(&pairs, "event.module", "sysmon", 6);
 	add_text(&pairs, "event.kind", "event", 5);

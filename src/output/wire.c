@@ -37,19 +37,9 @@ static size_t effective_length(const struct event *ev, int index, const struct f
 	return len < limit ? len : limit;
 }
 
-/* Bytes saved by cutting every value longer than LIMIT to LIMIT. */
-static size_t saving(const size_t *lengths, unsigned n, size_t limit)
-{
-	size_t saved = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		if (lengths[i] > limit)
-			saved += lengths[i] - limit;
-	return saved;
-}
-
-/* Copy EV into CUT with every value longer than LIMIT cut to LIMIT bytes
- * ending in "...", as FieldSizes cuts.  Returns the number of cut values. */
+/* Copy EV into CUT with every value cut to min(LENGTHS[i], LIMIT) bytes
+ * ending in "...", as FieldSizes cuts.  Returns the number of values LIMIT
+ * cut. */
 static unsigned cut_event(struct event *cut, const struct event *ev, const size_t *lengths, size_t limit)
 {
 	unsigned ncut = 0;
@@ -61,11 +51,19 @@ static unsigned cut_event(struct event *cut, const struct event *ev, const size_
 		if (!event_is_set(ev, (int)i))
 			continue;
 		const char *value = event_value(ev, (int)i);
-		if (lengths[i] <= limit) {
-			event_set(cut, (int)i, value, lengths[i]);
+		size_t len = event_value_len(ev, (int)i);
+		size_t target = lengths[i] < limit ? lengths[i] : limit;
+		if (lengths[i] > limit)
+			ncut++;
+		if (len <= target) {
+			event_set(cut, (int)i, value, len);
 			continue;
 		}
-		size_t keep = limit - 3;
+		if (target < 3) {
+			event_set_str(cut, (int)i, "-");
+			continue;
+		}
+		size_t keep = target - 3;
 		while (keep > 0 && ((unsigned char)value[keep] & 0xc0) == 0x80)
 			keep--;
 		char *text = xmalloc(keep + 3);
@@ -73,7 +71,6 @@ static unsigned cut_event(struct event *cut, const struct event *ev, const size_
 		memcpy(text + keep, "...", 3);
 		event_set(cut, (int)i, text, keep + 3);
 		free(text);
-		ncut++;
 	}
 	return ncut;
 }
@@ -99,29 +96,22 @@ unsigned wire_format_xml_bounded(struct strbuf *out, const struct event *ev,
 	plain.field_sizes = NULL;   /* FieldSizes are applied in lengths[] */
 	struct event cut;
 	event_init(&cut);
-	unsigned ncut = 0;
-	size_t excess = out->len - start - max_xml;
-	size_t limit = longest;
-	while (limit > MIN_CUT_LENGTH) {
-		/* the largest limit that saves EXCESS raw bytes */
-		size_t low = MIN_CUT_LENGTH, high = limit - 1;
-		while (low < high) {
-			size_t mid = low + (high - low + 1) / 2;
-			if (saving(lengths, n, mid) >= excess)
-				low = mid;
-			else
-				high = mid - 1;
-		}
-		limit = low;
-		ncut = cut_event(&cut, ev, lengths, limit);
+	/* the largest cut length that fits: escaping makes the formatted size
+	 * differ from the raw one, so measure by formatting */
+	size_t low = MIN_CUT_LENGTH, high = longest > MIN_CUT_LENGTH ? longest - 1 : MIN_CUT_LENGTH;
+	while (low < high) {
+		size_t mid = low + (high - low + 1) / 2;
+		cut_event(&cut, ev, lengths, mid);
 		out->len = start;
-		out->data[start] = '\0';
 		format_xml(out, &cut, &plain);
 		if (out->len - start <= max_xml)
-			break;
-		/* escaping made the values longer than their raw bytes */
-		excess += out->len - start - max_xml;
+			low = mid;
+		else
+			high = mid - 1;
 	}
+	unsigned ncut = cut_event(&cut, ev, lengths, low);
+	out->len = start;
+	format_xml(out, &cut, &plain);
 	event_free(&cut);
 	return ncut;
 }
