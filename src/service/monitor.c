@@ -30,6 +30,7 @@
 #include "output/sinks.h"
 #include "rules/rules.h"
 #include "service/monitor.h"
+#include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
 
@@ -172,7 +173,10 @@ static void emit_config_event(struct monitor *m)
 
 	event_reset(&m->notice, EVENT_CONFIG);
 	emit_utc_now(m);
-	emit_notice_field(m, "Configuration", m->config->path ? m->config->path : "Defaults");
+	/* the file the admin named to -i / -c, not our installed copy */
+	char *origin = m->config->path ? service_config_origin(m->config->path) : xstrdup("Defaults");
+	emit_notice_field(m, "Configuration", origin);
+	free(origin);
 	if (m->config->path && m->config->sha256[0])
 		strbuf_printf(&hash, "SHA256=%s", m->config->sha256);
 	else
