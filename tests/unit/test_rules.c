@@ -394,6 +394,57 @@ static void test_image(void **state)
 	assert_true(matches("image", "", "/usr/bin/"));
 }
 
+/* Condition vectors in the style of Sysmon's own rule unit tests (one
+ * include set, one CommandLine filter): a list of values, each tried on a
+ * few command lines. */
+static void test_condition_vectors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *condition, *value, *text;
+		bool match;
+	} vectors[] = {
+		{ "contains all", "/Opt:Value;Other", "/A /Opt:Value /B", false },
+		{ "contains all", "/Opt:Value;Other", "/A Other /B", false },
+		{ "contains all", "/Opt:Value;Other", "/A /Opt:Value /B Other", true },
+		{ "contains all", "/Opt:Value;Other", "/a /opt:value /b OTHER", true },
+		{ "contains all", "/Opt:Value;Other", "/opt:else", false },
+		{ "excludes", "/Opt:Value", "/A /oPT:vALUE /B", false },
+		{ "excludes", "/Opt:Value", "/OPT:VALUE", false },
+		{ "excludes", "/Opt:Value", "/opt:else", true },
+		{ "excludes any", "/Opt:Value;Other", "/A /Opt:value", false },
+		{ "excludes any", "/Opt:Value;Other", "x OTHER y", false },
+		{ "excludes any", "/Opt:Value;Other", "other", false },
+		{ "excludes any", "/Opt:Value;Other", "/opt:else", true },
+		{ "excludes all", "/Opt:Value;Other", "/A /Opt:Value", true },
+		{ "excludes all", "/Opt:Value;Other", "Other", true },
+		{ "excludes all", "/Opt:Value;Other", "/opt:value other", false },
+		{ "excludes all", "/Opt:Value;Other", "/opt:else", true },
+		{ "begin with", "FirstPart", "FirstPart", true },
+		{ "begin with", "FirstPart", "firstpart and more", true },
+		{ "begin with", "FirstPart", "FirstPar", false },
+		{ "begin with", "FirstPart", "before FirstPart", false },
+		{ "end with", "LastPart", "LastPart", true },
+		{ "end with", "LastPart", "LastPart and more", false },
+		{ "end with", "LastPart", "astPart", false },
+		{ "end with", "LastPart", "before lastpart", true },
+		{ "less than", "TargetText", "TargetTexs", true },
+		{ "less than", "TargetText", "tARGETtEXS", true },
+		{ "less than", "TargetText", "TargetTexu", false },
+		{ "less than", "TargetText", "TargetText", false },
+		{ "more than", "TargetText", "TargetTexu", true },
+		{ "more than", "TargetText", "targettextA", true },
+		{ "more than", "TargetText", "TARGETTEXT", false },
+	};
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		if (matches(vectors[i].condition, vectors[i].value, vectors[i].text) != vectors[i].match) {
+			print_error("'%s' %s '%s' should be %s\n", vectors[i].text, vectors[i].condition,
+				    vectors[i].value, vectors[i].match ? "true" : "false");
+			fail();
+		}
+	}
+}
+
 /* ---- One rule set: AND / OR, <Rule>s ---- */
 
 /* Example 4 of spec 2.11, AND (schema > 4.1) and OR (4.1). */
@@ -619,6 +670,20 @@ static void test_decision_table(void **state)
 	LOGGED("A", 3, "DestinationPort", "443");
 	LOGGED("B", 3, "DestinationPort", "80");
 	DROPPED(3, "DestinationPort", "22");
+
+	/* An exclude <Rule groupRelation="and"> carving out part of an include. */
+	const struct set_lit carve_out[] = {
+		{ 7, INCLUDE, AND, NULL, {}, { { "Image", "is", "notepad.exe" }, { "Image", "is", "conhost.exe" } } },
+		{ 7, EXCLUDE, AND, NULL, { { NULL, AND } }, {
+			{ "Image", "is", "notepad.exe", NULL, 1 },
+			{ "ImageLoaded", "contains", "C:\\Windows\\System32", NULL, 1 } } },
+		{ 0 },
+	};
+	use(carve_out);
+	DROPPED(7, "Image", "notepad.exe", "ImageLoaded", "C:\\Windows\\System32\\user32.dll");
+	LOGGED("-", 7, "Image", "notepad.exe", "ImageLoaded", "C:\\test\\test.dll");
+	LOGGED("-", 7, "Image", "conhost.exe", "ImageLoaded", "C:\\Windows\\System32\\user32.dll");
+	DROPPED(7, "Image", "calc.exe", "ImageLoaded", "C:\\test\\test.dll");
 
 	/* Include and exclude on a default-include event (spec unit test). */
 	const struct set_lit on_default_include[] = {
@@ -1014,6 +1079,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_empty_tokens, teardown),
 		cmocka_unit_test_teardown(test_begin_end, teardown),
 		cmocka_unit_test_teardown(test_less_more_numeric, teardown),
+		cmocka_unit_test_teardown(test_condition_vectors, teardown),
 		cmocka_unit_test_teardown(test_example_8_ports, teardown),
 		cmocka_unit_test_teardown(test_image, teardown),
 		cmocka_unit_test_teardown(test_and_set_same_field_or, teardown),
