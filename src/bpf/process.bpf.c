@@ -28,6 +28,7 @@ struct path_walk {
 	__u32 depth;            /* components collected */
 	__u32 off;              /* write position in data */
 	__u32 start;            /* where this path starts in data */
+	__u32 length;           /* bytes the collected components will take */
 	int complete;           /* reached the root */
 	int overflow;           /* longer than PROCESS_PATH_MAX */
 	struct dentry *dentry;
@@ -86,10 +87,13 @@ static long collect_component(__u64 index, void *ctx)
 		walk->complete = 1;
 		return 1;
 	}
+	/* keep the deepest components that fit: a cut path loses its start */
 	__u32 depth = walk->depth;
-	if (depth >= PROCESS_PATH_DEPTH)
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	if (depth >= PROCESS_PATH_DEPTH || walk->length + 1 + len > PROCESS_PATH_MAX)
 		return 1;
 	s->components[depth & (PROCESS_PATH_DEPTH - 1)] = dentry;
+	walk->length += 1 + len;
 	walk->depth = depth + 1;
 	walk->dentry = parent;
 	return 0;
@@ -137,6 +141,7 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	struct path_walk *walk = &s->walk;
 
 	walk->depth = 0;
+	walk->length = 0;
 	walk->off = off;
 	walk->start = off;
 	walk->complete = 0;

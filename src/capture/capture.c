@@ -33,9 +33,15 @@ struct capture_slot {
 	char *attach_error;         /* why the last set_events failed, NULL if it did not */
 };
 
+/* Records decoded per libbpf read before control returns to the caller. */
+#define POLL_BUDGET 1024
+#define BUDGET_SPENT (-ECANCELED)
+
 struct capture {
 	struct capture_env *env;
 	struct ring_buffer *rings;
+	int budget;                 /* records left in this read */
+	bool backlog;               /* the last read stopped on its budget */
 	struct capture_slot slots[SOURCE_COUNT];
 	int ncpus;
 	uint64_t *percpu;           /* scratch for reading per-CPU counters */
@@ -91,9 +97,29 @@ void capture_close(struct capture *cap)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct capture_slot *slot = ctx;
+	struct capture *cap = slot->owner;
 
-	slot->source->decode(slot->handle.state, slot->owner->env, data, size);
-	return 0;
+	slot->source->decode(slot->handle.state, cap->env, data, size);
+	/* libbpf keeps reading while records keep coming; under overload that
+	 * would starve the caller's commits, loss reports and signals */
+	return --cap->budget > 0 ? 0 : BUDGET_SPENT;
+}
+
+/* One libbpf read: poll (wait up to TIMEOUT_MS) or consume.  Returns the
+ * records read, or -1 with errno; a spent budget sets cap->backlog. */
+static int read_rings(struct capture *cap, bool wait, int timeout_ms)
+{
+	cap->budget = POLL_BUDGET;
+	int rc = wait ? ring_buffer__poll(cap->rings, timeout_ms) : ring_buffer__consume(cap->rings);
+	if (rc == BUDGET_SPENT) {
+		cap->backlog = true;
+		return POLL_BUDGET;
+	}
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return rc;
 }
 
 static int load_slot(struct capture *cap, struct capture_slot *slot)
@@ -223,30 +249,40 @@ int capture_poll(struct capture *cap, int timeout_ms)
 			return -1;
 		return 0;
 	}
-	int polled = ring_buffer__poll(cap->rings, timeout_ms);
-	if (polled < 0) {
-		errno = -polled;
-		return -1;
-	}
+	/* a backlog is read at once, without waiting */
+	bool backlog = cap->backlog;
+	cap->backlog = false;
+	int polled = read_rings(cap, true, backlog ? 0 : timeout_ms);
+	if (polled < 0 || cap->backlog)
+		return polled;
 	/* records submitted without a wake-up (see capture.bpf.h) */
-	int consumed = ring_buffer__consume(cap->rings);
-	if (consumed < 0) {
-		errno = -consumed;
+	int consumed = read_rings(cap, false, 0);
+	if (consumed < 0)
 		return -1;
-	}
 	return polled + consumed;
+}
+
+void capture_stop(struct capture *cap)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+
+		if (slot->loaded && slot->attached) {
+			slot->source->set_events(slot->handle.state, 0, &err);
+			slot->attached = 0;
+		}
+	}
+	strbuf_release(&err);
 }
 
 int capture_drain(struct capture *cap)
 {
 	if (!cap->rings)
 		return 0;
-	int consumed = ring_buffer__consume(cap->rings);
-	if (consumed < 0) {
-		errno = -consumed;
-		return -1;
-	}
-	return consumed;
+	cap->backlog = false;
+	return read_rings(cap, false, 0);
 }
 
 void capture_lost(struct capture *cap, uint64_t lost[CAPTURE_EVENT_SLOTS])

@@ -114,11 +114,16 @@ uint32_t capture_active_events(const struct capture *cap);
 /* Is some source able to produce ID? */
 bool capture_can_produce(unsigned id);
 
-/* Wait up to TIMEOUT_MS for records, then decode everything waiting.
+/* Wait up to TIMEOUT_MS for records, then decode what is waiting, at most
+ * a bounded batch (the next call continues at once, without waiting).
  * Returns the number of records read, or -1 on an error (errno set; EINTR
  * when a signal arrived, which is not an error for the caller). */
 int capture_poll(struct capture *cap, int timeout_ms);
-/* Decode everything waiting without sleeping (used when stopping). */
+/* Stopping: detach every program, so that the rings only hold what was
+ * already captured; then call capture_drain() until it returns 0. */
+void capture_stop(struct capture *cap);
+/* Decode a batch of what is waiting without sleeping; returns the number of
+ * records read (0 when the rings are empty) or -1. */
 int capture_drain(struct capture *cap);
 
 /* Events lost because a ring buffer was full, since capture_open(), per

@@ -467,6 +467,7 @@ static void run_loop(struct monitor *m)
 		tick_sinks(m);
 	}
 	/* stop: every record already in the rings is written out */
+	capture_stop(m->capture);
 	while (capture_drain(m->capture) > 0)
 		;
 	report_losses(m);

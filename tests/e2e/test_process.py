@@ -174,6 +174,61 @@ def test_image_is_resolved_from_the_file(start_monitor):
     assert ev["CurrentDirectory"] == os.path.realpath("/bin")
 
 
+EXEC_IN = textwrap.dedent("""
+    import os, sys
+    os.chdir("/")
+    for part in sys.argv[1].split("/"):   # step by step: the whole may exceed PATH_MAX
+        if part:
+            os.chdir(part)
+    os.execv(sys.argv[2], sys.argv[2:])
+""")
+
+
+def expected_partial_path(parts, limit=4096, depth=64):
+    """What the kernel side keeps of a path too long or too deep: the
+    deepest components that fit, after a '+' marking the lost start."""
+    kept, size = [], 0
+    for part in reversed(parts):
+        if len(kept) == depth or size + 1 + len(part) > limit:
+            break
+        kept.insert(0, part)
+        size += 1 + len(part)
+    return "+/" + "/".join(kept)
+
+
+def test_hostile_sizes(start_monitor, tmp_path):
+    mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
+    base = os.path.realpath(str(tmp_path))
+    deep_parts = ["d%02d" % i for i in range(80)]
+    long_parts = [("L" * 200) + "%02d" % i for i in range(25)]
+    for parts in (deep_parts, long_parts):
+        fd = os.open(base, os.O_RDONLY)
+        for part in parts:
+            os.mkdir(part, dir_fd=fd)
+            new = os.open(part, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+        os.close(fd)
+    big_args = ["x" * 1000 + "-%d" % i for i in range(200)]   # about 200 KB of argv
+
+    deep = subprocess.Popen([PYTHON, "-c", EXEC_IN, base + "/" + "/".join(deep_parts), TRUE, "deep"])
+    long = subprocess.Popen([PYTHON, "-c", EXEC_IN, base + "/" + "/".join(long_parts), TRUE, "long"])
+    big = subprocess.Popen([TRUE] + big_args)
+    for proc in (deep, long, big):
+        assert proc.wait(10) == 0
+
+    base_parts = base.strip("/").split("/")
+    ev = wait_create(mon, deep.pid, TRUE)
+    assert ev["CurrentDirectory"] == expected_partial_path(base_parts + deep_parts)
+    ev = wait_create(mon, long.pid, TRUE)
+    assert ev["CurrentDirectory"] == expected_partial_path(base_parts + long_parts)
+    assert len(ev["CurrentDirectory"]) <= 4097
+    ev = wait_create(mon, big.pid, TRUE)
+    argv = ("\0".join([TRUE] + big_args) + "\0")[:16384]
+    assert ev["CommandLine"] == argv.rstrip("\0").replace("\0", " ")
+    assert mon.proc.poll() is None
+
+
 EXEC_FROM_THREAD = textwrap.dedent("""
     import os, sys, threading, time
     def run():
