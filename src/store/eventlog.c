@@ -36,7 +36,8 @@
  * pages are reused by the next batches (no VACUUM on the hot path), so the
  * file grows beyond the bound only if one batch is larger than the slack.
  * The database uses incremental auto-vacuum so that a smaller bound (or a
- * clear) can shrink the file without rewriting it.  synchronous=NORMAL: a
+ * clear) can shrink the file without rewriting it.  The write-ahead log
+ * beside it is kept to a fraction of the bound (fit_wal_to_bound).  synchronous=NORMAL: a
  * crash loses at most the last batches, never consistency.
  *
  * Damage: the writer's open checks the file (header, our tables,
@@ -700,6 +701,23 @@ static int prepare_writer(struct eventlog *log, struct strbuf *err)
 	return 0;
 }
 
+/* The write-ahead log is on disk next to the log: keep it a fraction of
+ * the bound (checkpoint after bound/16, truncate back to bound/8 after a
+ * checkpoint), and at most SQLite's default 1000 pages between checkpoints. */
+static void fit_wal_to_bound(struct eventlog *log)
+{
+	int64_t pages = (int64_t)(log->max_size / log->page_size / 16);
+	char sql[64];
+
+	if (pages > 1000)
+		pages = 1000;
+	if (pages < 16)
+		pages = 16;
+	sqlite3_wal_autocheckpoint(log->db, (int)pages);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %" PRIu64, log->max_size / 8);
+	sqlite3_exec(log->db, sql, NULL, NULL, NULL);
+}
+
 static void default_origin(struct eventlog *log)
 {
 	char host[256] = "localhost";
@@ -784,12 +802,12 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 	    exec(log, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 4096", err) < 0)
 		goto fail;
 	if (exec(log, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-		 "PRAGMA journal_size_limit = 8388608; PRAGMA cache_size = -16384;"
-		 "PRAGMA temp_store = MEMORY", err) < 0)
+		 "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY", err) < 0)
 		goto fail;
 	if (create_schema(log, err) < 0 || add_missing_columns(log, err) < 0 ||
 	    prepare_writer(log, err) < 0)
 		goto fail;
+	fit_wal_to_bound(log);
 	default_origin(log);
 	return log;
 fail:
@@ -1041,9 +1059,14 @@ static int commit_batch(struct eventlog *log)
 {
 	if (exec(log, "BEGIN IMMEDIATE", &log->error) < 0)
 		return -1;
-	log->max_size = (uint64_t)meta_get(log, "max_size", (int64_t)log->max_size);
-	if (log->max_size < EVENTLOG_MIN_MAX_SIZE)
-		log->max_size = EVENTLOG_MIN_MAX_SIZE;
+	uint64_t max_size = (uint64_t)meta_get(log, "max_size", (int64_t)log->max_size);
+
+	if (max_size < EVENTLOG_MIN_MAX_SIZE)
+		max_size = EVENTLOG_MIN_MAX_SIZE;
+	if (max_size != log->max_size) {
+		log->max_size = max_size;
+		fit_wal_to_bound(log);
+	}
 	if (log->nbatch && write_origin(log) < 0)
 		goto fail;
 	for (size_t i = 0; i < log->nbatch; i++)
