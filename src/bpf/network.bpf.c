@@ -383,27 +383,12 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 	submit_udp_once(rec, &flow);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
+/* Syscall NR (one of the NR_* above) returned RET >= 0; REGS holds its
+ * arguments (the registers saved at entry). */
+static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
 {
-	long nr, fd;
+	long fd;
 
-	if (ret < 0)
-		return 0;
-	nr = SYSCALL_NR(regs);
-	switch (nr) {
-	case NR_ACCEPT:
-	case NR_ACCEPT4:
-	case NR_SENDTO:
-	case NR_SENDMSG:
-	case NR_SENDMMSG:
-	case NR_RECVFROM:
-	case NR_RECVMSG:
-	case NR_RECVMMSG:
-		break;
-	default:
-		return 0;
-	}
 	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 #if defined(__TARGET_ARCH_x86)
@@ -455,6 +440,53 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 	}
 	}
 	return 0;
+}
+
+/* One program per watched syscall, on its own exit tracepoint: the other
+ * syscalls run no program at all.  These tracepoints are found through
+ * tracefs; without it, network_sys_exit below does the same job. */
+#define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
+	SEC("tp/syscalls/sys_exit_" #name)                                      \
+	int exit_##name(struct syscall_trace_exit *ctx)                         \
+	{                                                                       \
+		if (ctx->ret < 0)                                               \
+			return 0;                                               \
+		return on_syscall_exit(nr, ctx->ret,                            \
+				       (struct pt_regs *)bpf_task_pt_regs(      \
+					       bpf_get_current_task_btf()));    \
+	}
+
+SYSCALL_EXIT_PROGRAM(accept, NR_ACCEPT)
+SYSCALL_EXIT_PROGRAM(accept4, NR_ACCEPT4)
+SYSCALL_EXIT_PROGRAM(sendto, NR_SENDTO)
+SYSCALL_EXIT_PROGRAM(sendmsg, NR_SENDMSG)
+SYSCALL_EXIT_PROGRAM(sendmmsg, NR_SENDMMSG)
+SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM)
+SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG)
+SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
+
+/* Every syscall exit: the fallback when tracefs is not there. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr;
+
+	if (ret < 0)
+		return 0;
+	nr = SYSCALL_NR(regs);
+	switch (nr) {
+	case NR_ACCEPT:
+	case NR_ACCEPT4:
+	case NR_SENDTO:
+	case NR_SENDMSG:
+	case NR_SENDMMSG:
+	case NR_RECVFROM:
+	case NR_RECVMSG:
+	case NR_RECVMMSG:
+		return on_syscall_exit(nr, ret, regs);
+	default:
+		return 0;
+	}
 }
 
 /* Remember where the datagram just queued to a UDP socket came from and

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +42,10 @@
 #include "enrich/users.h"
 #include "network.skel.h"
 
+/* accept, accept4, sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg */
+#define NETWORK_SYSCALLS 8
+#define TRACEFS_DIR "/sys/kernel/tracing"
+
 /* Field positions, resolved by name from the schema once at load. */
 struct network_fields {
 	int utc_time, process_guid, process_id, image, user, protocol, initiated,
@@ -52,6 +57,9 @@ struct network_fields {
 struct network_state {
 	struct network_bpf *skel;
 	struct bpf_link *tcp_state_link;
+	/* Syscall exits: one link per watched syscall when tracefs is there,
+	 * else the one catch-all sys_exit link. */
+	struct bpf_link *syscall_links[NETWORK_SYSCALLS];
 	struct bpf_link *sys_exit_link;
 	struct bpf_link *datagram_link;
 	struct network_fields fields;
@@ -98,12 +106,22 @@ static int resolve_fields(struct network_fields *f, struct strbuf *err)
 	return 0;
 }
 
+static void detach_syscalls(struct network_state *st)
+{
+	for (size_t i = 0; i < NETWORK_SYSCALLS; i++) {
+		bpf_link__destroy(st->syscall_links[i]);
+		st->syscall_links[i] = NULL;
+	}
+	bpf_link__destroy(st->sys_exit_link);
+	st->sys_exit_link = NULL;
+}
+
 static void detach_all(struct network_state *st)
 {
+	detach_syscalls(st);
 	bpf_link__destroy(st->tcp_state_link);
-	bpf_link__destroy(st->sys_exit_link);
 	bpf_link__destroy(st->datagram_link);
-	st->tcp_state_link = st->sys_exit_link = st->datagram_link = NULL;
+	st->tcp_state_link = st->datagram_link = NULL;
 }
 
 static void free_state(struct network_state *st)
@@ -158,6 +176,47 @@ static int attach(struct bpf_program *prog, struct bpf_link **link, const char *
 	return 0;
 }
 
+/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
+ * at its usual place if not: systemd does so at boot, a system without
+ * systemd may not have. */
+static bool tracefs_available(void)
+{
+	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return true;
+	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
+	       access(TRACEFS_DIR "/events", F_OK) == 0;
+}
+
+/* The syscall exits: per syscall if possible (the other syscalls then run
+ * no program: about 45 ns less per syscall on our machines), else every
+ * syscall exit through one program. */
+static int attach_syscalls(struct network_state *st, struct strbuf *err)
+{
+	struct bpf_program *programs[NETWORK_SYSCALLS] = {
+		st->skel->progs.exit_accept, st->skel->progs.exit_accept4,
+		st->skel->progs.exit_sendto, st->skel->progs.exit_sendmsg,
+		st->skel->progs.exit_sendmmsg, st->skel->progs.exit_recvfrom,
+		st->skel->progs.exit_recvmsg, st->skel->progs.exit_recvmmsg,
+	};
+
+	if (st->sys_exit_link || st->syscall_links[0])
+		return 0;
+	if (tracefs_available()) {
+		size_t i;
+
+		for (i = 0; i < NETWORK_SYSCALLS; i++) {
+			st->syscall_links[i] = bpf_program__attach(programs[i]);
+			if (!st->syscall_links[i])
+				break;
+		}
+		if (i == NETWORK_SYSCALLS)
+			return 0;
+		detach_syscalls(st);
+	}
+	return attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
+}
+
 static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct network_state *st = state;
@@ -169,7 +228,7 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 	/* The queue hook first, so that a receive never misses its peer. */
 	if (attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
 	    attach(st->skel->progs.tcp_state_change, &st->tcp_state_link, "inet_sock_set_state", err) != 0 ||
-	    attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err) != 0) {
+	    attach_syscalls(st, err) != 0) {
 		detach_all(st);
 		return -1;
 	}
