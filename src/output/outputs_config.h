@@ -15,10 +15,11 @@
 
 #include "util/strbuf.h"
 
-/* rsyslog's default maximum message size: a longer message would be cut
- * by the receiver, so events are trimmed to fit (field values, never the
+/* rsyslog's default maximum message size (maxMessageSize: 8096 bytes in
+ * rsyslog 8, header included): a longer message is cut by the receiver into
+ * broken XML, so events are trimmed to fit (field values, never the
  * markup). */
-#define OUTPUTS_DEFAULT_MAX_MESSAGE 8192
+#define OUTPUTS_DEFAULT_MAX_MESSAGE 8096
 #define OUTPUTS_MIN_MAX_MESSAGE 2048
 #define OUTPUTS_MAX_MAX_MESSAGE (1u << 20)
 
