@@ -409,6 +409,7 @@ struct eventlog {
 	/* reader */
 	struct origin *origins;
 	size_t norigins;
+	struct eventlog_cursor *by_id;      /* eventlog_get() */
 };
 
 static void set_error(struct strbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -611,6 +612,7 @@ static void free_log(struct eventlog *log)
 {
 	if (!log)
 		return;
+	eventlog_cursor_free(log->by_id);
 	for (int i = 0; i < MAX_EVENT_ID; i++)
 		sqlite3_finalize(log->insert[i]);
 	sqlite3_finalize(log->get_meta);
@@ -1365,6 +1367,25 @@ int eventlog_next(struct eventlog_cursor *cur, struct event *ev, unsigned *origi
 	}
 	strbuf_release(&value);
 	return 1;
+}
+
+int eventlog_get(struct eventlog *log, uint64_t record_id, struct event *ev, unsigned *origin,
+		 struct strbuf *err)
+{
+	if (!log->by_id) {
+		struct eventlog_bind bind = { .kind = BIND_INT, .number = 0 };
+		struct eventlog_select sel = { .where = "EventRecordID = ?", .binds = &bind, .nbinds = 1 };
+
+		log->by_id = eventlog_select(log, &sel, err);
+		if (!log->by_id)
+			return -1;
+	}
+	sqlite3_reset(log->by_id->stmt);
+	sqlite3_bind_int64(log->by_id->stmt, 1, record_id > INT64_MAX ? INT64_MAX : (int64_t)record_id);
+	int rc = eventlog_next(log->by_id, ev, origin, err);
+
+	sqlite3_reset(log->by_id->stmt);
+	return rc;
 }
 
 void eventlog_cursor_free(struct eventlog_cursor *cur)

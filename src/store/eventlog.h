@@ -98,6 +98,10 @@ struct eventlog_cursor *eventlog_select(struct eventlog *log, const struct event
 /* 1 and EV filled (record_id, time_ns and fields), 0 at the end, -1 on error. */
 int eventlog_next(struct eventlog_cursor *cur, struct event *ev, unsigned *origin, struct strbuf *err);
 void eventlog_cursor_free(struct eventlog_cursor *cur);
+/* The record RECORD_ID, every field: 1 and EV filled, 0 if it is not in
+ * the log (any more), -1 on error. */
+int eventlog_get(struct eventlog *log, uint64_t record_id, struct event *ev, unsigned *origin,
+		 struct strbuf *err);
 
 /* The writer of records with ORIGIN; computer "-" if unknown. */
 void eventlog_origin(struct eventlog *log, unsigned origin, const char **computer,

@@ -1130,14 +1130,17 @@ int64_t query_run(struct eventlog *log, struct query *q, const char *const *fiel
 		return -1;
 	set_window(q);
 
+	/* With conditions to decide in C and whole records wanted, read only
+	 * the conditions' fields while scanning, and each match in full. */
+	bool fetch_matches = q->filter_in_c && !fields;
 	size_t nlist = 0;
-	const char **list = fields ? needed_fields(q, fields, nfields, &nlist) : NULL;
+	const char **list = fields || fetch_matches ? needed_fields(q, fields, nfields, &nlist) : NULL;
 	struct eventlog_select sel = {
 		.where = q->where_sql.data, .binds = q->binds, .nbinds = q->nbinds,
 		.newest_first = q->newest_first, .fields = list, .nfields = nlist,
 	};
 	struct eventlog_cursor *cur = eventlog_select(log, &sel, err);
-	struct event ev;
+	struct event ev, full;
 	int64_t emitted = 0;
 	unsigned origin;
 	int rc;
@@ -1146,16 +1149,31 @@ int64_t query_run(struct eventlog *log, struct query *q, const char *const *fiel
 	if (!cur)
 		return -1;
 	event_init(&ev);
+	event_init(&full);
 	while ((rc = eventlog_next(cur, &ev, &origin, err)) > 0) {
 		if (!matches(q, &ev))
 			continue;
+		const struct event *out = &ev;
+
+		if (fetch_matches) {
+			int got = eventlog_get(log, ev.record_id, &full, &origin, err);
+
+			if (got < 0) {
+				rc = -1;
+				break;
+			}
+			if (got == 0)
+				continue;   /* gone: cannot happen inside one read, but harmless */
+			out = &full;
+		}
 		emitted++;
-		if (emit(&ev, origin, arg) < 0)
+		if (emit(out, origin, arg) < 0)
 			break;
 		if (q->limit && (uint64_t)emitted >= q->limit)
 			break;
 	}
 	event_free(&ev);
+	event_free(&full);
 	eventlog_cursor_free(cur);
 	return rc < 0 ? -1 : emitted;
 }
