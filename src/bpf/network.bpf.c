@@ -5,16 +5,16 @@
  *
  * Everything an event needs (the process, both endpoints) is read in the
  * kernel when the event happens, so a short-lived process or socket loses
- * nothing.  Only BTF tracepoints are used (tp_btf: they need no tracefs):
+ * nothing:
  *
  *  - Outbound TCP, tp_btf/inet_sock_set_state: the move to SYN_SENT happens
  *    inside connect(), in the connecting process, which is remembered per
  *    socket; the record is sent when that socket reaches ESTABLISHED (the
  *    connection is made: a refused or timed-out connect is never logged),
  *    with both endpoints as the socket then holds them.
- *  - Inbound TCP, tp_btf/sys_exit of accept()/accept4(): the returned fd's
+ *  - Inbound TCP, at the exit of accept()/accept4(): the returned fd's
  *    socket gives both endpoints; the accepting process is the current one.
- *  - UDP, tp_btf/sys_exit of sendto/sendmsg/sendmmsg (Initiated) and
+ *  - UDP, at the exit of sendto/sendmsg/sendmmsg (Initiated) and
  *    recvfrom/recvmsg/recvmmsg (not initiated): the remote endpoint is the
  *    address the call passed or returned (the first message's, for the
  *    *mmsg calls), else the connected peer.  The first datagram of a flow
@@ -22,7 +22,12 @@
  *    again after NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
  *    A receive without an address buffer on an unconnected socket has no
  *    known peer: the peer of the last datagram queued to that socket,
- *    remembered by tp_btf/sk_data_ready, stands in for it.
+ *    remembered by tp_btf/sk_data_ready, stands in for it; that datagram
+ *    also gives the local address of a socket bound to the wildcard.
+ *
+ * Syscall exits are watched per syscall (tp/syscalls/sys_exit_*, found
+ * through tracefs), so that other syscalls run no program; without tracefs,
+ * one tp_btf/sys_exit program filters every syscall exit instead.
  *
  * The programs never block: a full ring buffer counts a loss.
  */
