@@ -103,11 +103,6 @@ static unsigned node_line(const struct loader *ld, xmlNode *node)
 	return (unsigned)(line > 0 ? line : 1) + ld->line_offset;
 }
 
-static const char *version_text(unsigned version, char buf[16])
-{
-	return schema_version_text(version, buf);
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -148,6 +143,22 @@ static void quote_into(struct strbuf *sb, const char *text, size_t len)
 	}
 	if (shown < len)
 		strbuf_puts(sb, "...");
+}
+
+/* User text for a message, in BUF: at most 40 bytes, control bytes as
+ * \xNN, so that a message stays one line. */
+struct shown_text {
+	char text[200];
+};
+
+static const char *shown(struct shown_text *buf, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	quote_into(&sb, text, strlen(text));
+	snprintf(buf->text, sizeof(buf->text), "%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+	return buf->text;
 }
 
 /* Edit distance, capped: for "did you mean" suggestions only. */
@@ -283,6 +294,8 @@ static void fail_text(struct loader *ld, xmlNode *text, const char *parent, cons
 		content++;
 	}
 	len = strcspn(content, "\r\n<");
+	while (len && is_space(content[len - 1]))
+		len--;
 	quote_into(&quoted, content, len);
 	fail(ld, line, "unexpected text '%s' inside <%s>: %s", strbuf_str(&quoted), parent, hint);
 	strbuf_release(&quoted);
@@ -373,11 +386,11 @@ static void fail_unknown_option(struct loader *ld, xmlNode *node)
 			if (ld->version < o->since)
 				fail(ld, node_line(ld, node), "option %s needs schemaversion %s or later "
 				     "(this config declares %s): raise schemaversion or remove it",
-				     name, version_text(o->since, sbuf), version_text(ld->version, vbuf));
+				     name, schema_version_text(o->since, sbuf), schema_version_text(ld->version, vbuf));
 			else
-				fail(ld, node_line(ld, node), "option <%s> was removed after schemaversion %s "
+				fail(ld, node_line(ld, node), "option %s was removed after schemaversion %s "
 				     "(this config declares %s): remove it",
-				     name, version_text(o->until, sbuf), version_text(ld->version, vbuf));
+				     name, schema_version_text(o->until, sbuf), schema_version_text(ld->version, vbuf));
 			return;
 		}
 	}
@@ -386,19 +399,19 @@ static void fail_unknown_option(struct loader *ld, xmlNode *node)
 		     name);
 		return;
 	}
-	static const char *extra = "EventFiltering";
-	names[n++] = extra;
+	char elements[64][48];
+
+	names[n++] = "EventFiltering";
 	strbuf_puts(&list, "EventFiltering");
 	for (size_t i = 0; i < schema_option_count() && n < 64; i++) {
 		const struct schema_option *o = schema_option_at(i);
-		char element[64];
 
 		if (!o->config_element || ld->version < o->since || ld->version > o->until)
 			continue;
-		snprintf(element, sizeof(element), "%s%s", o->name, o->rule ? "Config" : "");
-		strbuf_printf(&list, ", %s", element);
-		if (schema_option_by_element(element, ld->version) == o && !o->rule)
-			names[n++] = o->name;
+		snprintf(elements[n], sizeof(elements[n]), "%s%s", o->name, o->rule ? "Config" : "");
+		strbuf_printf(&list, ", %s", elements[n]);
+		names[n] = elements[n];
+		n++;
 	}
 	const char *guess = closest(name, names, n);
 
@@ -406,7 +419,7 @@ static void fail_unknown_option(struct loader *ld, xmlNode *node)
 		fail(ld, node_line(ld, node), "unknown element <%s> inside <Sysmon> (did you mean <%s>?)", name, guess);
 	else
 		fail(ld, node_line(ld, node), "unknown element <%s> inside <Sysmon>: schema %s allows %s",
-		     name, version_text(ld->version, vbuf), strbuf_str(&list));
+		     name, schema_version_text(ld->version, vbuf), strbuf_str(&list));
 	strbuf_release(&list);
 }
 
@@ -536,7 +549,7 @@ static bool check_field(struct loader *ld, struct set_builder *b, xmlNode *node,
 	if (exists) {
 		fail(ld, node_line(ld, node), "%s field %s needs schemaversion %s or later (this config "
 		     "declares %s): raise schemaversion or remove the filter", b->tag, name,
-		     version_text(since, sbuf), version_text(ld->version, vbuf));
+		     schema_version_text(since, sbuf), schema_version_text(ld->version, vbuf));
 		return false;
 	}
 
@@ -570,7 +583,7 @@ static bool check_field(struct loader *ld, struct set_builder *b, xmlNode *node,
 		     "element", name, other, b->tag, other);
 	else
 		fail(ld, node_line(ld, node), "unknown field <%s> in <%s>: its fields in schema %s are %s",
-		     name, b->tag, version_text(ld->version, vbuf), strbuf_str(&list));
+		     name, b->tag, schema_version_text(ld->version, vbuf), strbuf_str(&list));
 	strbuf_release(&list);
 	return false;
 }
@@ -606,7 +619,9 @@ static void add_filter(struct loader *ld, struct set_builder *b, xmlNode *node, 
 
 		for (size_t i = 0; i < SCHEMA_CONDITION_COUNT; i++)
 			strbuf_printf(&list, "%s%s", i ? ", " : "", schema_conditions[i]);
-		fail(ld, line, "unknown condition '%s' on <%s>: the conditions are %s", condition_text, name,
+		struct shown_text st;
+
+		fail(ld, line, "unknown condition '%s' on <%s>: the conditions are %s", shown(&st, condition_text), name,
 		     strbuf_str(&list));
 		strbuf_release(&list);
 		free(condition_text);
@@ -728,7 +743,7 @@ static bool bind_set(struct loader *ld, struct set_builder *b)
 		if (!schema_field_in_version(bound, index, ld->version)) {
 			fail(ld, b->set.filters[f].line, "%s field %s needs schemaversion %s or later for "
 			     "event %u (this config declares %s)", b->tag, b->field_names[f],
-			     version_text(bound->fields[index].since, sbuf), bound->id, version_text(ld->version, vbuf));
+			     schema_version_text(bound->fields[index].since, sbuf), bound->id, schema_version_text(ld->version, vbuf));
 			return false;
 		}
 		b->set.filters[f].field = index;
@@ -778,7 +793,7 @@ static void fail_unknown_event(struct loader *ld, xmlNode *node, const char *par
 		     name, parent, guess);
 	else
 		fail(ld, node_line(ld, node), "unknown event element <%s> in <%s>: schema %s has RuleGroup%s",
-		     name, parent, version_text(ld->version, vbuf), strbuf_str(&list));
+		     name, parent, schema_version_text(ld->version, vbuf), strbuf_str(&list));
 	strbuf_release(&list);
 }
 
@@ -791,6 +806,7 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 	const char *tag = (const char *)node->name;
 	const char *parent = group ? "RuleGroup" : "EventFiltering";
 	struct set_builder b = { .tag = tag };
+	struct shown_text st;
 	unsigned line = node_line(ld, node);
 	char vbuf[16], sbuf[16];
 	size_t tag_index = 0;
@@ -804,8 +820,8 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 	}
 	if (!schema_event_in_version(b.events[0], ld->version)) {
 		fail(ld, line, "event element %s needs schemaversion %s or later (this config declares "
-		     "%s): raise schemaversion or remove it", tag, version_text(b.events[0]->since, sbuf),
-		     version_text(ld->version, vbuf));
+		     "%s): raise schemaversion or remove it", tag, schema_version_text(b.events[0]->since, sbuf),
+		     schema_version_text(ld->version, vbuf));
 		return;
 	}
 	if (!check_attributes(ld, node, event_attributes, 2,
@@ -820,10 +836,11 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 		fail(ld, line, "<%s> has no onmatch attribute: write onmatch=\"include\" (log only what "
 		     "matches) or onmatch=\"exclude\" (log everything but what matches)", tag);
 	} else if (onmatch && strcmp(onmatch, "include") != 0 && strcmp(onmatch, "exclude") != 0) {
-		fail(ld, line, "<%s onmatch=\"%.40s\">: onmatch is \"include\" or \"exclude\" (lower case)", tag, onmatch);
+		fail(ld, line, "<%s onmatch=\"%s\">: onmatch is \"include\" or \"exclude\" (lower case)", tag,
+		     shown(&st, onmatch));
 	} else if (deflt && strcmp(deflt, "include") != 0 && strcmp(deflt, "exclude") != 0) {
-		fail(ld, line, "<%s default=\"%.40s\">: default is \"include\" or \"exclude\" (lower case); "
-		     "better write onmatch", tag, deflt);
+		fail(ld, line, "<%s default=\"%s\">: default is \"include\" or \"exclude\" (lower case); "
+		     "better write onmatch", tag, shown(&st, deflt));
 	}
 	/* Legacy default="include" is onmatch="exclude" and vice versa. */
 	exclude = onmatch ? strcmp(onmatch, "exclude") == 0 : deflt && strcmp(deflt, "include") == 0;
@@ -844,9 +861,11 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 		else
 			add_filter(ld, &b, c, -1, NULL, group_name);
 	}
+	while (tag_index < schema_tag_count() && strcmp(schema_tag_at(tag_index), tag) != 0)
+		tag_index++;
+	if (!ld->failed && tag_index == schema_tag_count())
+		fail(ld, line, "internal error: the schema catalogue lists no tag %s", tag);
 	if (!ld->failed && bind_set(ld, &b)) {
-		while (strcmp(schema_tag_at(tag_index), tag) != 0)
-			tag_index++;
 		struct tag_sets *ts = &ld->tags[tag_index];
 
 		if (b.set.event->windows_only && !ts->windows_warned) {
@@ -859,8 +878,6 @@ static void load_event(struct loader *ld, xmlNode *node, xmlNode *group, bool gr
 		}
 		ts->sets[ts->n++] = b.set;
 	} else {
-		if (!b.set.event)
-			b.set.event = b.events[0];
 		free_set(&b.set);
 	}
 	free(b.field_names);
@@ -870,6 +887,7 @@ static const char *const group_attributes[] = { "groupRelation", "name" };
 
 static void load_rule_group(struct loader *ld, xmlNode *node)
 {
+	struct shown_text st;
 	unsigned line = node_line(ld, node);
 	char *relation, *name;
 
@@ -882,8 +900,8 @@ static void load_rule_group(struct loader *ld, xmlNode *node)
 		fail(ld, line, "<RuleGroup> has no groupRelation: write groupRelation=\"or\" (any filter "
 		     "matches) or groupRelation=\"and\" (all must match)");
 	else if (strcmp(relation, "and") != 0 && strcmp(relation, "or") != 0)
-		fail(ld, line, "<RuleGroup groupRelation=\"%.40s\">: groupRelation is \"and\" or \"or\" (lower case)",
-		     relation);
+		fail(ld, line, "<RuleGroup groupRelation=\"%s\">: groupRelation is \"and\" or \"or\" (lower case)",
+		     shown(&st, relation));
 	else if (!(name && name_too_long(ld, node, name))) {
 		static const char hint[] = "a <RuleGroup> holds event elements only";
 
@@ -950,6 +968,7 @@ static void collect_sets(struct loader *ld)
 
 static void load_root(struct loader *ld, xmlNode *root)
 {
+	struct shown_text st;
 	char *version_attr;
 	unsigned line = node_line(ld, root);
 	char vbuf[16], obuf[16], nbuf[16];
@@ -967,22 +986,22 @@ static void load_root(struct loader *ld, xmlNode *root)
 	version_attr = get_attr(root, "schemaversion");
 	if (!version_attr) {
 		fail(ld, line, "<Sysmon> has no schemaversion attribute: write e.g. <Sysmon schemaversion=\"4.90\"> "
-		     "(versions %s to %s are supported)", version_text(SCHEMA_OLDEST, obuf),
-		     version_text(SCHEMA_NEWEST, nbuf));
+		     "(versions %s to %s are supported)", schema_version_text(SCHEMA_OLDEST, obuf),
+		     schema_version_text(SCHEMA_NEWEST, nbuf));
 		return;
 	}
 	if (schema_parse_version(version_attr, &ld->version) < 0) {
-		fail(ld, line, "schemaversion \"%.40s\" is not a version number: write e.g. schemaversion=\"4.90\" "
-		     "(versions %s to %s are supported)", version_attr, version_text(SCHEMA_OLDEST, obuf),
-		     version_text(SCHEMA_NEWEST, nbuf));
+		fail(ld, line, "schemaversion \"%s\" is not a version number: write e.g. schemaversion=\"4.90\" "
+		     "(versions %s to %s are supported)", shown(&st, version_attr), schema_version_text(SCHEMA_OLDEST, obuf),
+		     schema_version_text(SCHEMA_NEWEST, nbuf));
 		free(version_attr);
 		return;
 	}
 	free(version_attr);
 	if (!schema_version_supported(ld->version)) {
 		fail(ld, line, "schemaversion %s is not supported: this sysmon reads schema versions %s to %s",
-		     version_text(ld->version, vbuf), version_text(SCHEMA_OLDEST, obuf),
-		     version_text(SCHEMA_NEWEST, nbuf));
+		     schema_version_text(ld->version, vbuf), schema_version_text(SCHEMA_OLDEST, obuf),
+		     schema_version_text(SCHEMA_NEWEST, nbuf));
 		return;
 	}
 	ld->config->schema_version = ld->version;
@@ -1079,7 +1098,7 @@ static void capture_error(void *context, xmlErrorPtr error)
 		first->message[--len] = '\0';
 	/* Some messages have a second line ("Bytes: 0xE9 ..."): keep one line. */
 	for (char *c = first->message; *c; c++)
-		if (*c == '\n' || *c == '\r')
+		if ((unsigned char)*c < 0x20)
 			*c = ' ';
 }
 

@@ -270,12 +270,15 @@ static void test_error_options(void **state)
 	(void)state;
 	expect_error("<Sysmon schemaversion=\"4.22\">\n<HashAlgorithm>md5</HashAlgorithm>\n</Sysmon>",
 		     "t.xml:2: unknown element <HashAlgorithm> inside <Sysmon>", "did you mean <HashAlgorithms>?");
+	expect_error("<Sysmon schemaversion=\"4.50\">\n<ProcessAccessConfi>x</ProcessAccessConfi>\n</Sysmon>",
+		     "t.xml:2: unknown element <ProcessAccessConfi> inside <Sysmon>",
+		     "did you mean <ProcessAccessConfig>?");
 	expect_error("<Sysmon schemaversion=\"4.22\">\n<Whatever>md5</Whatever>\n</Sysmon>",
 		     "t.xml:2: unknown element <Whatever> inside <Sysmon>", "HashAlgorithms");
 	expect_error("<Sysmon schemaversion=\"4.50\">\n<FieldSizes>Image:5</FieldSizes>\n</Sysmon>",
 		     "t.xml:2: option FieldSizes needs schemaversion 4.81 or later", "declares 4.50");
 	expect_error("<Sysmon schemaversion=\"4.50\">\n<CopyOnDelete_PE/>\n</Sysmon>",
-		     "t.xml:2: option <CopyOnDelete_PE> was removed after schemaversion 4.23", "remove it");
+		     "t.xml:2: option CopyOnDelete_PE was removed after schemaversion 4.23", "remove it");
 	expect_error("<Sysmon schemaversion=\"4.22\">\n<HashAlgorithms/>\n</Sysmon>",
 		     "t.xml:2: <HashAlgorithms> is empty: it needs a value", "<HashAlgorithms>sha256</HashAlgorithms>");
 	expect_error("<Sysmon schemaversion=\"4.81\">\n<FieldSizes>  </FieldSizes>\n</Sysmon>",
@@ -356,6 +359,9 @@ static void test_error_fields(void **state)
 		     "<Image condition=\"begins with\">x</Image></ProcessCreate></EventFiltering></Sysmon>",
 		     "t.xml:2: unknown condition 'begins with' on <Image>: the conditions are is, is not, contains",
 		     "not end with, less than, more than, image");
+	expect_error("<Sysmon schemaversion=\"4.81\"><EventFiltering><ProcessCreate onmatch=\"include\">\n"
+		     "<Image condition=\"&#10;is\">x</Image></ProcessCreate></EventFiltering></Sysmon>",
+		     "t.xml:2: unknown condition '\\x0ais' on <Image>", "is not");
 	expect_error("<Sysmon schemaversion=\"4.81\"><EventFiltering><ProcessCreate onmatch=\"include\">\n"
 		     "<Image conditon=\"is\">x</Image></ProcessCreate></EventFiltering></Sysmon>",
 		     "t.xml:2: <Image> has the unknown attribute conditon (did you mean condition?)", "name=");
