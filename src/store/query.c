@@ -967,7 +967,7 @@ int query_prepare(struct query *q, struct strbuf *err)
 	}
 	/* Events that lack a --where or required field cannot match; the rule
 	 * engine decides tagged events only. */
-	bool any = false;
+	bool any = false, untagged = false;
 
 	for (int id = 0; id < 256; id++) {
 		const struct schema_event *event = q->candidate[id] ? schema_event_by_id((unsigned)id) : NULL;
@@ -977,8 +977,12 @@ int query_prepare(struct query *q, struct strbuf *err)
 		for (size_t i = 0; i < q->nconditions && q->candidate[id]; i++) {
 			bool rule_name = !strcmp(q->conditions[i].field, "RuleName");
 
-			if (!event_has(event, q->conditions[i].field) || (!rule_name && !event->rule_tag))
+			if (!event_has(event, q->conditions[i].field)) {
 				q->candidate[id] = false;
+			} else if (!rule_name && !event->rule_tag) {
+				q->candidate[id] = false;
+				untagged = true;
+			}
 		}
 		for (size_t i = 0; i < q->nrequired && q->candidate[id]; i++)
 			if (!event_has(event, q->required[i]))
@@ -992,6 +996,9 @@ int query_prepare(struct query *q, struct strbuf *err)
 			strbuf_printf(err, " %s", q->conditions[i].field);
 		for (size_t i = 0; i < q->nrequired; i++)
 			strbuf_printf(err, " %s", q->required[i]);
+		if (untagged)
+			strbuf_printf(err, " that --where can filter (events 4, 16 and 255 have no rule tag; "
+				      "filter them with XPath: *[EventData[Data[@Name='Field']='value']])");
 		return -1;
 	}
 

@@ -6,7 +6,9 @@
  * means in a config), and Windows Event Log XPath (`*[System[EventID=3]]`).
  * What SQL can answer exactly and cheaply (event ids, times, record ids,
  * XPath, `is` on a text column) is pushed down into SQL; the rest of the
- * `--where` conditions run in C on each candidate record.
+ * `--where` conditions run in C on each candidate record.  Events without a
+ * rule tag (4, 16, 255) are always logged by the rule engine, so `--where`
+ * never selects them; XPath does.
  */
 #ifndef SYSMON_QUERY_H
 #define SYSMON_QUERY_H

@@ -172,6 +172,28 @@ def test_sigkill_mid_batch_leaves_a_clean_log(tmp_path):
     assert records[-1]["EventRecordID"] > before
 
 
+def test_damaged_log_is_moved_aside_with_an_error_event(tmp_path):
+    config = tmp_path / "config.xml"
+    config.write_text(PROCESS_CONFIG)
+    log = tmp_path / "events.db"
+    junk = b"\x00garbage, not SQLite\n" * 1000
+    log.write_bytes(junk)
+    proc = start_raw_monitor(str(log), str(config))
+    try:
+        moved = [p for p in os.listdir(tmp_path) if p.startswith("events.db.damaged-")]
+        assert len(moved) == 1
+        assert (tmp_path / moved[0]).read_bytes() == junk
+        deadline = time.monotonic() + 10
+        errors = []
+        while time.monotonic() < deadline and not errors:
+            errors = query_json(str(log), "--event", "255")
+            time.sleep(0.1)
+        assert errors and moved[0] in errors[0]["Description"], errors
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+
+
 def test_follow_prints_new_records(start_monitor):
     mon = start_monitor(config_text=PROCESS_CONFIG)
     marker = "marker-" + uuid.uuid4().hex
