@@ -249,15 +249,24 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	return 0;
 }
 
-static __always_inline void submit_exit(struct task_struct *task)
+static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 {
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	struct process_exit_record rec = {
 		.kind = PROCESS_RECORD_EXIT,
 		.tgid = BPF_CORE_READ(task, tgid),
+		.ppid = BPF_CORE_READ(task, real_parent, tgid),
 		.uid = BPF_CORE_READ(task, real_cred, uid.val),
 		.exit_code = BPF_CORE_READ(task, exit_code),
+		.flags = flags,
 		.exit_boot_ns = bpf_ktime_get_boot_ns(),
+		.start_boot_ns = BPF_CORE_READ(leader, start_boottime),
 	};
+
+	/* an exec bumps self_exec_id; a fork copies its parent's into both */
+	if (BPF_CORE_READ(leader, self_exec_id) == BPF_CORE_READ(leader, parent_exec_id))
+		rec.flags |= PROCESS_EXIT_NEVER_EXECED;
+	BPF_CORE_READ_STR_INTO(&rec.comm, task, comm);
 	capture_submit(&rec, sizeof(rec), EVENT_PROCESS_TERMINATE);
 }
 
@@ -272,7 +281,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 {
 	if (group_dead && !ignored_exit(task))
-		submit_exit(task);
+		submit_exit(task, 0);
 	return 0;
 }
 
@@ -283,6 +292,6 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit_live, struct task_struct *task)
 {
 	if (BPF_CORE_READ(task, signal, live.counter) == 0 && !ignored_exit(task))
-		submit_exit(task);
+		submit_exit(task, PROCESS_EXIT_MAY_REPEAT);
 	return 0;
 }

@@ -52,12 +52,21 @@ struct process_exec_record {
 	char comm[16];         /* task name after the exec (fallback for Image) */
 };
 
+/* Flags of an exit record. */
+#define PROCESS_EXIT_NEVER_EXECED (1u << 0)  /* a fork that kept its parent's image */
+#define PROCESS_EXIT_MAY_REPEAT   (1u << 1)  /* from the fallback program: two threads
+						 ending at once may both report */
+
 struct process_exit_record {
 	__u32 kind;            /* PROCESS_RECORD_EXIT */
 	__u32 tgid;
+	__u32 ppid;            /* real_parent's tgid at the exit */
 	__u32 uid;
 	__s32 exit_code;
+	__u32 flags;           /* PROCESS_EXIT_* */
 	__u64 exit_boot_ns;
+	__u64 start_boot_ns;   /* the process's fork (task start_boottime) */
+	char comm[16];
 };
 
 #endif

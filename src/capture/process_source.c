@@ -51,6 +51,7 @@ struct process_state {
 	struct terminate_fields terminate;
 	struct event ev;
 	struct strbuf command_line, image, cwd;
+	uint64_t ns_per_tick;            /* of /proc's start times */
 };
 
 struct field_slot {
@@ -140,6 +141,8 @@ static int process_load(struct capture_env *env, struct capture_loaded *out, str
 	struct process_state *st = xcalloc(1, sizeof(*st));
 
 	event_init(&st->ev);
+	long ticks = sysconf(_SC_CLK_TCK);
+	st->ns_per_tick = ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
 	if (resolve_all_fields(st, err) != 0) {
 		free_state(st);
 		return -1;
@@ -310,16 +313,48 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 	return 0;
 }
 
+/* The cache entry of a process that exits without having exec'd since its
+ * fork: it ran its parent's image (the kernel cannot tell which once the
+ * parent is gone and init adopted it: then its task name stands in).  Its
+ * GUID follows the /proc recipe (start time in clock ticks), so that it
+ * matches what a lookup of the live process would have given. */
+static const struct process_info *fork_entry(struct process_state *st, struct capture_env *env,
+					     const struct process_exit_record *rec)
+{
+	char comm[sizeof(rec->comm) + 1];
+	const struct process_info *parent = NULL;
+
+	memcpy(comm, rec->comm, sizeof(rec->comm));
+	comm[sizeof(rec->comm)] = '\0';
+	if (rec->ppid > 1)
+		parent = process_cache_lookup(env->processes, rec->ppid);
+	/* copies: the exec below may move the parent's entry */
+	strbuf_reset(&st->image);
+	strbuf_puts(&st->image, parent ? parent->image : comm);
+	strbuf_reset(&st->command_line);
+	strbuf_puts(&st->command_line, parent ? parent->command_line : comm);
+	strbuf_reset(&st->cwd);
+	strbuf_puts(&st->cwd, parent ? parent->cwd : "-");
+	uint64_t start = rec->start_boot_ns - rec->start_boot_ns % st->ns_per_tick;
+	return process_cache_exec(env->processes, rec->tgid, rec->ppid, rec->uid, start,
+				  st->image.data, st->command_line.data, st->cwd.data);
+}
+
 static int decode_exit(struct process_state *st, struct capture_env *env, const void *data, size_t size)
 {
 	struct process_exit_record rec;
+	const struct process_info *info;
 
 	if (size < sizeof(rec))
 		return -1;
 	memcpy(&rec, data, sizeof(rec));
-	const struct process_info *info = process_cache_lookup(env->processes, rec.tgid);
-	if (info && info->exited)
-		return 0;   /* already reported: one event per process */
+	if (rec.flags & PROCESS_EXIT_NEVER_EXECED) {
+		info = fork_entry(st, env, &rec);
+	} else {
+		info = process_cache_lookup(env->processes, rec.tgid);
+		if (info && info->exited && (rec.flags & PROCESS_EXIT_MAY_REPEAT))
+			return 0;   /* already reported: one event per process */
+	}
 
 	int64_t wall = guid_boot_to_wall_ns(rec.exit_boot_ns);
 	const struct terminate_fields *f = &st->terminate;

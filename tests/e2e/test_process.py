@@ -288,6 +288,30 @@ def test_terminate_once_per_multithreaded_process(start_monitor, mode):
         assert len(terminates(mon, pid)) == 1, "ProcessTerminate must come once per process"
 
 
+FORK_WITHOUT_EXEC = textwrap.dedent("""
+    import os
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+    print(child)
+""")
+
+
+def test_terminate_of_a_fork_that_never_execs(start_monitor):
+    mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
+    proc = subprocess.Popen([PYTHON, "-c", FORK_WITHOUT_EXEC], stdout=subprocess.PIPE)
+    out, _ = proc.communicate(timeout=10)
+    child = int(out)
+    parent_create = wait_create(mon, proc.pid)
+    term = wait_terminate(mon, child)
+    # it ran its parent's image; a process of its own, with a GUID of its own
+    assert term["Image"] == parent_create["Image"]
+    assert term["ProcessGuid"] not in ("{00000000-0000-0000-0000-000000000000}",
+                                       parent_create["ProcessGuid"])
+    assert not creates(mon, child)
+
+
 def test_stop_writes_everything_already_captured(start_monitor):
     mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
     pids = []
