@@ -65,6 +65,7 @@
 #define BATCH_MAX_EVENTS 8192
 #define BATCH_MAX_BYTES (4u << 20)
 #define BUSY_TIMEOUT_MS 10000
+#define MONITOR_BUSY_TIMEOUT_MS 1000
 #define MAX_COLUMNS 128
 #define MAX_EVENT_ID 256
 
@@ -404,6 +405,7 @@ struct eventlog {
 	uint64_t next_record_id;
 	uint64_t max_size;
 	unsigned page_size;
+	int64_t data_version;       /* of the last idle flush */
 	struct origin self;         /* id 0 until written */
 
 	/* reader */
@@ -799,6 +801,10 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 		close(fd);
 	}
 
+	/* The monitor must not stall behind a long `sysmon log clear`: it
+	 * waits one second, then keeps the batch for its next flush. */
+	if (repair)
+		sqlite3_busy_timeout(log->db, MONITOR_BUSY_TIMEOUT_MS);
 	/* Settings that only a new file takes (auto_vacuum before any table). */
 	if (pragma_int(log, "SELECT count(*) FROM sqlite_master") == 0 &&
 	    exec(log, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 4096", err) < 0)
@@ -1093,6 +1099,15 @@ int eventlog_flush(struct eventlog *log)
 {
 	if (log->readonly)
 		return 0;
+	/* Nothing to write: only a change by another connection (a new
+	 * bound) needs a transaction. */
+	if (log->nbatch == 0) {
+		int64_t version = pragma_int(log, "PRAGMA data_version");
+
+		if (version == log->data_version)
+			return 0;
+		log->data_version = version;
+	}
 	strbuf_reset(&log->error);
 	if (commit_batch(log) < 0) {
 		/* Keep the batch for the next flush unless it is getting

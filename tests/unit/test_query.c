@@ -125,7 +125,9 @@ static char *xpath(const char *text, int64_t now)
 
 	query_init(&q);
 	if (query_add_xpath(&q, text, now, &err) < 0) {
-		fprintf(stderr, "%s\n", strbuf_str(&err));
+		/* Every rejection names the problem and where it is. */
+		assert_non_null(strstr(strbuf_str(&err), "XPath: "));
+		assert_non_null(strstr(strbuf_str(&err), " at offset "));
 		strbuf_release(&err);
 		query_free(&q);
 		return "bad";
