@@ -19,6 +19,7 @@
 static const struct capture_source *const capture_sources[] = {
 	&process_source,
 	&network_source,
+	&file_source,
 };
 
 #define SOURCE_COUNT (sizeof(capture_sources) / sizeof(capture_sources[0]))

@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel half of the file source: FileCreateTime (2), RawAccessRead (9),
+ * FileCreate (11), FileDelete (23) and FileDeleteDetected (26).  Records
+ * (bpf/file.h) go through the capture framework's ring buffer to
+ * src/capture/file_source.c.  Only BTF tracepoints are used.
+ *
+ * How each event is decided, in the kernel, at the call:
+ *  - open/openat/openat2/creat, at sys_exit, from the returned descriptor's
+ *    struct file: the kernel sets FMODE_CREATED in f_mode exactly when this
+ *    open created the file (it is what fsnotify's IN_CREATE relies on), so a
+ *    FileCreate for a new file is never a guess from timestamps.  O_TRUNC of
+ *    an existing regular file is an overwrite (FileCreate too).  An inode
+ *    that is a block device opened for reading is a RawAccessRead.  The path
+ *    is the struct file's own (dentry walk): absolute, symlinks resolved.
+ *    O_TMPFILE opens have no name; the linkat that names them is reported.
+ *  - link/linkat/symlink/symlinkat, at sys_exit with success: FileCreate of
+ *    the new name.
+ *  - unlink/unlinkat, rename/renameat/renameat2, utime/utimes/futimesat/
+ *    utimensat need the inode behind a name, which a syscall tracepoint
+ *    cannot look up.  The kernel updates the ctime of every inode such a call
+ *    changes (the unlinked file, the renamed and the replaced file, the file
+ *    whose times are set) through inode_set_ctime_current(), which fires one
+ *    of the tracepoints inode_set_ctime_to_ts, ctime_xchg_skip or
+ *    ctime_ns_xchg.  While a thread is inside one of these calls (marked at
+ *    sys_enter), those tracepoints note the inodes it touches in a per-thread
+ *    journal: mode, identity and the mtime at that moment (before a utimes
+ *    call stores the new one).  At sys_exit the journal says: the unlinked
+ *    file's mode; whether a rename replaced an existing file (two
+ *    non-directory inodes touched) or moved onto a free name (one); the
+ *    previous mtime of the file whose times were set.
+ * The target path of a name-based call is the absolute path of the
+ * directory the name is relative to (dirfd or working directory, walked from
+ * its dentry at sys_exit), '/', and the name as passed.
+ *
+ * Filtering: `enabled_events` (set by user space from the config) drops
+ * every record of an event type the config can never log before any work;
+ * the monitor's own activity is never reported.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/capture.bpf.h"
+#include "bpf/file.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Event ids (bits of enabled_events) user space wants now. */
+__u32 enabled_events = 0;
+
+#define BIT(id) (1u << (id))
+#define DELETE_BITS (BIT(FILE_EVENT_DELETE) | BIT(FILE_EVENT_DELETE_DETECTED))
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_OPEN 2
+#define NR_RENAME 82
+#define NR_CREAT 85
+#define NR_LINK 86
+#define NR_UNLINK 87
+#define NR_SYMLINK 88
+#define NR_UTIME 132
+#define NR_UTIMES 235
+#define NR_OPENAT 257
+#define NR_FUTIMESAT 261
+#define NR_UNLINKAT 263
+#define NR_RENAMEAT 264
+#define NR_LINKAT 265
+#define NR_SYMLINKAT 266
+#define NR_UTIMENSAT 280
+#define NR_RENAMEAT2 316
+#define NR_OPENAT2 437
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SYSCALL_ARG1(regs) ((regs)->di)
+#define SYSCALL_ARG2(regs) ((regs)->si)
+#define SYSCALL_ARG3(regs) ((regs)->dx)
+#define SYSCALL_ARG4(regs) ((regs)->r10)
+#define SYSCALL_ARG5(regs) ((regs)->r8)
+#elif defined(__TARGET_ARCH_arm64)
+/* The generic syscall table has only the *at forms; the others get
+ * numbers no syscall has. */
+#define NR_OPEN 100001
+#define NR_RENAME 100002
+#define NR_CREAT 100003
+#define NR_LINK 100004
+#define NR_UNLINK 100005
+#define NR_SYMLINK 100006
+#define NR_UTIME 100007
+#define NR_UTIMES 100008
+#define NR_FUTIMESAT 100009
+#define NR_OPENAT 56
+#define NR_UNLINKAT 35
+#define NR_RENAMEAT 38
+#define NR_LINKAT 37
+#define NR_SYMLINKAT 36
+#define NR_UTIMENSAT 88
+#define NR_RENAMEAT2 276
+#define NR_OPENAT2 437
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#define SYSCALL_ARG1(regs) ((regs)->orig_x0)  /* x0 holds the return value at exit */
+#define SYSCALL_ARG2(regs) ((regs)->regs[1])
+#define SYSCALL_ARG3(regs) ((regs)->regs[2])
+#define SYSCALL_ARG4(regs) ((regs)->regs[3])
+#define SYSCALL_ARG5(regs) ((regs)->regs[4])
+#else
+#error "file.bpf.c: syscall numbers are defined for x86 and arm64 only"
+#endif
+
+#define O_WRONLY_FLAG 01
+#define O_CREAT_FLAG 0100
+#define O_TRUNC_FLAG 01000
+#define O_TMPFILE_BIT 020000000       /* __O_TMPFILE, the same on both */
+#define AT_FDCWD_VALUE (-100)
+#define AT_REMOVEDIR_FLAG 0x200
+#define RENAME_EXCHANGE_FLAG 2
+#define UTIME_NOW_VALUE ((1l << 30) - 1l)
+#define UTIME_OMIT_VALUE ((1l << 30) - 2l)
+#define FMODE_READ_BIT 0x1
+#define FMODE_CREATED_BIT 0x100000
+#define S_IFMT_BITS 0170000
+#define S_IFREG_BITS 0100000
+#define S_IFDIR_BITS 0040000
+#define S_IFBLK_BITS 0060000
+
+/* ------------------------------------------------------------------ */
+/* The per-thread journal of inodes whose ctime a call changed.        */
+
+#define JOURNAL_INODES 4
+
+struct journal_inode {
+	__u64 inode;            /* struct inode *, to note each inode once */
+	__u64 ino;
+	__s64 mtime_sec;        /* when the ctime changed, before any new mtime */
+	__u32 mtime_nsec;
+	__u32 mode;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct journal {
+	__u32 count;
+	__u32 have_previous;    /* fd-based utimensat: previous mtime read at sys_enter */
+	__s64 previous_sec;
+	__u32 previous_nsec;
+	__u32 pad;
+	struct journal_inode inodes[JOURNAL_INODES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);          /* threads inside a watched call */
+	__type(key, __u32);                 /* thread id */
+	__type(value, struct journal);
+} journals SEC(".maps");
+
+static __always_inline void journal_note(struct inode *inode)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct journal *j = bpf_map_lookup_elem(&journals, &tid);
+
+	if (!j)
+		return;
+	__u32 count = j->count;
+	for (int i = 0; i < JOURNAL_INODES; i++)
+		if (i < count && j->inodes[i].inode == (__u64)inode)
+			return;
+	if (count >= JOURNAL_INODES)
+		return;
+	struct journal_inode *e = &j->inodes[count & (JOURNAL_INODES - 1)];
+	e->inode = (__u64)inode;
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->mode = BPF_CORE_READ(inode, i_mode);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+	e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+	j->count = count + 1;
+}
+
+/* inode_set_ctime_current() fires exactly one of these three on success
+ * (file systems without multigrain timestamps: the first). */
+SEC("tp_btf/inode_set_ctime_to_ts")
+int BPF_PROG(file_ctime_set, struct inode *inode, struct timespec64 *ctime)
+{
+	journal_note(inode);
+	return 0;
+}
+
+SEC("tp_btf/ctime_xchg_skip")
+int BPF_PROG(file_ctime_skip, struct inode *inode, struct timespec64 *ctime)
+{
+	journal_note(inode);
+	return 0;
+}
+
+SEC("tp_btf/ctime_ns_xchg")
+int BPF_PROG(file_ctime_xchg, struct inode *inode, u32 old, u32 new, u32 cur)
+{
+	journal_note(inode);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Path walking (the same method as process.bpf.c).                    */
+
+struct path_walk {
+	__u32 depth;
+	__u32 off;
+	__u32 start;
+	int complete;
+	int overflow;
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+};
+
+struct file_scratch {
+	struct file_record rec;       /* directly followed by data: sent as one */
+	char data[FILE_DATA_SIZE];
+	struct dentry *components[FILE_PATH_DEPTH];
+	struct path_walk walk;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_scratch);
+} scratch SEC(".maps");
+
+static long collect_component(__u64 index, void *ctx)
+{
+	struct file_scratch *s = bpf_map_lookup_elem(&scratch, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	struct dentry *dentry = walk->dentry;
+	struct vfsmount *vfsmnt = walk->vfsmnt;
+	struct mount *mnt = walk->mnt;
+
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (!mnt_parent || mnt_parent == mnt) {
+			walk->complete = 1;
+			return 1;
+		}
+		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		walk->mnt = mnt_parent;
+		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	if (!parent || parent == dentry) {
+		walk->complete = 1;
+		return 1;
+	}
+	__u32 depth = walk->depth;
+	if (depth >= FILE_PATH_DEPTH)
+		return 1;
+	s->components[depth & (FILE_PATH_DEPTH - 1)] = dentry;
+	walk->depth = depth + 1;
+	walk->dentry = parent;
+	return 0;
+}
+
+static long append_component(__u64 index, void *ctx)
+{
+	struct file_scratch *s = bpf_map_lookup_elem(&scratch, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	__u32 depth = walk->depth;
+	if (index >= depth)
+		return 1;
+	struct dentry *d = s->components[(depth - 1 - index) & (FILE_PATH_DEPTH - 1)];
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	__u32 off = walk->off;
+
+	if (len > 255)
+		len = 255;
+	if (off - walk->start + 1 + len > FILE_PATH_MAX) {
+		walk->overflow = 1;
+		return 1;
+	}
+	s->data[off & FILE_DATA_MASK] = '/';
+	off++;
+	if (bpf_probe_read_kernel(&s->data[off & FILE_DATA_MASK], len & 255, name) != 0)
+		return 1;
+	walk->off = off + len;
+	return 0;
+}
+
+/* Write the absolute path of (DENTRY, VFSMNT) at the start of S->data;
+ * returns its length.  A path whose beginning is missing sets
+ * FILE_PATH_PARTIAL. */
+static __always_inline __u32 write_path(struct file_scratch *s, __u32 *key, struct dentry *dentry,
+					struct vfsmount *vfsmnt)
+{
+	struct path_walk *walk = &s->walk;
+
+	walk->depth = 0;
+	walk->off = 0;
+	walk->start = 0;
+	walk->complete = 0;
+	walk->overflow = 0;
+	walk->dentry = dentry;
+	walk->vfsmnt = vfsmnt;
+	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	bpf_loop(FILE_PATH_DEPTH + 16, collect_component, key, 0);
+	if (walk->depth == 0) {
+		s->data[0] = '/';
+		walk->off = 1;
+	} else {
+		bpf_loop(FILE_PATH_DEPTH, append_component, key, 0);
+	}
+	if (!walk->complete || walk->overflow)
+		s->rec.flags |= FILE_PATH_PARTIAL;
+	return walk->off;
+}
+
+/* ------------------------------------------------------------------ */
+
+static __always_inline struct file *file_of_fd(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0)
+		return NULL;
+	return file;
+}
+
+/* The scratch record, its fixed part reset for event KIND. */
+static __always_inline struct file_scratch *new_record(__u32 *key, __u32 kind, __u32 how, __u32 tgid)
+{
+	struct file_scratch *s = bpf_map_lookup_elem(&scratch, key);
+
+	if (!s)
+		return NULL;
+	__builtin_memset(&s->rec, 0, sizeof(s->rec));
+	s->rec.kind = kind;
+	s->rec.how = how;
+	s->rec.tgid = tgid;
+	s->rec.uid = (__u32)bpf_get_current_uid_gid();
+	s->rec.boot_ns = bpf_ktime_get_boot_ns();
+	bpf_get_current_comm(s->rec.comm, sizeof(s->rec.comm));
+	return s;
+}
+
+static __always_inline void set_inode(struct file_record *rec, struct inode *inode)
+{
+	rec->flags |= FILE_HAVE_MODE;
+	rec->mode = BPF_CORE_READ(inode, i_mode);
+	rec->ino = BPF_CORE_READ(inode, i_ino);
+	rec->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+/* Path of an open file. */
+static __always_inline __u32 write_file_path(struct file_scratch *s, __u32 *key, struct file *file)
+{
+	return write_path(s, key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
+}
+
+/* Path of NAME (user memory) relative to DIRFD: the directory's absolute
+ * path, '/', NAME; NAME alone when it is absolute. */
+static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key, long dirfd,
+					      const char *name)
+{
+	char first = 0;
+	__u32 off = 0;
+
+	if (bpf_probe_read_user(&first, 1, name) != 0)
+		return 0;
+	if (first != '/') {
+		if (dirfd == AT_FDCWD_VALUE) {
+			struct task_struct *task = bpf_get_current_task_btf();
+			struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+			if (fs)
+				off = write_path(s, key, BPF_CORE_READ(fs, pwd.dentry),
+						 BPF_CORE_READ(fs, pwd.mnt));
+		} else {
+			struct file *dir = file_of_fd(dirfd);
+
+			if (dir)
+				off = write_path(s, key, BPF_CORE_READ(dir, f_path.dentry),
+						 BPF_CORE_READ(dir, f_path.mnt));
+		}
+		if (off == 0)
+			s->rec.flags |= FILE_PATH_PARTIAL;
+		s->data[off & FILE_DATA_MASK] = '/';
+		off++;
+	}
+	long n = bpf_probe_read_user_str(&s->data[off & FILE_DATA_MASK], FILE_NAME_MAX, name);
+	if (n > 0) {
+		off += n - 1;   /* without the NUL */
+		if (n == FILE_NAME_MAX)
+			s->rec.flags |= FILE_PATH_TRUNCATED;
+	}
+	return off;
+}
+
+static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 event_id)
+{
+	len &= FILE_DATA_MASK;
+	s->rec.path_len = len;
+	capture_submit(&s->rec, sizeof(s->rec) + len, event_id);
+}
+
+/* ------------------------------------------------------------------ */
+
+static __always_inline bool wants_journal(long nr, struct pt_regs *regs, __u32 mask)
+{
+	switch (nr) {
+	case NR_UNLINK:
+		return mask & DELETE_BITS;
+	case NR_UNLINKAT:
+		return (mask & DELETE_BITS) && !(SYSCALL_ARG3(regs) & AT_REMOVEDIR_FLAG);
+	case NR_RENAME:
+	case NR_RENAMEAT:
+		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
+	case NR_RENAMEAT2:
+		return (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
+		       !(SYSCALL_ARG5(regs) & RENAME_EXCHANGE_FLAG);
+	case NR_UTIME:
+	case NR_UTIMES:
+	case NR_FUTIMESAT:
+	case NR_UTIMENSAT:
+		return mask & BIT(FILE_EVENT_CREATE_TIME);
+	default:
+		return false;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 mask = enabled_events;
+
+	if (!mask || !wants_journal(id, regs, mask))
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (capture_is_monitor(pid_tgid >> 32))
+		return 0;
+
+	struct journal j = {};
+	/* futimens(fd) / futimesat(fd, NULL): the file is known now, read its
+	 * mtime before the call (exact on every file system). */
+	if ((id == NR_UTIMENSAT || id == NR_FUTIMESAT) && SYSCALL_ARG2(regs) == 0) {
+		struct file *file = file_of_fd((long)SYSCALL_ARG1(regs));
+		if (file) {
+			struct inode *inode = BPF_CORE_READ(file, f_inode);
+			j.have_previous = 1;
+			j.previous_sec = BPF_CORE_READ(inode, i_mtime_sec);
+			j.previous_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+		}
+	}
+	__u32 tid = (__u32)pid_tgid;
+	bpf_map_update_elem(&journals, &tid, &j, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u32 mask)
+{
+	bool want_create = mask & BIT(FILE_EVENT_CREATE);
+	bool want_raw = mask & BIT(FILE_EVENT_RAW_ACCESS);
+	__u64 flags = 0;
+
+	if (ret < 0)
+		return 0;
+	if (nr == NR_CREAT)
+		flags = O_CREAT_FLAG | O_TRUNC_FLAG | O_WRONLY_FLAG;
+	else if (nr == NR_OPEN)
+		flags = SYSCALL_ARG2(regs);
+	else if (nr == NR_OPENAT)
+		flags = SYSCALL_ARG3(regs);
+	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)SYSCALL_ARG3(regs)) != 0)
+		return 0;   /* openat2: struct open_how starts with the flags */
+	if (flags & O_TMPFILE_BIT)
+		return 0;   /* nameless until linkat */
+	if (!(want_create && (flags & (O_CREAT_FLAG | O_TRUNC_FLAG))) && !want_raw)
+		return 0;
+
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (capture_is_monitor(tgid))
+		return 0;
+	struct file *file = file_of_fd(ret);
+	if (!file)
+		return 0;
+	__u32 f_mode = BPF_CORE_READ(file, f_mode);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 mode = BPF_CORE_READ(inode, i_mode);
+	__u32 kind, how = 0, event_id;
+
+	if (want_create && (f_mode & FMODE_CREATED_BIT)) {
+		kind = FILE_RECORD_CREATE;
+		how = FILE_CREATE_NEW;
+		event_id = FILE_EVENT_CREATE;
+	} else if (want_create && (flags & O_TRUNC_FLAG) && (mode & S_IFMT_BITS) == S_IFREG_BITS) {
+		kind = FILE_RECORD_CREATE;
+		how = FILE_CREATE_TRUNCATE;
+		event_id = FILE_EVENT_CREATE;
+	} else if (want_raw && (mode & S_IFMT_BITS) == S_IFBLK_BITS && (f_mode & FMODE_READ_BIT)) {
+		kind = FILE_RECORD_RAW_ACCESS;
+		event_id = FILE_EVENT_RAW_ACCESS;
+	} else {
+		return 0;
+	}
+
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, kind, how, tgid);
+	if (!s) {
+		capture_count_lost(event_id);
+		return 0;
+	}
+	set_inode(&s->rec, inode);
+	submit(s, write_file_path(s, &key, file), event_id);
+	return 0;
+}
+
+static __always_inline int on_link(struct pt_regs *regs, long nr, long ret, __u32 mask)
+{
+	long dirfd = AT_FDCWD_VALUE;
+	const char *name;
+	__u32 how = FILE_CREATE_LINK;
+
+	if (ret != 0 || !(mask & BIT(FILE_EVENT_CREATE)))
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (capture_is_monitor(tgid))
+		return 0;
+	if (nr == NR_LINK) {
+		name = (const char *)SYSCALL_ARG2(regs);
+	} else if (nr == NR_LINKAT) {
+		dirfd = (int)SYSCALL_ARG3(regs);
+		name = (const char *)SYSCALL_ARG4(regs);
+	} else if (nr == NR_SYMLINK) {
+		how = FILE_CREATE_SYMLINK;
+		name = (const char *)SYSCALL_ARG2(regs);
+	} else {
+		how = FILE_CREATE_SYMLINK;
+		dirfd = (int)SYSCALL_ARG2(regs);
+		name = (const char *)SYSCALL_ARG3(regs);
+	}
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid);
+	if (!s) {
+		capture_count_lost(FILE_EVENT_CREATE);
+		return 0;
+	}
+	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_CREATE);
+	return 0;
+}
+
+static __always_inline bool is_dir(__u32 mode)
+{
+	return (mode & S_IFMT_BITS) == S_IFDIR_BITS;
+}
+
+static __always_inline void copy_journal_inode(struct file_record *rec, const struct journal_inode *e)
+{
+	rec->flags |= FILE_HAVE_MODE;
+	rec->mode = e->mode;
+	rec->ino = e->ino;
+	rec->dev = e->dev;
+}
+
+static __always_inline int on_unlink(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid)
+{
+	long dirfd = AT_FDCWD_VALUE;
+	const char *name = (const char *)SYSCALL_ARG1(regs);
+
+	if (nr == NR_UNLINKAT) {
+		dirfd = (int)SYSCALL_ARG1(regs);
+		name = (const char *)SYSCALL_ARG2(regs);
+	}
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, tgid);
+	if (!s) {
+		capture_count_lost(FILE_EVENT_DELETE);
+		return 0;
+	}
+	for (int i = 0; i < JOURNAL_INODES; i++) {
+		if (i < j->count && !is_dir(j->inodes[i].mode)) {
+			copy_journal_inode(&s->rec, &j->inodes[i]);
+			break;
+		}
+	}
+	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_DELETE);
+	return 0;
+}
+
+static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid,
+				     __u32 mask)
+{
+	long dirfd = AT_FDCWD_VALUE;
+	const char *name = (const char *)SYSCALL_ARG2(regs);
+	int first = -1, second = -1;
+
+	if (nr != NR_RENAME) {
+		dirfd = (int)SYSCALL_ARG3(regs);
+		name = (const char *)SYSCALL_ARG4(regs);
+	}
+	for (int i = 0; i < JOURNAL_INODES; i++) {
+		if (i >= j->count || is_dir(j->inodes[i].mode))
+			continue;
+		if (first < 0)
+			first = i;
+		else if (second < 0)
+			second = i;
+	}
+	/* no file touched: a directory was renamed */
+	if (first < 0)
+		return 0;
+	bool over = second >= 0;
+	if (!over && !(mask & BIT(FILE_EVENT_CREATE)))
+		return 0;
+	__u32 key = 0;
+	__u32 event_id = over && (mask & DELETE_BITS) ? FILE_EVENT_DELETE : FILE_EVENT_CREATE;
+	struct file_scratch *s = new_record(&key, over ? FILE_RECORD_RENAME_OVER : FILE_RECORD_CREATE,
+					    FILE_CREATE_RENAME, tgid);
+	if (!s) {
+		capture_count_lost(event_id);
+		return 0;
+	}
+	copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
+	if (over) {
+		s->rec.flags |= FILE_HAVE_TWO_MODES;
+		s->rec.other_mode = j->inodes[second & (JOURNAL_INODES - 1)].mode;
+	}
+	submit(s, write_named_path(s, &key, dirfd, name), event_id);
+	return 0;
+}
+
+static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid)
+{
+	long dirfd = AT_FDCWD_VALUE;
+	const char *name;
+	const void *times;
+	__s64 sec = 0;
+	long nsec = 0;
+
+	if (nr == NR_UTIME || nr == NR_UTIMES) {
+		name = (const char *)SYSCALL_ARG1(regs);
+		times = (const void *)SYSCALL_ARG2(regs);
+	} else {
+		dirfd = (int)SYSCALL_ARG1(regs);
+		name = (const char *)SYSCALL_ARG2(regs);
+		times = (const void *)SYSCALL_ARG3(regs);
+	}
+	if (!times)
+		return 0;   /* "now" */
+	if (nr == NR_UTIME) {
+		/* struct utimbuf { actime, modtime } */
+		if (bpf_probe_read_user(&sec, sizeof(sec), times + 8) != 0)
+			return 0;
+	} else {
+		/* the second of two timeval / timespec: { seconds, usec or nsec } */
+		__s64 pair[2];
+		if (bpf_probe_read_user(pair, sizeof(pair), times + 16) != 0)
+			return 0;
+		sec = pair[0];
+		nsec = pair[1];
+		if (nr == NR_UTIMENSAT) {
+			if (nsec == UTIME_NOW_VALUE || nsec == UTIME_OMIT_VALUE)
+				return 0;
+		} else {
+			nsec *= 1000;
+		}
+	}
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, FILE_RECORD_TIME, 0, tgid);
+	if (!s) {
+		capture_count_lost(FILE_EVENT_CREATE_TIME);
+		return 0;
+	}
+	s->rec.new_sec = sec;
+	s->rec.new_nsec = (__u32)nsec;
+	if (j->count > 0)
+		copy_journal_inode(&s->rec, &j->inodes[0]);
+	if (j->have_previous) {
+		s->rec.flags |= FILE_HAVE_PREVIOUS;
+		s->rec.old_sec = j->previous_sec;
+		s->rec.old_nsec = j->previous_nsec;
+	} else if (j->count > 0) {
+		s->rec.flags |= FILE_HAVE_PREVIOUS;
+		s->rec.old_sec = j->inodes[0].mtime_sec;
+		s->rec.old_nsec = j->inodes[0].mtime_nsec;
+	}
+	__u32 len;
+	if (name) {
+		len = write_named_path(s, &key, dirfd, name);
+	} else {
+		struct file *file = file_of_fd(dirfd);
+		if (!file)
+			return 0;
+		len = write_file_path(s, &key, file);
+	}
+	submit(s, len, FILE_EVENT_CREATE_TIME);
+	return 0;
+}
+
+static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret, __u32 mask)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct journal *found = bpf_map_lookup_elem(&journals, &tid);
+
+	if (!found)
+		return 0;
+	struct journal j = *found;
+	bpf_map_delete_elem(&journals, &tid);
+	if (ret != 0)
+		return 0;
+	__u32 tgid = pid_tgid >> 32;
+
+	switch (nr) {
+	case NR_UNLINK:
+	case NR_UNLINKAT:
+		return on_unlink(regs, nr, &j, tgid);
+	case NR_RENAME:
+	case NR_RENAMEAT:
+	case NR_RENAMEAT2:
+		return on_rename(regs, nr, &j, tgid, mask);
+	default:
+		return on_utime(regs, nr, &j, tgid);
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 mask = enabled_events;
+
+	if (!mask)
+		return 0;
+	long nr = SYSCALL_NR(regs);
+	switch (nr) {
+	case NR_OPEN:
+	case NR_OPENAT:
+	case NR_OPENAT2:
+	case NR_CREAT:
+		return on_open(regs, nr, ret, mask);
+	case NR_LINK:
+	case NR_LINKAT:
+	case NR_SYMLINK:
+	case NR_SYMLINKAT:
+		return on_link(regs, nr, ret, mask);
+	case NR_UNLINK:
+	case NR_UNLINKAT:
+	case NR_RENAME:
+	case NR_RENAMEAT:
+	case NR_RENAMEAT2:
+	case NR_UTIME:
+	case NR_UTIMES:
+	case NR_FUTIMESAT:
+	case NR_UTIMENSAT:
+		return on_journaled(regs, nr, ret, mask);
+	default:
+		return 0;
+	}
+}
