@@ -3,7 +3,8 @@
  * config loads, each class of error gives its one "FILE:LINE: ..." message,
  * options and FieldSizes parse, rule definitions come out as spec 1.6 says
  * (names, combine modes, order, shared-tag binding), encodings, and the
- * `sysmon -c` dump matches the recorded Sysmon for Linux output.
+ * `sysmon -c` dump matches the recorded Sysmon for Linux output; and
+ * `sysmon config check|test|dump` (cli/cmd_config.c).
  *
  * Run from the repository root; the shared material is at ../shared, or
  * where the environment variable SYSMON_SHARED points.
@@ -15,10 +16,14 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
 
 #include "config/config.h"
 #include "rules/rules.h"
@@ -881,6 +886,125 @@ static void test_sha256_and_rules(void **state)
 	config_free(config);
 }
 
+/* ---- sysmon config check|test|dump ---------------------------------------------- */
+
+/* Run `sysmon config SUB PATH` with INPUT on stdin; returns its stdout, and
+ * its stderr in *ERRORS if that is not NULL. */
+static char *run_config_command(const char *sub, const char *path, const char *input, int *status,
+				char **errors)
+{
+	char in_path[] = "/tmp/sysmon-config-in-XXXXXX", out_path[] = "/tmp/sysmon-config-out-XXXXXX";
+	char err_path[] = "/tmp/sysmon-config-err-XXXXXX";
+	int in_fd = mkstemp(in_path), out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+	int saved_in = dup(0), saved_out = dup(1), saved_err = dup(2);
+	char *argv[] = { "config", (char *)sub, (char *)path, NULL };
+	char *output;
+
+	assert_true(in_fd >= 0 && out_fd >= 0 && err_fd >= 0 && saved_in >= 0 && saved_out >= 0 && saved_err >= 0);
+	assert_int_equal(write(in_fd, input, strlen(input)), (ssize_t)strlen(input));
+	lseek(in_fd, 0, SEEK_SET);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(in_fd, 0);
+	dup2(out_fd, 1);
+	dup2(err_fd, 2);
+	clearerr(stdin);
+	*status = cmd_config(3, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_in, 0);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	clearerr(stdin);
+	close(saved_in);
+	close(saved_out);
+	close(saved_err);
+	close(in_fd);
+	close(out_fd);
+	close(err_fd);
+	output = read_all(out_path);
+	if (errors)
+		*errors = read_all(err_path);
+	unlink(in_path);
+	unlink(out_path);
+	unlink(err_path);
+	return output;
+}
+
+static void test_command_test(void **state)
+{
+	(void)state;
+	char path[4096];
+	int status;
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/configs/mstic-linux/main.xml", shared_dir());
+	out = run_config_command("test", path,
+		"{\"EventID\":1,\"Image\":\"/usr/bin/wget\",\"CommandLine\":\"wget x\"}\n"
+		"{\"EventID\":\"1\", \"Image\": \"/usr/bin/ls\"}\n"
+		"\n"
+		"{\"EventID\":3,\"Image\":\"/usr/bin/curl\",\"DestinationPort\":\"443\"}\n"
+		"{\"EventID\":5}\n", &status, NULL);
+	assert_string_equal(out,
+		"{\"logged\":true,\"RuleName\":\"TechniqueID=T1105,TechniqueName=Ingress Tool Transfer\"}\n"
+		"{\"logged\":false,\"RuleName\":\"-\"}\n"
+		"{\"logged\":true,\"RuleName\":\"TechniqueID=T1105,TechniqueName=Ingress Tool Transfer\"}\n"
+		"{\"logged\":false,\"RuleName\":\"-\"}\n");
+	assert_int_equal(status, EXIT_OK);
+	free(out);
+
+	/* Bad lines get an error each, the others are still decided. */
+	out = run_config_command("test", path,
+		"garbage\n{\"EventID\":99}\n{\"EventID\":1,\"Nope\":\"x\"}\n{\"EventID\":1,\"Image\":[1]}\n"
+		"{\"Image\":\"x\"}\n{\"EventID\":1,\"Image\":\"\\ud800\"}\n{\"EventID\":1}   trailing\n"
+		"{\"EventID\":1,\"Image\":\"/usr/bin/curl\"}\n\xff\xfe{\n{\"EventID\":1,\"Image\":\"unterminated\n", &status, NULL);
+	const char *line = out;
+	size_t lines = 0;
+	for (const char *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		bool decided = strncmp(line, "{\"logged\":true,", 15) == 0;
+
+		assert_true(decided == (lines == 7));
+		if (!decided)
+			assert_true(strncmp(line, "{\"error\":\"", 10) == 0);
+		lines++;
+	}
+	assert_int_equal(lines, 10);
+	assert_non_null(strstr(out, "has no field \\\"Nope\\\""));
+	assert_int_not_equal(status, EXIT_OK);
+	free(out);
+}
+
+static void test_command_check_and_dump(void **state)
+{
+	(void)state;
+	char path[4096];
+	int status;
+	char *out, *errors;
+
+	snprintf(path, sizeof(path), "%s/configs/tutorial/tutorial.xml", shared_dir());
+	out = run_config_command("check", path, "", &status, NULL);
+	assert_int_equal(status, EXIT_OK);
+	assert_non_null(strstr(out, "valid Sysmon config, schema version 4.22"));
+	assert_non_null(strstr(out, "Hash algorithms:  SHA1,MD5,SHA256,IMPHASH"));
+	assert_non_null(strstr(out, "NetworkConnect          1 include (2 filters), 1 exclude (2 filters)"));
+	free(out);
+	out = run_config_command("dump", path, "", &status, NULL);
+	assert_int_equal(status, EXIT_OK);
+	assert_non_null(strstr(out, "Rule configuration (version 4.22):\n - NetworkConnect"));
+	free(out);
+	out = run_config_command("check", "/nonexistent.xml", "", &status, &errors);
+	assert_int_equal(status, EXIT_USAGE);
+	assert_string_equal(out, "");
+	assert_string_equal(errors, "/nonexistent.xml: cannot open the config: No such file or directory\n");
+	free(out);
+	free(errors);
+	out = run_config_command("frobnicate", path, "", &status, &errors);
+	assert_int_equal(status, EXIT_USAGE);
+	assert_non_null(strstr(errors, "usage: sysmon config check FILE"));
+	free(out);
+	free(errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -909,6 +1033,8 @@ int main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_default_config),
 		cmocka_unit_test(test_sha256_and_rules),
+		cmocka_unit_test(test_command_test),
+		cmocka_unit_test(test_command_check_and_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
