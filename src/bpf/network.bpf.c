@@ -14,12 +14,15 @@
  *    with both endpoints as the socket then holds them.
  *  - Inbound TCP, at the exit of accept()/accept4(): the returned fd's
  *    socket gives both endpoints; the accepting process is the current one.
- *  - UDP, at the exit of sendto/sendmsg/sendmmsg (Initiated) and
- *    recvfrom/recvmsg/recvmmsg (not initiated): the remote endpoint is the
- *    address the call passed or returned (the first message's, for the
- *    *mmsg calls), else the connected peer.  The first datagram of a flow
- *    (process, local endpoint, remote endpoint) is reported, then the flow
- *    again after NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
+ *  - UDP, sent (Initiated) or received (not initiated).  On an unconnected
+ *    socket, at the exit of sendto/sendmsg/sendmmsg and recvfrom/recvmsg/
+ *    recvmmsg: the remote endpoint is the address the call passed or
+ *    returned (the first message's, for the *mmsg calls).  On a connected
+ *    socket, by any call (send, write, recv, read, io_uring), through
+ *    tp_btf/sock_send_length and sock_recv_length: the remote endpoint is
+ *    the peer.  The first datagram of a flow (process, local endpoint,
+ *    remote endpoint) is reported, then the flow again after
+ *    NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
  *    A receive without an address buffer on an unconnected socket has no
  *    known peer: the peer of the last datagram queued to that socket,
  *    remembered by tp_btf/sk_data_ready, stands in for it; that datagram
@@ -323,57 +326,29 @@ static __always_inline void submit_udp_once(struct network_record *rec, const st
 	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
 }
 
-/* A UDP datagram went out (SEND) or came in on descriptor FD; UADDR is the
- * user's sockaddr of the remote endpoint (NULL if the call had none) and
- * UADDR_LEN its length: what the caller gave for a send, what the kernel
- * wrote for a receive (0 when it wrote no address). */
-static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_len, bool send)
+static __always_inline bool is_udp_socket(const struct sock *sk)
 {
-	struct sock *sk = socket_of_fd(fd);
-	struct network_record *rec;
+	return sk && sk->sk_protocol == NETWORK_PROTO_UDP && sk->sk_type == SOCK_DGRAM_TYPE &&
+	       is_inet(sk->__sk_common.skc_family);
+}
+
+/* REC (process and both endpoints filled) is a datagram SENT or received
+ * on SK: report it if it starts a flow. */
+static __always_inline void report_udp(const struct sock *sk, struct network_record *rec, bool sent)
+{
 	struct udp_flow flow = {};
-	__u16 family;
 
-	if (!sk || sk->sk_protocol != NETWORK_PROTO_UDP ||
-	    sk->sk_type != SOCK_DGRAM_TYPE)
-		return;
-	family = sk->__sk_common.skc_family;
-	if (!is_inet(family))
-		return;
-	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
-	if (!rec)
-		return;
-	get_current_process(&rec->process);
-	read_endpoints(sk, rec);
-
-	/* The remote endpoint: the address the call named or returned, else
-	 * the connected peer (already in REC). */
-	if (!read_user_address(uaddr, uaddr_len, rec) &&
-	    sk->__sk_common.skc_state != TCP_ESTABLISHED_STATE) {
-		/* Unconnected and no address given: only a receive can say
-		 * where the datagram came from, through the queue hook. */
-		__u64 key = (__u64)sk;
-		struct queued_datagram *q;
-
-		if (send)
-			return;
-		q = bpf_map_lookup_elem(&last_datagram, &key);
-		if (!q || q->family != family)
-			return;
-		rec->remote_port = q->remote_port;
-		__builtin_memcpy(rec->remote_addr, q->remote_addr, 16);
-	}
 	/* The flow as the socket names it (before the local address is
 	 * filled in below), so that a request sent from a socket bound to
 	 * the wildcard address and its reply are one flow. */
 	flow.tgid = rec->process.tgid;
-	flow.family = family;
+	flow.family = rec->family;
 	flow.local_port = rec->local_port;
 	flow.remote_port = rec->remote_port;
 	__builtin_memcpy(flow.local_addr, rec->local_addr, 16);
 	__builtin_memcpy(flow.remote_addr, rec->remote_addr, 16);
 
-	if (!send) {
+	if (!sent) {
 		/* A socket bound to the wildcard address: the local address
 		 * is the one the last datagram was sent to. */
 		__u64 key = (__u64)sk;
@@ -382,10 +357,80 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
 
 		__builtin_memcpy(&local_hi, rec->local_addr, 8);
 		__builtin_memcpy(&local_lo, &rec->local_addr[8], 8);
-		if (q && q->family == family && local_hi == 0 && local_lo == 0)
+		if (q && q->family == rec->family && local_hi == 0 && local_lo == 0)
 			__builtin_memcpy(rec->local_addr, q->local_addr, 16);
 	}
 	submit_udp_once(rec, &flow);
+}
+
+/* A send or receive syscall on descriptor FD succeeded; UADDR is the user's
+ * sockaddr of the remote endpoint (NULL if the call had none) and UADDR_LEN
+ * its length: what the caller gave for a send, what the kernel wrote for a
+ * receive (0 when it wrote no address).  Only unconnected UDP sockets are
+ * handled here: a connected one's datagrams, whatever the call (write and
+ * read, io_uring too), are seen by the sock_*_length hooks below. */
+static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_len, bool send)
+{
+	struct sock *sk = socket_of_fd(fd);
+	struct network_record *rec;
+
+	if (!is_udp_socket(sk))
+		return;
+	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
+	if (!rec)
+		return;
+	get_current_process(&rec->process);
+	read_endpoints(sk, rec);
+
+	/* The remote endpoint: the address the call named or returned. */
+	if (!read_user_address(uaddr, uaddr_len, rec)) {
+		/* None: the peer of a connected socket is reported by the
+		 * hooks below; an unconnected one can only say where a
+		 * received datagram came from, through the queue hook. */
+		__u64 key = (__u64)sk;
+		struct queued_datagram *q;
+
+		if (send || sk->__sk_common.skc_state == TCP_ESTABLISHED_STATE)
+			return;
+		q = bpf_map_lookup_elem(&last_datagram, &key);
+		if (!q || q->family != rec->family)
+			return;
+		rec->remote_port = q->remote_port;
+		__builtin_memcpy(rec->remote_addr, q->remote_addr, 16);
+	}
+	report_udp(sk, rec, send);
+}
+
+/* A datagram sent (SENT) or received on a connected UDP socket, by any
+ * means; RET < 0 when the call failed. */
+static __always_inline void handle_connected_udp(const struct sock *sk, int ret, bool sent)
+{
+	struct network_record *rec;
+
+	if (ret < 0 || !is_udp_socket(sk) || sk->__sk_common.skc_state != TCP_ESTABLISHED_STATE)
+		return;
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		return;
+	rec = new_record(NETWORK_PROTO_UDP, sent ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
+	if (!rec)
+		return;
+	get_current_process(&rec->process);
+	read_endpoints(sk, rec);
+	report_udp(sk, rec, sent);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(udp_connected_send, struct sock *sk, int ret, int flags)
+{
+	handle_connected_udp(sk, ret, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
+{
+	handle_connected_udp(sk, ret, false);
+	return 0;
 }
 
 /* Syscall NR (one of the NR_* above) returned RET >= 0; REGS holds its

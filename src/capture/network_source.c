@@ -57,6 +57,8 @@ struct network_fields {
 struct network_state {
 	struct network_bpf *skel;
 	struct bpf_link *tcp_state_link;
+	struct bpf_link *connected_send_link;
+	struct bpf_link *connected_recv_link;
 	/* Syscall exits: one link per watched syscall when tracefs is there,
 	 * else the one catch-all sys_exit link. */
 	struct bpf_link *syscall_links[NETWORK_SYSCALLS];
@@ -121,7 +123,10 @@ static void detach_all(struct network_state *st)
 	detach_syscalls(st);
 	bpf_link__destroy(st->tcp_state_link);
 	bpf_link__destroy(st->datagram_link);
+	bpf_link__destroy(st->connected_send_link);
+	bpf_link__destroy(st->connected_recv_link);
 	st->tcp_state_link = st->datagram_link = NULL;
+	st->connected_send_link = st->connected_recv_link = NULL;
 }
 
 static void free_state(struct network_state *st)
@@ -228,6 +233,8 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 	/* The queue hook first, so that a receive never misses its peer. */
 	if (attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
 	    attach(st->skel->progs.tcp_state_change, &st->tcp_state_link, "inet_sock_set_state", err) != 0 ||
+	    attach(st->skel->progs.udp_connected_send, &st->connected_send_link, "sock_send_length", err) != 0 ||
+	    attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link, "sock_recv_length", err) != 0 ||
 	    attach_syscalls(st, err) != 0) {
 		detach_all(st);
 		return -1;

@@ -68,9 +68,9 @@ while True:
 # A client: makes the connections given as JSON, in order, and prints the
 # local endpoint of each ("refused" for a refused TCP connect).  UDP kinds:
 # "udp" sendto COUNT datagrams, "udp-request" sendto and wait for the answer
-# COUNT times, "udp-connected" connect and send COUNT datagrams.
+# COUNT times, "udp-connected" connect and write() COUNT datagrams.
 CLIENT = r"""
-import json, socket, sys
+import json, os, socket, sys
 out = []
 for family, address, port, kind, count in json.loads(sys.argv[1]):
     fam = socket.AF_INET6 if family == 6 else socket.AF_INET
@@ -89,7 +89,7 @@ for family, address, port, kind, count in json.loads(sys.argv[1]):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.connect((address, port))
         for _ in range(count):
-            s.send(b"datagram")
+            os.write(s.fileno(), b"datagram")
     else:
         s = socket.socket(fam, socket.SOCK_DGRAM)
         for _ in range(count):
@@ -425,3 +425,52 @@ def test_forked_child_that_exits_at_once(start_monitor, programs):
     assert event["Image"] == programs["client"]
     assert event["ProcessGuid"] != "{00000000-0000-0000-0000-000000000000}"
     assert event["Initiated"] == "true"
+
+
+# Connected UDP sockets used with write() and read(), as Go's resolver does:
+# no syscall names an address.  READER binds, connects to the port in argv,
+# prints its own port, reads one datagram and answers it with write().
+READER = r"""
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+print(s.getsockname()[1], flush=True)
+os.read(s.fileno(), 100)
+os.write(s.fileno(), b"answer")
+"""
+
+
+def test_udp_write_and_read_on_connected_sockets(start_monitor, programs):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.bind(("127.0.0.1", 0))
+    sender_port = sender.getsockname()[1]
+    reader = subprocess.Popen([programs["client"], "-c", READER, str(sender_port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        reader_port = int(reader.stdout.readline())
+        sender.sendto(b"hello", ("127.0.0.1", reader_port))
+        sender.settimeout(WAIT)
+        sender.recvfrom(100)
+        assert reader.wait(WAIT) == 0
+        events = wait_network(mon, reader.pid, lambda e: True, "the read")
+        # then a writer that only writes
+        writer_pid, local = client(programs["client"], [[4, "127.0.0.1", sender_port, "udp-connected", 2]])
+        [written] = wait_network(mon, writer_pid, lambda e: True, "the write")
+        time.sleep(0.2)
+        events = network_events(mon, reader.pid)
+    finally:
+        reader.kill()
+        reader.wait()
+        sender.close()
+    # the datagram read and the answer written are one flow, begun by the read
+    assert len(events) == 1, events
+    [event] = events
+    assert event["Protocol"] == "udp"
+    assert event["Initiated"] == "false"
+    assert (event["SourceIp"], event["SourcePort"]) == ("127.0.0.1", str(sender_port))
+    assert (event["DestinationIp"], event["DestinationPort"]) == ("127.0.0.1", str(reader_port))
+    assert written["Initiated"] == "true"
+    assert written["SourcePort"] == str(local[0][1])
+    assert written["DestinationPort"] == str(sender_port)
