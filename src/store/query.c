@@ -352,7 +352,14 @@ struct xpath {
 	struct strbuf *sql;
 	struct strbuf *err;
 	bool failed;
+	int depth;                      /* of brackets and parentheses */
+	int terms;                      /* and/or operands so far */
 };
+
+/* Bounds that keep the parser's stack and SQLite's expression depth (1000)
+ * safe, far above what a hand-written filter needs. */
+#define XPATH_MAX_DEPTH 64
+#define XPATH_MAX_TERMS 256
 
 enum xpath_context { XP_TOP, XP_EVENT, XP_SYSTEM, XP_TIME, XP_DATA };
 
@@ -771,6 +778,10 @@ static void xp_unary(struct xpath *x, enum xpath_context ctx)
 
 	if (x->failed)
 		return;
+	if (++x->terms > XPATH_MAX_TERMS) {
+		xp_fail(x, "too many conditions");
+		return;
+	}
 	if (xp_keyword(x, "not")) {
 		if (xp_char(x, '(')) {
 			strbuf_puts(x->sql, "NOT (");
@@ -804,11 +815,17 @@ static void xp_and(struct xpath *x, enum xpath_context ctx)
 
 static void xp_or(struct xpath *x, enum xpath_context ctx)
 {
+	/* Every nesting passes here: bound it, so no input exhausts the stack. */
+	if (++x->depth > XPATH_MAX_DEPTH) {
+		xp_fail(x, "nested too deeply");
+		return;
+	}
 	xp_and(x, ctx);
 	while (!x->failed && xp_keyword(x, "or")) {
 		strbuf_puts(x->sql, " OR ");
 		xp_and(x, ctx);
 	}
+	x->depth--;
 }
 
 int query_add_xpath(struct query *q, const char *text, int64_t now_ns, struct strbuf *err)

@@ -325,6 +325,26 @@ static void test_xpath(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (strcmp(xpath(bad[i], now), "bad") != 0)
 			fail_msg("accepted: %s", bad[i]);
+
+	/* Deep nesting is refused, not a stack overflow. */
+	size_t deep = 200000;
+	char *text = malloc(2 * deep + 32);
+
+	memset(text, '(', deep);
+	strcpy(text + deep, "*[System[EventID=3]]");
+	memset(text + deep + 20, ')', deep);
+	text[2 * deep + 20] = '\0';
+	assert_string_equal(xpath(text, now), "bad");
+	free(text);
+	assert_string_equal(xpath("((((((((*[System[((((EventID=3))))]]))))))))", now), "2,3,4");
+	struct strbuf many = STRBUF_INIT;
+
+	strbuf_puts(&many, "*[System[EventID=3");
+	for (int i = 0; i < 5000; i++)
+		strbuf_puts(&many, " or EventID=3");
+	strbuf_puts(&many, "]]");
+	assert_string_equal(xpath(many.data, now), "bad");
+	strbuf_release(&many);
 }
 
 static char *count_by(const char *field, const char *event, const char *condition)
