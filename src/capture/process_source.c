@@ -218,6 +218,20 @@ static void join_args(struct strbuf *out, const char *args, size_t len)
 			out->data[i] = ' ';
 }
 
+/* A number as Sysmon writes it (unsigned decimal), without printf: three of
+ * these per event are a visible part of the per-exec cost. */
+static void set_uint(struct event *ev, int index, uint32_t value)
+{
+	char text[10];
+	size_t at = sizeof(text);
+
+	do {
+		text[--at] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	event_set(ev, index, text + at, sizeof(text) - at);
+}
+
 static void set_path(struct strbuf *out, const char *path, size_t len, bool partial)
 {
 	strbuf_reset(out);
@@ -283,7 +297,7 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 	event_set_str(ev, f->utc_time,
 		      event_format_utctime(guid_boot_to_wall_ns(rec.exec_boot_ns), (char[48]){ 0 }));
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
-	event_setf(ev, f->process_id, "%u", rec.tgid);
+	set_uint(ev, f->process_id, rec.tgid);
 	event_set(ev, f->image, strbuf_str(&st->image), st->image.len);
 	event_set_str(ev, f->file_version, "-");
 	event_set_str(ev, f->description, "-");
@@ -299,11 +313,11 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 	event_set_str(ev, f->logon_guid, text);
 	guid_format_logon_id(text, rec.uid);
 	event_set_str(ev, f->logon_id, text);
-	event_setf(ev, f->terminal_session_id, "%u", rec.sessionid);
+	set_uint(ev, f->terminal_session_id, rec.sessionid);
 	event_set_str(ev, f->integrity_level, "no level");
 	event_set_str(ev, f->hashes, hashes_of(env, rec.tgid, strbuf_str(&st->image)));
 	event_set_str(ev, f->parent_process_guid, parent ? parent->guid : GUID_ZERO_TEXT);
-	event_setf(ev, f->parent_process_id, "%u", rec.ppid);
+	set_uint(ev, f->parent_process_id, rec.ppid);
 	if (parent) {
 		event_set_str(ev, f->parent_image, parent->image);
 		event_set_str(ev, f->parent_command_line, parent->command_line);
@@ -363,7 +377,7 @@ static int decode_exit(struct process_state *st, struct capture_env *env, const 
 	event_reset(ev, EVENT_PROCESS_TERMINATE);
 	event_set_str(ev, f->utc_time, event_format_utctime(wall, (char[48]){ 0 }));
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
-	event_setf(ev, f->process_id, "%u", rec.tgid);
+	set_uint(ev, f->process_id, rec.tgid);
 	event_set_str(ev, f->image, info ? info->image : "<unknown process>");
 	event_set_str(ev, f->user, user_name(rec.uid));
 	env->emit(env, ev);
