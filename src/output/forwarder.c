@@ -95,6 +95,7 @@ struct forwarder {
 	unsigned failures;
 	int64_t next_attempt_ns;
 	bool more;                   /* the last batch was full: read on at once */
+	bool clean_close;            /* the TLS session is healthy: end it politely */
 	bool outage_reported, save_error_reported;
 	unsigned jitter_seed;
 	struct event ev;
@@ -408,12 +409,17 @@ static int wait_fd(struct forwarder *f, int fd, short events, int64_t deadline_n
 static void close_connection(struct forwarder *f)
 {
 	if (f->ssl) {
+		/* close_notify, without waiting for the answer: a clean end of
+		 * stream for the collector (no "unexpected eof") */
+		if (f->clean_close)
+			SSL_shutdown(f->ssl);
 		SSL_free(f->ssl);
 		f->ssl = NULL;
 	}
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	f->clean_close = false;
 }
 
 /* Connect to one address; the socket, or -1 with the reason in ERR. */
@@ -549,6 +555,7 @@ static void connection_lost(struct forwarder *f, const char *reason)
 {
 	int64_t now = monotonic_ns();
 
+	f->clean_close = false;
 	close_connection(f);
 	strbuf_reset(&f->out);
 	f->out_off = 0;
@@ -573,6 +580,7 @@ static void connection_lost(struct forwarder *f, const char *reason)
 
 static void connected(struct forwarder *f)
 {
+	f->clean_close = true;
 	f->failures = 0;
 	f->outage_reported = false;
 	f->read_pos = f->confirmed;
