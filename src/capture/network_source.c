@@ -18,7 +18,8 @@
  *  - A UDP datagram sent from an unbound socket has no local address in the
  *    socket (the kernel picks one per datagram): it is the address the
  *    routing table selects for the destination, found by a route lookup
- *    (connect + getsockname of a UDP socket, which sends nothing).
+ *    (connect + getsockname of a UDP socket, which sends nothing; in the
+ *    monitor's network namespace) and remembered for ROUTE_CACHE_TTL_NS.
  *  - Port names from /etc/services; host names by reverse lookup only when
  *    the config's DnsLookup is true, "-" otherwise.
  */
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -54,6 +56,19 @@ struct network_fields {
 	    destination_port_name;
 };
 
+/* Route lookups remembered for a short while: a burst of datagrams from
+ * unbound sockets (a port scan, a busy DNS client) costs one lookup per
+ * destination, not one per flow. */
+#define ROUTE_CACHE_SIZE 256          /* direct-mapped, power of two */
+#define ROUTE_CACHE_TTL_NS (10LL * 1000000000LL)
+
+struct route_cache_entry {
+	int64_t expires_ns;         /* monotonic; 0 = empty */
+	int family;
+	unsigned char remote[16];
+	unsigned char local[16];    /* the source address the route selects */
+};
+
 struct network_state {
 	struct network_bpf *skel;
 	struct bpf_link *tcp_state_link;
@@ -67,6 +82,7 @@ struct network_state {
 	struct network_fields fields;
 	struct event ev;
 	unsigned long clock_ticks;  /* per second, as /proc counts start times */
+	struct route_cache_entry routes[ROUTE_CACHE_SIZE];
 	char comm[17];              /* a record's task name, NUL-terminated */
 };
 
@@ -269,6 +285,14 @@ static bool endpoint_unspecified(const struct endpoint *ep)
 	return memcmp(ep->addr, zero, ep->family == AF_INET6 ? 16 : 4) == 0;
 }
 
+static int64_t monotonic_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The local address the routing table picks to reach REMOTE, into LOCAL
  * (port kept).  Returns -1 and leaves LOCAL alone if there is no route. */
 static int route_source_address(struct endpoint *local, const struct endpoint *remote)
@@ -307,6 +331,31 @@ static int route_source_address(struct endpoint *local, const struct endpoint *r
 	}
 	close(fd);
 	return rc;
+}
+
+/* route_source_address through the cache of recent answers. */
+static void cached_source_address(struct network_state *st, struct endpoint *local,
+				  const struct endpoint *remote)
+{
+	size_t len = remote->family == AF_INET6 ? 16 : 4;
+	uint32_t hash = 2166136261u;    /* FNV-1a over the address */
+	int64_t now = monotonic_now_ns();
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ remote->addr[i]) * 16777619u;
+	struct route_cache_entry *e = &st->routes[hash & (ROUTE_CACHE_SIZE - 1)];
+
+	if (e->expires_ns > now && e->family == remote->family && memcmp(e->remote, remote->addr, len) == 0) {
+		memcpy(local->addr, e->local, len);
+		local->family = remote->family;
+		return;
+	}
+	if (route_source_address(local, remote) != 0)
+		return;
+	e->expires_ns = now + ROUTE_CACHE_TTL_NS;
+	e->family = remote->family;
+	memcpy(e->remote, remote->addr, len);
+	memcpy(e->local, local->addr, len);
 }
 
 /* Field positions of one endpoint: Source* or Destination*. */
@@ -383,7 +432,7 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	if (local.family != remote.family && endpoint_unspecified(&local))
 		local.family = remote.family;
 	if (endpoint_unspecified(&local) && !endpoint_unspecified(&remote))
-		route_source_address(&local, &remote);
+		cached_source_address(st, &local, &remote);
 
 	char guid[GUID_TEXT_SIZE];
 	const char *image = describe_process(st, env, &rec.process, guid);
