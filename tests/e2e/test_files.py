@@ -1,0 +1,323 @@
+"""End-to-end tests of the file events: FileCreate (11), FileDelete (23),
+FileDeleteDetected (26), FileCreateTime (2) and RawAccessRead (9).  The real
+monitor (conftest.py's Monitor) on the real kernel, real file operations in
+a temporary directory and on a loop device, as root.
+
+Every operation runs in its own short-lived process (a Python snippet, or
+touch / dd), so its events are told apart by ProcessId from whatever else the
+machine does.  One process's file events leave the kernel in the order it
+made the calls, so once the event of its last call is logged, every earlier
+call has been decided: that is how "not logged" is checked.
+"""
+import datetime
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Monitor
+
+PYTHON = os.path.realpath("/usr/bin/python3")
+WAIT = 10.0
+ZERO_GUID = "{00000000-0000-0000-0000-000000000000}"
+
+ALL_FILE_EVENTS = """<Sysmon schemaversion="4.90">
+  <EventFiltering>
+    <ProcessCreate onmatch="exclude"/>
+    <FileCreate onmatch="exclude"/>
+    <FileDelete onmatch="exclude"/>
+    <FileDeleteDetected onmatch="exclude"/>
+    <FileCreateTime onmatch="exclude"/>
+    <RawAccessRead onmatch="exclude"/>
+  </EventFiltering>
+</Sysmon>
+"""
+
+
+@pytest.fixture(scope="module")
+def monitor(tmp_path_factory):
+    """One monitor logging every file event, shared by the tests below."""
+    workdir = tmp_path_factory.mktemp("files-monitor")
+    config = workdir / "config.xml"
+    config.write_text(ALL_FILE_EVENTS)
+    mon = Monitor(str(workdir), str(config))
+    yield mon
+    assert mon.stop() == 0
+
+
+@pytest.fixture
+def work(tmp_path):
+    return str(tmp_path)
+
+
+def run(cmd, **kwargs):
+    """Run CMD to its end (it must succeed); returns its pid."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    _, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, "%s: %s" % (cmd, err)
+    return proc.pid
+
+
+def run_python(code, cwd=None, user=None):
+    """Run CODE in a new Python process; returns its pid once it ended."""
+    return run([PYTHON, "-c", "import os, sys\n" + code], cwd=cwd, user=user)
+
+
+def events_of(mon, pid, event_id):
+    return mon.find(lambda e: e.get("EventID") == event_id and e.get("ProcessId") == str(pid))
+
+
+def wait_event(mon, pid, event_id, target, field="TargetFilename"):
+    """The first event EVENT_ID of PID whose FIELD is TARGET."""
+    return mon.wait_for(lambda e: e.get("EventID") == event_id and e.get("ProcessId") == str(pid)
+                        and e.get(field) == target, timeout=WAIT,
+                        what="event %d for %s (pid %d)" % (event_id, target, pid))
+
+
+def utc_ms(seconds, nanoseconds=0):
+    """Sysmon's UtcTime text for a time since the epoch (ms truncated)."""
+    moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + ".%03d" % (nanoseconds // 1000000)
+
+
+def parse_utc(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def birth_time(path):
+    """The file's birth time as Sysmon writes it (stat %W: seconds.ns)."""
+    out = subprocess.run(["stat", "--format=%.9W", path], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    seconds, fraction = out.split(".")
+    return utc_ms(int(seconds), int(fraction))
+
+
+def check_process_fields(mon, event, pid, image=PYTHON, user="root", started=None):
+    create = mon.wait_for(lambda e: e.get("EventID") == 1 and e.get("ProcessId") == str(pid),
+                          timeout=WAIT, what="ProcessCreate of %d" % pid)
+    assert event["ProcessGuid"] == create["ProcessGuid"] != ZERO_GUID
+    assert event["ProcessId"] == str(pid)
+    assert event["Image"] == image
+    assert event["User"] == user
+    assert event["RuleName"] == "-"
+    when = parse_utc(event["UtcTime"])
+    if started is not None:
+        assert started - 1 <= when <= time.time() + 1
+
+
+def test_file_create_new_file_and_not_an_existing_one(monitor, work):
+    existing = os.path.join(work, "existing")
+    with open(existing, "w") as f:
+        f.write("data")
+    new = os.path.join(work, "new")
+    marker = os.path.join(work, "marker")
+    started = time.time()
+    pid = run_python("""
+for path in %r:
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+""" % [existing, new, marker])
+    event = wait_event(monitor, pid, 11, new)
+    wait_event(monitor, pid, 11, marker)
+    check_process_fields(monitor, event, pid, started=started)
+    assert event["CreationUtcTime"] == event["UtcTime"]
+    # O_CREAT on an existing file without O_TRUNC creates nothing
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == [new, marker]
+
+
+def test_file_create_overwrite_symlink_link_rename(monitor, work):
+    old = os.path.join(work, "old")
+    with open(old, "w") as f:
+        f.write("old content")
+    old_birth = birth_time(old)
+    names = {k: os.path.join(work, k) for k in ("sym", "hard", "hard2", "renamed")}
+    pid = run_python("""
+old, sym, hard, hard2, renamed = %r
+with open(old, "w") as f:          # O_TRUNC of an existing file: overwritten
+    f.write("new")
+os.symlink("does-not-matter", sym)
+os.link(old, hard)
+os.link(old, hard2)
+os.rename(hard2, renamed)
+""" % [old, names["sym"], names["hard"], names["hard2"], names["renamed"]])
+    renamed = wait_event(monitor, pid, 11, names["renamed"])
+    overwrite = wait_event(monitor, pid, 11, old)
+    symlink = wait_event(monitor, pid, 11, names["sym"])
+    hard = wait_event(monitor, pid, 11, names["hard"])
+    for event in (overwrite, symlink, hard, renamed):
+        check_process_fields(monitor, event, pid)
+    # an overwritten or newly named file keeps its birth time; a symlink is new
+    assert overwrite["CreationUtcTime"] == old_birth
+    assert hard["CreationUtcTime"] == old_birth
+    assert renamed["CreationUtcTime"] == old_birth
+    assert symlink["CreationUtcTime"] == symlink["UtcTime"]
+    # the symlink's own name, not its target
+    assert symlink["TargetFilename"] == names["sym"]
+    # a rename onto a free name deletes nothing
+    assert events_of(monitor, pid, 23) == [] and events_of(monitor, pid, 26) == []
+    assert len(events_of(monitor, pid, 11)) == 5
+
+
+def test_file_create_relative_paths_are_absolute(monitor, work):
+    os.makedirs(os.path.join(work, "a", "b"))
+    os.makedirs(os.path.join(work, "c"))
+    pid = run_python("""
+os.chdir("a/b")
+os.close(os.open("../rel1", os.O_CREAT | os.O_WRONLY, 0o644))
+os.close(os.open(".//./rel2", os.O_CREAT | os.O_WRONLY, 0o644))
+dirfd = os.open("../../c", os.O_RDONLY | os.O_DIRECTORY)
+os.symlink("x", "../sub-link", dir_fd=dirfd)
+os.close(os.open("at-dirfd", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=dirfd))
+""", cwd=work)
+    expected = [os.path.join(work, "a", "rel1"), os.path.join(work, "a", "b", "rel2"),
+                os.path.join(work, "sub-link"), os.path.join(work, "c", "at-dirfd")]
+    wait_event(monitor, pid, 11, expected[-1])
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == expected
+
+
+def test_file_create_user_of_an_unprivileged_process(monitor):
+    # pytest's own directories are root's alone
+    shared = tempfile.mkdtemp(prefix="sysmon-files-")
+    try:
+        os.chmod(shared, 0o777)
+        target = os.path.join(shared, "by-nobody")
+        pid = run_python("open(%r, 'w').close()" % target, user="nobody")
+        event = wait_event(monitor, pid, 11, target)
+    finally:
+        shutil.rmtree(shared)
+    check_process_fields(monitor, event, pid, user="nobody")
+
+
+def test_file_delete_unlink_unlinkat_and_rename_over(monitor, work):
+    plain = os.path.join(work, "plain")
+    script = os.path.join(work, "script.sh")
+    os.makedirs(os.path.join(work, "d", "gone-dir"))
+    at_dirfd = os.path.join(work, "d", "at-dirfd")
+    replaced = os.path.join(work, "replaced")
+    source = os.path.join(work, "source")
+    for path, mode in ((plain, 0o644), (script, 0o755), (at_dirfd, 0o600), (replaced, 0o644),
+                       (source, 0o644)):
+        with open(path, "w") as f:
+            f.write("x")
+        os.chmod(path, mode)
+    started = time.time()
+    pid = run_python("""
+plain, script, d, replaced, source = %r
+os.unlink(plain)
+os.unlink(script)
+dirfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+os.rmdir("gone-dir", dir_fd=dirfd)          # a directory: not a file delete
+os.unlink("at-dirfd", dir_fd=dirfd)
+os.replace(source, replaced)
+""" % [plain, script, os.path.join(work, "d"), replaced, source])
+    wait_event(monitor, pid, 26, replaced)
+    wait_event(monitor, pid, 23, replaced)
+    deletes = events_of(monitor, pid, 23)
+    detected = events_of(monitor, pid, 26)
+    assert [e["TargetFilename"] for e in deletes] == [plain, script, at_dirfd, replaced]
+    assert [e["TargetFilename"] for e in detected] == [plain, script, at_dirfd, replaced]
+    for event in deletes + detected:
+        check_process_fields(monitor, event, pid, started=started)
+        assert event["Hashes"] == "-"
+    assert [e["IsExecutable"] for e in deletes] == ["false", "true", "false", "false"]
+    assert [e["IsExecutable"] for e in detected] == ["false", "true", "false", "false"]
+    assert all(e["Archived"] == "false" for e in deletes)
+    assert all("Archived" not in e for e in detected)
+    # the replaced name now holds another file: a FileCreate too
+    [create] = events_of(monitor, pid, 11)
+    assert create["TargetFilename"] == replaced
+
+
+def test_file_delete_detected_alone_without_file_delete_rules(start_monitor, work):
+    mon = start_monitor(config_text="""<Sysmon schemaversion="4.90"><EventFiltering>
+      <FileDeleteDetected onmatch="exclude"/>
+    </EventFiltering></Sysmon>""")
+    assert "FileDelete (23)" not in mon.stderr()
+    target = os.path.join(work, "victim")
+    open(target, "w").close()
+    pid = run_python("os.unlink(%r); open(%r, 'w').close()" % (target, target + "2"))
+    wait_event(mon, pid, 26, target)
+    assert events_of(mon, pid, 23) == []
+    # no FileCreate rules: the kernel side does not even send it
+    assert events_of(mon, pid, 11) == []
+
+
+def test_file_create_time_touch_and_utimensat(monitor, work):
+    target = os.path.join(work, "stamped")
+    with open(target, "w") as f:
+        f.write("x")
+    os.utime(target, ns=(1234567891_234567891, 1234567891_234567891))
+    env = dict(os.environ, TZ="UTC")
+    touch_pid = run(["touch", "-d", "2001-01-01 00:00:00", target], env=env)
+    event = wait_event(monitor, touch_pid, 2, target)
+    check_process_fields(monitor, event, touch_pid, image=os.path.realpath(shutil.which("touch")))
+    assert event["CreationUtcTime"] == "2001-01-01 00:00:00.000"
+    assert event["PreviousCreationUtcTime"] == "2009-02-13 23:31:31.234"
+    assert os.stat(target).st_mtime == 978307200
+
+    # by name (utimensat with a path), then "now" (not a stamp: not logged)
+    marker = os.path.join(work, "marker")
+    open(marker, "w").close()
+    pid = run_python("""
+target, marker = %r
+os.utime(target, ns=(0, 946684800_500000000))
+os.utime(target)
+os.utime(marker, ns=(0, 0))
+""" % [target, marker])
+    wait_event(monitor, pid, 2, marker)
+    stamps = events_of(monitor, pid, 2)
+    assert [e["TargetFilename"] for e in stamps] == [target, marker]
+    assert stamps[0]["CreationUtcTime"] == "2000-01-01 00:00:00.500"
+    assert stamps[0]["PreviousCreationUtcTime"] == "2001-01-01 00:00:00.000"
+    assert stamps[1]["CreationUtcTime"] == "1970-01-01 00:00:00.000"
+    check_process_fields(monitor, stamps[0], pid)
+
+
+def test_raw_access_read_from_a_loop_device(monitor, work):
+    image = os.path.join(work, "disk.img")
+    with open(image, "wb") as f:
+        f.truncate(1 << 20)
+    device = subprocess.run(["losetup", "-f", "--show", image], capture_output=True, text=True,
+                            timeout=WAIT)
+    if device.returncode != 0:
+        pytest.skip("no loop device: %s" % device.stderr.strip())
+    device = device.stdout.strip()
+    dd = os.path.realpath(shutil.which("dd"))
+    try:
+        writer_pid = run(["dd", "if=/dev/zero", "of=" + device, "bs=4096", "count=1", "status=none"])
+        reader_pid = run(["dd", "if=" + device, "of=/dev/null", "bs=4096", "count=4", "status=none"])
+        event = wait_event(monitor, reader_pid, 9, device, field="Device")
+    finally:
+        subprocess.run(["losetup", "-d", device], timeout=WAIT)
+    check_process_fields(monitor, event, reader_pid, image=dd)
+    assert len(events_of(monitor, reader_pid, 9)) == 1
+    # opened for writing only: no raw read; a device is never "created"
+    assert events_of(monitor, writer_pid, 9) == []
+    assert events_of(monitor, writer_pid, 11) == []
+
+
+def test_file_create_storm(monitor, work):
+    count = 5000
+    pid = run_python("""
+d, count = %r, %d
+for i in range(count):
+    path = "%%s/f%%d" %% (d, i)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.unlink(path)
+""" % (work, count))
+    last = os.path.join(work, "f%d" % (count - 1))
+    wait_event(monitor, pid, 26, last)
+    assert monitor.proc.poll() is None
+    lost = [e for e in monitor.snapshot() if e.get("EventID") == 255]
+    assert lost == [], lost
+    assert len(events_of(monitor, pid, 11)) == count
+    assert len(events_of(monitor, pid, 23)) == count
+    assert len(events_of(monitor, pid, 26)) == count
+
+
+def test_the_monitor_never_reports_itself(monitor):
+    # it has written its event log all along
+    assert monitor.find(lambda e: e.get("ProcessId") == str(monitor.pid)) == []
