@@ -112,7 +112,8 @@ def tcp_collector_conf(port, out_path, tls=None):
         body += ('global(DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="%s" '
                  'DefaultNetstreamDriverCertFile="%s" DefaultNetstreamDriverKeyFile="%s")\n'
                  % (tls["ca"], tls["cert"], tls["key"]))
-        body += 'module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")\n'
+        body += ('module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="%s")\n'
+                 % tls.get("auth", "anon"))
     else:
         body += 'module(load="imtcp")\n'
     body += 'input(type="imtcp" port="%d" address="127.0.0.1")\n' % port
@@ -358,7 +359,13 @@ def make_certificates(directory):
         f.write("subjectAltName=DNS:collector.test,IP:127.0.0.1\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
         "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return {n: os.path.join(d, n) for n in ("ca.pem", "other.pem", "server.pem", "server.key")}
+    run("req", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=sysmon-client")
+    with open(os.path.join(d, "client.ext"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    run("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "client.pem", "-days", "2", "-extfile", "client.ext")
+    return {n: os.path.join(d, n) for n in ("ca.pem", "other.pem", "server.pem", "server.key",
+                                             "client.pem", "client.key")}
 
 
 class CapturingProxy:
@@ -609,3 +616,51 @@ port = %d
             head, msg = line.split("|", 1)
             event_id = int(ET.fromstring(msg).find("System").find("EventID").text)
             assert head == ("user.err sysmon:" if event_id == 255 else "user.info sysmon:"), head
+
+
+@pytest.mark.skipif(not os.path.exists(OSSL_DRIVER), reason="rsyslog-openssl is not installed (make deps)")
+def test_forward_tls_client_certificate(tmp_path, monkeypatch, start_monitor, rsyslogs):
+    """A collector that demands a client certificate gets ours; without
+    one, nothing is delivered."""
+    certs = make_certificates(tmp_path / "pki")
+    tls = {"ca": certs["ca.pem"], "cert": certs["server.pem"], "key": certs["server.key"],
+           "auth": "x509/certvalid"}
+    port_with, port_without = free_port(), free_port()
+    out_with, out_without = str(tmp_path / "with.log"), str(tmp_path / "without.log")
+    rsyslogs(tmp_path / "rs-with", tcp_collector_conf(port_with, out_with, tls=tls))
+    rsyslogs(tmp_path / "rs-without", tcp_collector_conf(port_without, out_without, tls=tls))
+    wait_port(port_with)
+    wait_port(port_without)
+    monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, """
+[forward withcert]
+protocol = tls
+host = 127.0.0.1
+port = {p1}
+server_name = collector.test
+ca_file = {ca}
+cert_file = {cert}
+key_file = {key}
+reconnect_max = 1s
+
+[forward nocert]
+protocol = tls
+host = 127.0.0.1
+port = {p2}
+server_name = collector.test
+ca_file = {ca}
+reconnect_max = 1s
+""".format(p1=port_with, p2=port_without, ca=certs["ca.pem"], cert=certs["client.pem"],
+           key=certs["client.key"])))
+    mon = start_monitor(config_text=CONFIG)
+    marker = "cert-" + uuid.uuid4().hex[:8]
+    file_workload(marker, 10)
+    mon.wait_for(lambda e: e["EventID"] == 1 and marker in e["CommandLine"], count=10, what="workload")
+    last = log_record_ids(mon)[-1]
+    wait_status(tmp_path, "withcert", lambda s: s["state"] == "connected" and s["cursor"] >= last,
+                what="caught-up status")
+    refused = wait_status(tmp_path, "nocert", lambda s: s["failures"] >= 2, what="refusals")
+    assert mon.stop() == 0
+    # e.g. "TLS connection failed: ...: tlsv13 alert certificate required"
+    assert refused["cursor"] == 0 and "certificate" in refused["last_error"]
+    wait_collected([out_with], log_record_ids(mon))
+    assert parse_collected(out_without) == []
