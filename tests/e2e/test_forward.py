@@ -664,3 +664,41 @@ reconnect_max = 1s
     assert refused["cursor"] == 0 and "certificate" in refused["last_error"]
     wait_collected([out_with], log_record_ids(mon))
     assert parse_collected(out_without) == []
+
+
+def test_outputs_reload_on_sighup(tmp_path, monkeypatch, start_monitor, rsyslogs):
+    """outputs.conf changes take effect live on SIGHUP; an invalid file
+    keeps the running outputs and is reported."""
+    port = free_port()
+    out = str(tmp_path / "collected.log")
+    rsyslogs(tmp_path / "rs", tcp_collector_conf(port, out))
+    wait_port(port)
+    conf = write_outputs(tmp_path, "")
+    monkeypatch.setenv("SYSMON_OUTPUTS", conf)
+    mon = start_monitor(config_text=CONFIG)
+    time.sleep(1.5)
+    assert read_status(tmp_path) == {}
+    with open(conf, "a") as f:
+        f.write("[forward late]\nhost = 127.0.0.1\nport = %d\nstart = oldest\n" % port)
+    mon.proc.send_signal(signal.SIGHUP)
+    marker = "reload-" + uuid.uuid4().hex[:8]
+    file_workload(marker, 5)
+    mon.wait_for(lambda e: e["EventID"] == 1 and marker in e["CommandLine"], count=5, what="workload")
+    last = log_record_ids(mon)[-1]
+    wait_status(tmp_path, "late", lambda s: s["state"] == "connected" and s["cursor"] >= last,
+                what="forwarder added by the reload")
+    # a broken file: the forwarder keeps running, an Error event says why
+    with open(conf, "a") as f:
+        f.write("[forward broken]\nport = 1\n")
+    mon.proc.send_signal(signal.SIGHUP)
+    error = mon.wait_for(lambda e: e["EventID"] == 255 and e["ID"] == "OutputsReload", what="reload error")
+    assert "has no host" in error["Description"] and "outputs.conf:" in error["Description"]
+    file_workload(marker + "-after", 3)
+    mon.wait_for(lambda e: e["EventID"] == 1 and marker + "-after" in e["CommandLine"], count=3,
+                 what="workload")
+    last = log_record_ids(mon)[-1]
+    status = wait_status(tmp_path, "late", lambda s: s["cursor"] >= last, what="forwarder kept")
+    assert status["connects"] == 1, "the unchanged forwarder was reconnected"
+    assert mon.stop() == 0
+    # everything from the oldest record on (start = oldest) arrived
+    wait_collected([out], log_record_ids(mon))
