@@ -552,7 +552,9 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 	__u16 ports[2];
 	__u8 version = 0;
 
-	if (sk->sk_protocol != NETWORK_PROTO_UDP)
+	/* A connected socket knows both ends itself. */
+	if (sk->sk_protocol != NETWORK_PROTO_UDP ||
+	    sk->__sk_common.skc_state == TCP_ESTABLISHED_STATE)
 		return 0;
 	q.family = sk->__sk_common.skc_family;
 	if (!is_inet(q.family))
