@@ -164,6 +164,8 @@ static int render_xml(const struct event *ev, unsigned origin, void *arg)
 	return 0;
 }
 
+static double query_cpu;   /* CPU seconds of the best run of time_query() */
+
 /* Best of 5 runs of one query through the query engine, output (XML for a
  * listing) rendered into memory; -1 on failure. */
 static double time_query(const char *path, const struct bench_query *bq)
@@ -174,7 +176,7 @@ static double time_query(const char *path, const struct bench_query *bq)
 		struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 		struct query q;
 		int rc = 0;
-		double start = now();
+		double start = now(), cpu_start = cpu_now();
 		struct eventlog *log = eventlog_open_readonly(path, &err);
 
 		query_init(&q);
@@ -195,7 +197,7 @@ static double time_query(const char *path, const struct bench_query *bq)
 		} else if (rc == 0) {
 			rc = query_run(log, &q, NULL, 0, render_xml, &out, &err) < 0 ? -1 : 0;
 		}
-		double took = now() - start;
+		double took = now() - start, cpu = cpu_now() - cpu_start;
 
 		query_free(&q);
 		eventlog_close(log);
@@ -206,8 +208,10 @@ static double time_query(const char *path, const struct bench_query *bq)
 			return -1;
 		}
 		strbuf_release(&err);
-		if (took < best)
+		if (took < best) {
 			best = took;
+			query_cpu = cpu;
+		}
 	}
 	return best;
 }
@@ -277,9 +281,13 @@ int main(int argc, char **argv)
 		{ "--where \"CommandLine contains /etc/app/99\" --limit 20", NULL, "CommandLine contains /etc/app/99", NULL, false, 20 },
 		{ "--event 1 --limit 20", "1", NULL, NULL, false, 20 },
 	};
-	printf("queries over %u events (best of 5, XML rendered for listings):\n", QUERY_EVENTS);
-	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
-		printf("  %-62s %8.1f ms\n", queries[i].title, time_query(path, &queries[i]) * 1000);
+	printf("queries over %u events (best of 5, XML rendered for listings):      wall      CPU\n",
+	       QUERY_EVENTS);
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		double took = time_query(path, &queries[i]);
+
+		printf("  %-62s %8.1f ms %6.1f ms\n", queries[i].title, took * 1000, query_cpu * 1000);
+	}
 	remove_log(path);
 	for (unsigned i = 0; i < POOL; i++)
 		event_free(&pool[i]);
