@@ -292,6 +292,28 @@ static double unmonitored_rate(const struct options *opt)
 	return (double)drive_load(0, opt->duration, opt->workers) / opt->duration;
 }
 
+/* Run a private copy of the monitor: `make` elsewhere may relink the
+ * original while the benchmark runs. */
+static char *copy_program(const char *path)
+{
+	static char copy[64];
+	char buf[65536];
+	ssize_t n;
+
+	snprintf(copy, sizeof(copy), "/tmp/bench-exec.%d.sysmon", (int)getpid());
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	int out = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+	if (in < 0 || out < 0)
+		die(path);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			die(copy);
+	close(in);
+	if (n < 0 || close(out) != 0)
+		die(copy);
+	return copy;
+}
+
 static bool parse_rates(const char *text, struct options *opt)
 {
 	char *copy = xstrdup(text), *save = NULL;
@@ -388,6 +410,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	long ticks_per_s = sysconf(_SC_CLK_TCK);
+	opt.sysmon = copy_program(opt.sysmon);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("bench/exec: fork+exec /bin/true, %.0f s per rate, config %s\n", opt.duration, opt.config);
@@ -439,6 +462,7 @@ int main(int argc, char **argv)
 		strbuf_release(&m.err);
 	}
 	set_bpf_stats(old_stats);
+	unlink(opt.sysmon);
 	if (max_rate_with >= 0)
 		printf("\nmax exec rate (%d workers): %.0f/s without the monitor (mean of the runs just "
 		       "before and after), %.0f/s with it (%+.1f%%)\n", opt.workers, base_rate,
