@@ -49,6 +49,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_SYN_SENT_STATE 2
 #define TCP_SYN_RECV_STATE 3
 #define SOCK_DGRAM_TYPE 2
+#define EEXIST_ERRNO 17
 #define S_IFMT_BITS 00170000
 #define S_IFSOCK_BITS 0140000
 
@@ -132,26 +133,15 @@ struct {
 	__type(value, struct queued_datagram);
 } last_datagram SEC(".maps");
 
-/* Records are built here, not on the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct network_record);
-} scratch SEC(".maps");
-
-static __always_inline struct network_record *new_record(__u8 protocol, __u8 origin)
+/* Records are built on the stack, never in a shared per-CPU buffer: a
+ * program in a softirq (a TCP handshake completing) may interrupt one
+ * running in a task on the same CPU. */
+static __always_inline void init_record(struct network_record *rec, __u8 protocol, __u8 origin)
 {
-	__u32 zero = 0;
-	struct network_record *rec = bpf_map_lookup_elem(&scratch, &zero);
-
-	if (!rec)
-		return NULL;
 	__builtin_memset(rec, 0, sizeof(*rec));
 	rec->boot_ns = bpf_ktime_get_boot_ns();
 	rec->protocol = protocol;
 	rec->origin = origin;
-	return rec;
 }
 
 /* The current process.  A forked process that has not exec'd shares its
@@ -193,7 +183,7 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 {
 	__u64 key = (__u64)sk;
 	struct network_process *proc;
-	struct network_record *rec;
+	struct network_record rec;
 
 	if (sk->sk_protocol != NETWORK_PROTO_TCP)
 		return 0;
@@ -216,12 +206,10 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	if (!proc || newstate == TCP_SYN_RECV_STATE)
 		return 0;
 	if (newstate == TCP_ESTABLISHED_STATE) {
-		rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
-		if (rec) {
-			__builtin_memcpy(&rec->process, proc, sizeof(rec->process));
-			read_endpoints(sk, rec);
-			capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
-		}
+		init_record(&rec, NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
+		__builtin_memcpy(&rec.process, proc, sizeof(rec.process));
+		read_endpoints(sk, &rec);
+		capture_submit(&rec, sizeof(rec), NETWORK_EVENT_ID);
 	}
 	/* Established, refused, reset or timed out: the attempt is over. */
 	bpf_map_delete_elem(&connecting, &key);
@@ -262,17 +250,15 @@ static __always_inline bool is_inet(__u16 family)
 static __always_inline void handle_accept(long fd)
 {
 	struct sock *sk = socket_of_fd(fd);
-	struct network_record *rec;
+	struct network_record rec;
 
 	if (!sk || sk->sk_protocol != NETWORK_PROTO_TCP ||
 	    !is_inet(sk->__sk_common.skc_family))
 		return;
-	rec = new_record(NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
-	if (!rec)
-		return;
-	get_current_process(&rec->process);
-	read_endpoints(sk, rec);
-	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
+	init_record(&rec, NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
+	get_current_process(&rec.process);
+	read_endpoints(sk, &rec);
+	capture_submit(&rec, sizeof(rec), NETWORK_EVENT_ID);
 }
 
 /* Sockaddr as the user passed or received it: family first, then the port
@@ -320,7 +306,7 @@ static __always_inline void submit_udp_once(struct network_record *rec, const st
 		if (rec->boot_ns - *last < NETWORK_UDP_REPORT_INTERVAL_NS)
 			return;
 		*last = rec->boot_ns;
-	} else if (bpf_map_update_elem(&udp_flows, flow, &rec->boot_ns, BPF_NOEXIST) != 0) {
+	} else if (bpf_map_update_elem(&udp_flows, flow, &rec->boot_ns, BPF_NOEXIST) == -EEXIST_ERRNO) {
 		return;  /* another CPU reported the flow just now */
 	}
 	capture_submit(rec, sizeof(*rec), NETWORK_EVENT_ID);
@@ -372,13 +358,11 @@ static __always_inline void report_udp(const struct sock *sk, struct network_rec
 static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_len, bool send)
 {
 	struct sock *sk = socket_of_fd(fd);
-	struct network_record *rec;
+	struct network_record record, *rec = &record;
 
 	if (!is_udp_socket(sk))
 		return;
-	rec = new_record(NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
-	if (!rec)
-		return;
+	init_record(rec, NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
 	get_current_process(&rec->process);
 	read_endpoints(sk, rec);
 
@@ -405,18 +389,16 @@ static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_l
  * means; RET < 0 when the call failed. */
 static __always_inline void handle_connected_udp(const struct sock *sk, int ret, bool sent)
 {
-	struct network_record *rec;
+	struct network_record rec;
 
 	if (ret < 0 || !is_udp_socket(sk) || sk->__sk_common.skc_state != TCP_ESTABLISHED_STATE)
 		return;
 	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return;
-	rec = new_record(NETWORK_PROTO_UDP, sent ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
-	if (!rec)
-		return;
-	get_current_process(&rec->process);
-	read_endpoints(sk, rec);
-	report_udp(sk, rec, sent);
+	init_record(&rec, NETWORK_PROTO_UDP, sent ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
+	get_current_process(&rec.process);
+	read_endpoints(sk, &rec);
+	report_udp(sk, &rec, sent);
 }
 
 SEC("tp_btf/sock_send_length")
