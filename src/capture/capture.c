@@ -19,6 +19,7 @@
 static const struct capture_source *const capture_sources[] = {
 	&process_source,
 	&network_source,
+	&procaccess_source,
 	&file_source,
 };
 

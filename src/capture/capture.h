@@ -90,6 +90,7 @@ struct capture_source {
 /* The sources, defined in their X_source.c files. */
 extern const struct capture_source process_source;
 extern const struct capture_source network_source;
+extern const struct capture_source procaccess_source;
 extern const struct capture_source file_source;
 
 /* Helper for load(): size the `events` map of a source (a struct bpf_map *)
