@@ -40,9 +40,13 @@
  * beside it is kept to a fraction of the bound (fit_wal_to_bound).  synchronous=NORMAL: a
  * crash loses at most the last batches, never consistency.
  *
- * Damage: the writer's open checks the file (header, our tables,
- * quick_check); a damaged file is renamed PATH.damaged-<UTC time> (its -wal
- * too, so nothing is ever deleted) and a new log started.
+ * Damage: the monitor's open checks the file (header, our tables, and
+ * quick_check for files up to 256 MiB, which reads them whole); a damaged
+ * file is renamed PATH.damaged-<UTC time> (its -wal too, so nothing is ever
+ * deleted) and a new log started.  A log that SQLite finds corrupt while the
+ * monitor writes is replaced the same way at that flush, the batch going
+ * into the new log with the next record ids (the damaged file cannot be
+ * trusted for its ids, so after a damaged file at open ids restart at 1).
  */
 #include "store/eventlog.h"
 
@@ -66,6 +70,7 @@
 #define BATCH_MAX_BYTES (4u << 20)
 #define BUSY_TIMEOUT_MS 10000
 #define MONITOR_BUSY_TIMEOUT_MS 1000
+#define CHECK_MAX_BYTES (256ull << 20)
 #define MAX_COLUMNS 128
 #define MAX_EVENT_ID 256
 
@@ -407,6 +412,8 @@ struct eventlog {
 	unsigned page_size;
 	int64_t data_version;       /* of the last idle flush */
 	struct origin self;         /* id 0 until written */
+	bool repair;                /* the monitor's log: replace it if damaged */
+	int failure;                /* SQLite's primary code of the last failed flush */
 
 	/* reader */
 	struct origin *origins;
@@ -610,16 +617,26 @@ static int make_parent_directory(const char *path, struct strbuf *err)
 	return rc;
 }
 
+static void disconnect(struct eventlog *log)
+{
+	eventlog_cursor_free(log->by_id);
+	log->by_id = NULL;
+	for (int i = 0; i < MAX_EVENT_ID; i++) {
+		sqlite3_finalize(log->insert[i]);
+		log->insert[i] = NULL;
+	}
+	sqlite3_finalize(log->get_meta);
+	sqlite3_finalize(log->put_meta);
+	log->get_meta = log->put_meta = NULL;
+	sqlite3_close(log->db);
+	log->db = NULL;
+}
+
 static void free_log(struct eventlog *log)
 {
 	if (!log)
 		return;
-	eventlog_cursor_free(log->by_id);
-	for (int i = 0; i < MAX_EVENT_ID; i++)
-		sqlite3_finalize(log->insert[i]);
-	sqlite3_finalize(log->get_meta);
-	sqlite3_finalize(log->put_meta);
-	sqlite3_close(log->db);
+	disconnect(log);
 	for (size_t i = 0; i < log->batch_cap; i++)
 		event_free(&log->batch[i]);
 	free(log->batch);
@@ -734,34 +751,36 @@ static void default_origin(struct eventlog *log)
 	log->self.thread_id = (unsigned)gettid();
 }
 
-static struct eventlog *open_writer(const char *path, bool create, bool repair, char **damaged,
-				    struct strbuf *err)
+/* Connect LOG (its path set, no connection) for writing: create the file if
+ * allowed, move a damaged one aside if REPAIR, set up the schema. */
+static int connect_writer(struct eventlog *log, bool create, bool repair, char **damaged,
+			  struct strbuf *err)
 {
-	struct eventlog *log = xcalloc(1, sizeof(*log));
+	const char *path = log->path;
 	struct stat st;
 
-	need_catalogue();
-	log->path = xstrdup(path);
-	if (damaged)
-		*damaged = NULL;
 	if (stat(path, &st) != 0) {
 		if (!create) {
 			set_error(err, "%s: no event log there (%s)", path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		if (make_parent_directory(path, err) < 0)
-			goto fail;
+			return -1;
 		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 
 		if (fd < 0) {
 			set_error(err, "cannot create %s: %s", path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		close(fd);
 	} else if (!S_ISREG(st.st_mode)) {
 		set_error(err, "%s: not a regular file", path);
-		goto fail;
+		return -1;
 	}
+
+	/* A full check reads the whole file: at the monitor's start, for
+	 * logs up to CHECK_MAX_BYTES (a larger one is checked as it is used). */
+	bool thorough = repair && (uint64_t)st.st_size <= CHECK_MAX_BYTES;
 
 	for (int attempt = 0; ; attempt++) {
 		struct strbuf why = STRBUF_INIT;
@@ -769,8 +788,8 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 		/* One thread uses a connection at a time (the monitor's writer
 		 * thread, or a command): no SQLite mutexes. */
 		if (open_connection(log, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, err) < 0)
-			goto fail;
-		int state = check_database(log, repair, &why);
+			return -1;
+		int state = check_database(log, thorough, &why);
 
 		if (state == 0) {
 			strbuf_release(&why);
@@ -779,7 +798,7 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 		if (state < 0 || !repair || attempt > 0) {
 			set_error(err, "%s", strbuf_str(&why));
 			strbuf_release(&why);
-			goto fail;
+			return -1;
 		}
 		sqlite3_close(log->db);
 		log->db = NULL;
@@ -787,7 +806,7 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 
 		strbuf_release(&why);
 		if (!moved)
-			goto fail;
+			return -1;
 		if (damaged)
 			*damaged = moved;
 		else
@@ -796,7 +815,7 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 
 		if (fd < 0) {
 			set_error(err, "cannot create %s: %s", path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		close(fd);
 	}
@@ -808,23 +827,37 @@ static struct eventlog *open_writer(const char *path, bool create, bool repair, 
 	/* Settings that only a new file takes (auto_vacuum before any table). */
 	if (pragma_int(log, "SELECT count(*) FROM sqlite_master") == 0 &&
 	    exec(log, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 4096", err) < 0)
-		goto fail;
+		return -1;
 	if (exec(log, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 		 "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY", err) < 0)
-		goto fail;
+		return -1;
 	if (create_schema(log, err) < 0 || add_missing_columns(log, err) < 0 ||
 	    prepare_writer(log, err) < 0)
-		goto fail;
+		return -1;
 	fit_wal_to_bound(log);
+	return 0;
+}
+
+static struct eventlog *open_writer(const char *path, bool create, bool repair, char **damaged,
+				    struct strbuf *err)
+{
+	struct eventlog *log = xcalloc(1, sizeof(*log));
+
+	need_catalogue();
+	log->path = xstrdup(path);
+	log->repair = repair;
+	if (damaged)
+		*damaged = NULL;
+	if (connect_writer(log, create, repair, damaged, err) < 0) {
+		if (damaged) {
+			free(*damaged);
+			*damaged = NULL;
+		}
+		free_log(log);
+		return NULL;
+	}
 	default_origin(log);
 	return log;
-fail:
-	if (damaged && *damaged) {
-		free(*damaged);
-		*damaged = NULL;
-	}
-	free_log(log);
-	return NULL;
 }
 
 struct eventlog *eventlog_open(const char *path, char **damaged, struct strbuf *err)
@@ -1086,19 +1119,78 @@ static int commit_batch(struct eventlog *log)
 		goto fail;
 	if (exec(log, "COMMIT", &log->error) < 0)
 		goto rollback;
+	log->failure = SQLITE_OK;
 	return 0;
 fail:
 	set_error(&log->error, "%s: cannot write: %s", log->path, sqlite3_errmsg(log->db));
 rollback:
+	log->failure = sqlite3_errcode(log->db) & 0xff;
 	sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	log->self.id = 0;   /* its row may have been rolled back */
 	return -1;
+}
+
+/* The monitor's log turned out damaged while in use (SQLite reports
+ * corruption): move it aside, start a new one with the same bound and the
+ * next record ids, and write the batch there.  True if that worked; the
+ * error text then says what happened (the monitor reports it). */
+static bool replace_damaged(struct eventlog *log)
+{
+	if (!log->repair || (log->failure != SQLITE_CORRUPT && log->failure != SQLITE_NOTADB))
+		return false;
+	uint64_t next = log->next_record_id, max_size = log->max_size;
+	struct strbuf err = STRBUF_INIT;
+
+	disconnect(log);
+	char *moved = move_aside(log->path, &err);
+	bool ok = moved && connect_writer(log, true, true, NULL, &err) == 0;
+
+	if (ok) {
+		if (log->next_record_id < next)
+			log->next_record_id = next;
+		log->self.id = 0;
+		ok = meta_put(log, "max_size", (int64_t)max_size) == 0 && commit_batch(log) == 0;
+		if (!ok)
+			set_error(&err, "%s", strbuf_str(&log->error));
+	}
+	strbuf_reset(&log->error);
+	if (ok)
+		set_error(&log->error, "the event log %s was damaged; it was moved to %s and a new one started",
+			  log->path, moved);
+	else
+		set_error(&log->error, "the event log %s is damaged and cannot be replaced: %s",
+			  log->path, strbuf_str(&err));
+	free(moved);
+	strbuf_release(&err);
+	return ok;
+}
+
+/* After a failed replacement: try to connect again at each flush. */
+static bool reconnect(struct eventlog *log)
+{
+	struct strbuf err = STRBUF_INIT;
+	uint64_t next = log->next_record_id;
+
+	if (connect_writer(log, true, log->repair, NULL, &err) < 0) {
+		disconnect(log);
+		strbuf_reset(&log->error);
+		set_error(&log->error, "%s", strbuf_str(&err));
+		strbuf_release(&err);
+		return false;
+	}
+	if (log->next_record_id < next)
+		log->next_record_id = next;
+	log->self.id = 0;
+	strbuf_release(&err);
+	return true;
 }
 
 int eventlog_flush(struct eventlog *log)
 {
 	if (log->readonly)
 		return 0;
+	if (!log->db && !reconnect(log))
+		return -1;
 	/* Nothing to write: only a change by another connection (a new
 	 * bound) needs a transaction. */
 	if (log->nbatch == 0) {
@@ -1110,6 +1202,11 @@ int eventlog_flush(struct eventlog *log)
 	}
 	strbuf_reset(&log->error);
 	if (commit_batch(log) < 0) {
+		if (replace_damaged(log)) {
+			log->nbatch = 0;
+			log->batch_bytes = 0;
+			return -1;   /* nothing lost, but the monitor reports the move */
+		}
 		/* Keep the batch for the next flush unless it is getting
 		 * large: then it is dropped and the caller reports the loss. */
 		if (log->nbatch < 4 * BATCH_MAX_EVENTS)
@@ -1208,8 +1305,15 @@ int eventlog_set_max_size(struct eventlog *log, uint64_t max_size, struct strbuf
 	sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL);
 	/* Apply it now (pending records of this connection included), so the
 	 * file fits the bound even if no monitor is running. */
+	if (!log->db && !reconnect(log))
+		return -1;
 	strbuf_reset(&log->error);
 	if (commit_batch(log) < 0) {
+		if (replace_damaged(log)) {
+			log->nbatch = 0;
+			log->batch_bytes = 0;
+			return -1;   /* nothing lost, but the monitor reports the move */
+		}
 		set_error(err, "%s", strbuf_str(&log->error));
 		return -1;
 	}

@@ -441,6 +441,55 @@ static void test_damaged_file_moved_aside(void **state)
 	strbuf_release(&err);
 }
 
+static void test_damaged_while_in_use(void **state)
+{
+	(void)state;
+	struct strbuf err = STRBUF_INIT;
+	struct eventlog *log = open_log();
+
+	assert_int_equal(eventlog_set_max_size(log, 8u << 20, &err), 0);
+	append_many(log, 8000, 1000);   /* ~3 MB */
+	eventlog_close(log);
+	log = open_log();
+
+	/* Damage the oldest records' pages behind the writer's back (not in
+	 * its cache), and lower the bound so the next flush must read them. */
+	int fd = open(path, O_WRONLY);
+	char junk[4096];
+
+	memset(junk, 0xa5, sizeof(junk));
+	for (off_t at = 8 * 4096; at < 200 * 4096; at += 4096)
+		assert_int_equal(pwrite(fd, junk, sizeof(junk), at), (ssize_t)sizeof(junk));
+	close(fd);
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "UPDATE meta SET value = 1048576 WHERE key = 'max_size'", NULL, NULL, NULL);
+	sqlite3_close(db);
+
+	struct event ev;
+
+	event_init(&ev);
+	process_create(&ev, 1);
+	assert_int_equal(eventlog_append(log, &ev), 0);
+	assert_int_equal(ev.record_id, 8001);
+	/* Reported (the monitor writes an Error event), nothing lost. */
+	assert_int_equal(eventlog_flush(log), -1);
+	assert_non_null(strstr(eventlog_error(log), "was damaged; it was moved to"));
+	assert_int_equal(append_many(log, 10, 5), 8011);
+	assert_int_equal(check_contiguous(log, 8011), 11);
+	assert_int_equal(eventlog_max_size(log), 1u << 20);
+	eventlog_close(log);
+	event_free(&ev);
+
+	/* The damaged file is kept beside the new log. */
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "ls '%s'/logs/events.db.damaged-* >/dev/null 2>&1", dir);
+	assert_int_equal(system(cmd), 0);
+	strbuf_release(&err);
+}
+
 static void test_permissions(void **state)
 {
 	(void)state;
@@ -499,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_changed_by_another_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_then_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file_moved_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_while_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_sees_snapshot_while_writer_writes, setup, teardown),
 	};
