@@ -328,8 +328,8 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 }
 
 /* The cache entry of a process that exits without having exec'd since its
- * fork: it ran its parent's image (the kernel cannot tell which once the
- * parent is gone and init adopted it: then its task name stands in).  Its
+ * fork: it ran its parent's image (once init has adopted it, the parent is
+ * unknown: then its /proc entry from the start-up seed, or its task name).  Its
  * GUID follows the /proc recipe (start time in clock ticks), so that it
  * matches what a lookup of the live process would have given. */
 static const struct process_info *fork_entry(struct process_state *st, struct capture_env *env,
@@ -338,10 +338,18 @@ static const struct process_info *fork_entry(struct process_state *st, struct ca
 	char comm[sizeof(rec->comm) + 1];
 	const struct process_info *parent = NULL;
 
+	uint64_t start = rec->start_boot_ns - rec->start_boot_ns % st->ns_per_tick;
+
 	memcpy(comm, rec->comm, sizeof(rec->comm));
 	comm[sizeof(rec->comm)] = '\0';
-	if (rec->ppid > 1)
+	if (rec->ppid <= 1) {
+		/* adopted: only an entry seeded from /proc knows the image */
+		const struct process_info *self = process_cache_lookup(env->processes, rec->tgid);
+		if (self && !self->exited && self->start_boot_ns == start)
+			return self;
+	} else {
 		parent = process_cache_lookup(env->processes, rec->ppid);
+	}
 	/* copies: the exec below may move the parent's entry */
 	strbuf_reset(&st->image);
 	strbuf_puts(&st->image, parent ? parent->image : comm);
@@ -349,7 +357,6 @@ static const struct process_info *fork_entry(struct process_state *st, struct ca
 	strbuf_puts(&st->command_line, parent ? parent->command_line : comm);
 	strbuf_reset(&st->cwd);
 	strbuf_puts(&st->cwd, parent ? parent->cwd : "-");
-	uint64_t start = rec->start_boot_ns - rec->start_boot_ns % st->ns_per_tick;
 	return process_cache_exec(env->processes, rec->tgid, rec->ppid, rec->uid, start,
 				  st->image.data, st->command_line.data, st->cwd.data);
 }

@@ -46,10 +46,9 @@ def wait_terminate(mon, pid):
 
 
 def file_digest(path, name):
-    h = hashlib.new(name)
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
+    """What the coreutils tool (sha256sum, sha1sum, md5sum) says."""
+    out = subprocess.run([name + "sum", path], capture_output=True, check=True).stdout
+    return out.split()[0].decode()
 
 
 def test_start_and_stop_events(start_monitor, tmp_path):
@@ -310,6 +309,30 @@ def test_terminate_of_a_fork_that_never_execs(start_monitor):
     assert term["ProcessGuid"] not in ("{00000000-0000-0000-0000-000000000000}",
                                        parent_create["ProcessGuid"])
     assert not creates(mon, child)
+
+
+DAEMON = textwrap.dedent("""
+    import os, sys
+    if os.fork() == 0:
+        print(os.getpid(), flush=True)
+        sys.stdin.readline()
+    os._exit(0)
+""")
+
+
+def test_terminate_of_an_adopted_fork_started_before_the_monitor(start_monitor):
+    proc = subprocess.Popen([PYTHON, "-c", DAEMON], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    daemon = int(proc.stdout.readline())
+    proc.wait(10)
+    try:
+        mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
+        proc.stdin.write(b"exit\n")
+        proc.stdin.flush()
+        term = wait_terminate(mon, daemon)
+        assert term["Image"] == os.path.realpath(PYTHON)
+        assert term["ProcessGuid"] != "{00000000-0000-0000-0000-000000000000}"
+    finally:
+        proc.stdin.close()
 
 
 def test_stop_writes_everything_already_captured(start_monitor):
