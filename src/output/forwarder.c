@@ -686,17 +686,21 @@ static void confirm(struct forwarder *f, int64_t now, bool all_acked)
 }
 
 /* The socket is readable or failed: collectors send nothing, so this is a
- * close or an error (TLS may bring session tickets: read and ignore). */
+ * close or an error (TLS may bring session tickets: read and ignore; a
+ * peer that talks a lot is read a bounded amount per round). */
 static void check_peer(struct forwarder *f, short revents)
 {
 	char buf[4096], reason[320];
+	int reads = 0;
 
 	if (f->ssl) {
 		for (;;) {
 			ERR_clear_error();
 			int rc = SSL_read(f->ssl, buf, sizeof(buf));
-			if (rc > 0)
+			if (rc > 0 && ++reads < 16)
 				continue;
+			if (rc > 0)
+				return;
 			int code = SSL_get_error(f->ssl, rc);
 			if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE)
 				return;
@@ -713,8 +717,10 @@ static void check_peer(struct forwarder *f, short revents)
 	}
 	for (;;) {
 		ssize_t n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0)
+		if (n > 0 && ++reads < 16)
 			continue;
+		if (n > 0)
+			return;
 		if (n == 0) {
 			connection_lost(f, "the collector closed the connection");
 			return;

@@ -59,7 +59,7 @@ unsigned wire_rfc5424_message(struct strbuf *out, const struct event *ev, const 
 /* Append one octet-counting frame (RFC 6587 3.4.1): "LEN SP MSG". */
 void wire_octet_frame(struct strbuf *out, const char *message, size_t len);
 
-/* Split the next frame off DATA (for tests and the benchmark's counting):
+/* Split the next frame off DATA (the reading side, for the unit tests):
  * returns the frame's total length and sets *MESSAGE / *LEN, 0 if DATA does
  * not yet hold a whole frame, -1 if it is not octet-counted syslog. */
 long wire_octet_unframe(const char *data, size_t size, const char **message, size_t *len);

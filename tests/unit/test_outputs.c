@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "output/forwarder.h"
 #include "output/jsonfile.h"
 #include "output/outputs_config.h"
+#include "output/syslog_sink.h"
 #include "output/wire.h"
 
 static const struct format_context ctx = { "web01", 812, 812, NULL };
@@ -56,6 +59,67 @@ static bool xml_well_formed(const char *text, size_t len)
 		return false;
 	xmlFreeDoc(doc);
 	return true;
+}
+
+/* ---- local syslog sink ---- */
+
+static void test_syslog_sink_queue_and_drops(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_outputs_syslog.XXXXXX";
+	char path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log.sock", dir);
+	struct syslog_config config = { .enabled = true, .socket_path = path, .max_message = 8096,
+					.queue_bytes = 64 * 1024 };
+	struct syslog_sink_stats stats;
+	struct event ev;
+	char buf[16384];
+
+	/* no daemon yet: not connected, messages wait */
+	struct syslog_sink *sink = syslog_sink_open(&config);
+	make_network_event(&ev);
+	syslog_sink_write(sink, &ev, &ctx);
+	syslog_sink_get_stats(sink, &stats);
+	assert_false(stats.connected);
+	assert_int_equal(stats.queued, 1);
+	assert_non_null(strstr(stats.last_error, path));
+
+	/* the daemon appears: the next tick (a second after the last try)
+	 * connects and sends what waited, in order */
+	int daemon = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	strcpy(addr.sun_path, path);
+	assert_int_equal(bind(daemon, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	sleep(1);
+	syslog_sink_tick(sink);
+	ev.record_id = 44;
+	syslog_sink_write(sink, &ev, &ctx);
+	syslog_sink_get_stats(sink, &stats);
+	assert_true(stats.connected);
+	assert_int_equal(stats.sent, 2);
+	assert_int_equal(stats.queued, 0);
+	ssize_t n = recv(daemon, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "<EventRecordID>43</EventRecordID>"));
+	assert_memory_equal(buf, "<14>", 4);
+	n = recv(daemon, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "<EventRecordID>44</EventRecordID>"));
+
+	/* the daemon stops reading: its queue fills, ours holds 64 KB, then drops */
+	for (int i = 0; i < 2000; i++)
+		syslog_sink_write(sink, &ev, &ctx);
+	syslog_sink_get_stats(sink, &stats);
+	assert_true(stats.queued > 0);
+	assert_true(stats.dropped > 0);
+	assert_int_equal(stats.sent + stats.queued + stats.dropped, 2002);
+	syslog_sink_close(sink);
+	close(daemon);
+	unlink(path);
+	rmdir(dir);
+	event_free(&ev);
 }
 
 /* ---- framing ---- */
@@ -546,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_sizes),
 		cmocka_unit_test(test_cursor_file),
+		cmocka_unit_test(test_syslog_sink_queue_and_drops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
