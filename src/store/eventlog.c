@@ -45,8 +45,8 @@
  * file is renamed PATH.damaged-<UTC time> (its -wal too, so nothing is ever
  * deleted) and a new log started.  A log that SQLite finds corrupt while the
  * monitor writes is replaced the same way at that flush, the batch going
- * into the new log with the next record ids (the damaged file cannot be
- * trusted for its ids, so after a damaged file at open ids restart at 1).
+ * into the new log with the next record ids.  At open, the next id and the
+ * bound are salvaged from the damaged file when SQLite can still read them.
  */
 #include "store/eventlog.h"
 
@@ -781,6 +781,7 @@ static int connect_writer(struct eventlog *log, bool create, bool repair, char *
 	/* A full check reads the whole file: at the monitor's start, for
 	 * logs up to CHECK_MAX_BYTES (a larger one is checked as it is used). */
 	bool thorough = repair && (uint64_t)st.st_size <= CHECK_MAX_BYTES;
+	int64_t salvaged_next = -1, salvaged_max_size = -1;
 
 	for (int attempt = 0; ; attempt++) {
 		struct strbuf why = STRBUF_INIT;
@@ -800,6 +801,13 @@ static int connect_writer(struct eventlog *log, bool create, bool repair, char *
 			strbuf_release(&why);
 			return -1;
 		}
+		/* What can still be read of a damaged log keeps ids unique
+		 * and the admin's bound (best effort: -1 if unreadable). */
+		int64_t next = pragma_int(log, "SELECT value FROM meta WHERE key = 'next_record_id'");
+		int64_t last = pragma_int(log, "SELECT max(EventRecordID) FROM events");
+
+		salvaged_next = next > last ? next : (last >= 0 ? last + 1 : -1);
+		salvaged_max_size = pragma_int(log, "SELECT value FROM meta WHERE key = 'max_size'");
 		sqlite3_close(log->db);
 		log->db = NULL;
 		char *moved = move_aside(path, err);
@@ -834,6 +842,14 @@ static int connect_writer(struct eventlog *log, bool create, bool repair, char *
 	if (create_schema(log, err) < 0 || add_missing_columns(log, err) < 0 ||
 	    prepare_writer(log, err) < 0)
 		return -1;
+	if (salvaged_next > (int64_t)log->next_record_id) {
+		log->next_record_id = (uint64_t)salvaged_next;
+		meta_put(log, "next_record_id", salvaged_next);
+	}
+	if (salvaged_max_size >= (int64_t)EVENTLOG_MIN_MAX_SIZE) {
+		log->max_size = (uint64_t)salvaged_max_size;
+		meta_put(log, "max_size", salvaged_max_size);
+	}
 	fit_wal_to_bound(log);
 	return 0;
 }

@@ -421,6 +421,28 @@ static void test_damaged_file_moved_aside(void **state)
 	eventlog_close(log);
 	free(damaged);
 
+	/* A damaged log whose meta page is still readable: ids go on, the
+	 * bound stays. */
+	log = open_log();
+	assert_int_equal(eventlog_set_max_size(log, 2u << 20, &err), 0);
+	eventlog_close(log);
+	int fd = open(path, O_WRONLY);
+	char junk[4096];
+
+	memset(junk, 0xa5, sizeof(junk));
+	for (off_t at = 6 * 4096; at < 60 * 4096; at += 4096)
+		assert_int_equal(pwrite(fd, junk, sizeof(junk), at), (ssize_t)sizeof(junk));
+	close(fd);
+	damaged = NULL;
+	strbuf_reset(&err);
+	log = eventlog_open(path, &damaged, &err);
+	assert_non_null(log);
+	assert_non_null(damaged);
+	assert_int_equal(append_many(log, 1, 1), 201);
+	assert_int_equal(eventlog_max_size(log), 2u << 20);
+	eventlog_close(log);
+	free(damaged);
+
 	/* A truncated (corrupt) log. */
 	assert_int_equal(truncate(path, 1024 + 100), 0);
 	damaged = NULL;
