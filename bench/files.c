@@ -1,0 +1,463 @@
+/*
+ * What the monitor costs while files are created and deleted, and whether
+ * it keeps up.  A storm of create+delete pairs (open O_CREAT, close,
+ * unlink: one FileCreate and one FileDelete each) at fixed event rates and
+ * as fast as the machine can, each for DURATION seconds, with the monitor
+ * (build/sysmon run) logging every FileCreate and FileDelete.  Prints per
+ * rate: file events made, FileCreate+FileDelete events logged and lost (the
+ * monitor's statistics: every file on the machine, the storm's and any
+ * other), the monitor's CPU and its eBPF programs' run time
+ * (kernel.bpf_stats_enabled), as % of one core and per event logged.
+ *
+ *   build/bench/files [--duration S] [--workers N] [--rates 10000,20000,max]
+ *                     [--sysmon PATH] [--dir DIR]
+ *
+ * Rates are file events per second (two per create+delete pair).  Run as
+ * root from the repository's top directory (defaults: build/sysmon, 20 s,
+ * 2 workers for "max", files in a fresh directory under /tmp).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "util/strbuf.h"
+
+#define MAX_RATES 16
+#define READY_LINE "sysmon: monitoring started"
+#define CATCH_UP_NS (1000 * 1000000LL)  /* let the monitor finish the backlog */
+#define PACE_NS (1000000LL)             /* fixed rates: one batch per millisecond */
+
+static const char config_text[] =
+	"<Sysmon schemaversion=\"4.90\">\n"
+	"  <EventFiltering>\n"
+	"    <FileCreate onmatch=\"exclude\"/>\n"
+	"    <FileDelete onmatch=\"exclude\"/>\n"
+	"  </EventFiltering>\n"
+	"</Sysmon>\n";
+
+struct options {
+	double duration;
+	int workers;
+	const char *sysmon;
+	const char *dir;        /* where the storm's files go; NULL = a fresh one */
+	long rates[MAX_RATES];  /* events per second; 0 = as fast as possible */
+	int nrates;
+};
+
+struct monitor {
+	pid_t pid;
+	int stderr_fd;
+	struct strbuf err;
+	char dir[64];
+	char config[96];
+};
+
+struct usage_sample {
+	uint64_t cpu_ticks;
+	uint64_t bpf_ns;
+	int64_t wall_ns;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench/files: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void read_monitor_stderr(struct monitor *m, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = m->stderr_fd, .events = POLLIN };
+	char buf[4096];
+
+	while (poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n = read(m->stderr_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		strbuf_append(&m->err, buf, (size_t)n);
+		timeout_ms = 0;
+	}
+}
+
+static void start_monitor(struct monitor *m, const struct options *opt)
+{
+	int pipefd[2];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->dir, sizeof(m->dir), "/tmp/bench-files-mon.XXXXXX");
+	if (!mkdtemp(m->dir))
+		die("mkdtemp");
+	snprintf(m->config, sizeof(m->config), "%s/config.xml", m->dir);
+	FILE *f = fopen(m->config, "w");
+	if (!f || fputs(config_text, f) < 0 || fclose(f) != 0)
+		die("writing the config");
+	char log_path[96];
+	snprintf(log_path, sizeof(log_path), "%s/events.db", m->dir);
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		die("pipe");
+	m->pid = fork();
+	if (m->pid < 0)
+		die("fork");
+	if (m->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execl(opt->sysmon, opt->sysmon, "run", "--config", m->config, "--log", log_path,
+		      (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", opt->sysmon, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	m->stderr_fd = pipefd[0];
+	int64_t deadline = now_ns() + 20 * 1000000000LL;
+	while (!strstr(strbuf_str(&m->err), READY_LINE)) {
+		if (now_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
+			fprintf(stderr, "bench/files: the monitor did not start:\n%s\n", strbuf_str(&m->err));
+			exit(1);
+		}
+		read_monitor_stderr(m, 100);
+	}
+}
+
+static void stop_monitor(struct monitor *m)
+{
+	char path[160];
+
+	kill(m->pid, SIGTERM);
+	int64_t deadline = now_ns() + 30 * 1000000000LL;
+	while (waitpid(m->pid, NULL, WNOHANG) == 0 && now_ns() < deadline)
+		read_monitor_stderr(m, 50);
+	read_monitor_stderr(m, 0);
+	close(m->stderr_fd);
+	static const char *const files[] = { "events.db", "events.db-wal", "events.db-shm", "config.xml" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->dir, files[i]);
+		unlink(path);
+	}
+	rmdir(m->dir);
+}
+
+static uint64_t cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	unsigned long utime = 0, stime = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+		return 0;
+	return utime + stime;
+}
+
+/* Run time of every eBPF program the monitor holds. */
+static uint64_t bpf_run_ns(pid_t pid)
+{
+	char path[64];
+	uint32_t seen[64];
+	size_t nseen = 0;
+	uint64_t total = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return 0;
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL) {
+		char file[320], line[256];
+		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
+		FILE *f = fopen(file, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned id;
+			if (sscanf(line, "prog_id: %u", &id) != 1)
+				continue;
+			bool dup = false;
+			for (size_t i = 0; i < nseen; i++)
+				dup |= seen[i] == id;
+			if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
+				continue;
+			seen[nseen++] = id;
+			int fd = bpf_prog_get_fd_by_id(id);
+			if (fd < 0)
+				continue;
+			struct bpf_prog_info info;
+			uint32_t len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+				total += info.run_time_ns;
+			close(fd);
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return total;
+}
+
+static void sample(pid_t pid, struct usage_sample *s)
+{
+	s->wall_ns = now_ns();
+	s->cpu_ticks = cpu_ticks(pid);
+	s->bpf_ns = bpf_run_ns(pid);
+}
+
+/* One create+delete pair: open O_CREAT, close, unlink.  Returns false if
+ * the file system refused. */
+static bool create_delete(const char *dir, int worker, uint64_t i)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/w%d-%" PRIu64, dir, worker, i);
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return unlink(path) == 0;
+}
+
+/* Children make create+delete pairs in DIR: at RATE events per second
+ * (one worker, paced per millisecond) or as fast as they can (WORKERS
+ * workers).  Returns the number of file events made (two per pair). */
+static uint64_t drive_load(const char *dir, long rate, double duration, int workers)
+{
+	int pipefd[2];
+	int nproc = rate > 0 ? 1 : workers;
+	pid_t drivers[64];
+
+	if (nproc > 64)
+		nproc = 64;
+	if (pipe(pipefd) != 0)
+		die("pipe");
+	for (int w = 0; w < nproc; w++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		drivers[w] = pid;
+		if (pid > 0)
+			continue;
+		close(pipefd[0]);
+		uint64_t pairs = 0;
+		int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
+		for (int64_t t = start; t < end; t = now_ns()) {
+			uint64_t due = pairs + 1;
+			if (rate > 0) {
+				/* pairs due by the next millisecond, then sleep to it */
+				due = (uint64_t)((double)(t - start + PACE_NS) * (double)rate / 2e9);
+				int64_t next = t + PACE_NS;
+				if (pairs >= due) {
+					struct timespec ts = { next / 1000000000LL, next % 1000000000LL };
+					clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+					continue;
+				}
+			}
+			while (pairs < due && create_delete(dir, w, pairs))
+				pairs++;
+			if (pairs < due)
+				break;   /* the file system refused: stop, report what was made */
+		}
+		uint64_t events = 2 * pairs;
+		if (write(pipefd[1], &events, sizeof(events)) != sizeof(events))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	uint64_t total = 0, made;
+	while (read(pipefd[0], &made, sizeof(made)) == sizeof(made))
+		total += made;
+	close(pipefd[0]);
+	for (int w = 0; w < nproc; w++)
+		waitpid(drivers[w], NULL, 0);
+	return total;
+}
+
+static bool parse_rates(const char *text, struct options *opt)
+{
+	char *copy = xstrdup(text), *save = NULL;
+
+	opt->nrates = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (opt->nrates == MAX_RATES)
+			break;
+		char *end;
+		long rate = strcmp(tok, "max") == 0 ? 0 : strtol(tok, &end, 10);
+		if (strcmp(tok, "max") != 0 && (*end || rate <= 0)) {
+			free(copy);
+			return false;
+		}
+		opt->rates[opt->nrates++] = rate;
+	}
+	free(copy);
+	return opt->nrates > 0;
+}
+
+static int set_bpf_stats(int value)
+{
+	int old = 0;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &old) != 1)
+			old = 0;
+		fclose(f);
+	}
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "w");
+	if (!f || fprintf(f, "%d\n", value) < 0)
+		fprintf(stderr, "bench/files: cannot set kernel.bpf_stats_enabled (eBPF time will read 0)\n");
+	if (f)
+		fclose(f);
+	return old;
+}
+
+/* "NAME: C captured, L logged, X lost;" from the monitor's statistics. */
+static void event_stats(const char *text, const char *name, uint64_t *logged, uint64_t *lost)
+{
+	char key[64];
+	uint64_t captured = 0, l = 0, x = 0;
+
+	snprintf(key, sizeof(key), " %s: ", name);
+	const char *at = strstr(text, key);
+	if (at)
+		sscanf(at + strlen(key), "%" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
+		       &captured, &l, &x);
+	*logged += l;
+	*lost += x;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {
+		.duration = 20,
+		.workers = 2,
+		.sysmon = "build/sysmon",
+		.rates = { 10000, 20000, 0 },
+		.nrates = 3,
+	};
+	static const struct option long_options[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "rates", required_argument, NULL, 'r' },
+		{ "sysmon", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:w:r:s:D:", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.duration = atof(optarg); break;
+		case 'w': opt.workers = atoi(optarg); break;
+		case 'r':
+			if (!parse_rates(optarg, &opt)) {
+				fprintf(stderr, "bench/files: --rates takes e.g. 10000,20000,max\n");
+				return 2;
+			}
+			break;
+		case 's': opt.sysmon = optarg; break;
+		case 'D': opt.dir = optarg; break;
+		default:
+			fprintf(stderr, "usage: bench/files [--duration S] [--workers N] [--rates 10000,20000,max]"
+					" [--sysmon PATH] [--dir DIR]\n");
+			return 2;
+		}
+	}
+	if (opt.duration <= 0 || opt.workers < 1) {
+		fprintf(stderr, "bench/files: --duration and --workers must be positive\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench/files: run as root (the monitor loads eBPF programs)\n");
+		return 2;
+	}
+	char own_dir[64] = "";
+	if (!opt.dir) {
+		snprintf(own_dir, sizeof(own_dir), "/tmp/bench-files.XXXXXX");
+		if (!mkdtemp(own_dir))
+			die("mkdtemp");
+		opt.dir = own_dir;
+	}
+	long ticks_per_s = sysconf(_SC_CLK_TCK);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("bench/files: create+delete storm in %s, %.0f s per rate, every FileCreate and FileDelete logged\n",
+	       opt.dir, opt.duration);
+	uint64_t base = drive_load(opt.dir, 0, opt.duration, opt.workers);
+	double base_rate = (double)base / opt.duration;
+	printf("max file event rate without the monitor (%d workers): %.0f/s\n\n", opt.workers, base_rate);
+
+	int old_stats = set_bpf_stats(1);
+	printf("%-8s %9s %9s %9s %7s %9s %7s %8s %9s\n", "rate", "made", "made/s", "logged", "lost",
+	       "monitor%", "eBPF%", "total%", "us/event");
+	double max_rate_with = -1;
+	for (int i = 0; i < opt.nrates; i++) {
+		struct monitor m;
+		struct usage_sample before, after;
+
+		start_monitor(&m, &opt);
+		usleep(300000);
+		sample(m.pid, &before);
+		uint64_t made = drive_load(opt.dir, opt.rates[i], opt.duration, opt.workers);
+		int64_t load_end = now_ns();
+		usleep(CATCH_UP_NS / 1000);
+		sample(m.pid, &after);
+		stop_monitor(&m);
+
+		double load_s = (double)(load_end - before.wall_ns) / 1e9;
+		double window_s = (double)(after.wall_ns - before.wall_ns) / 1e9;
+		double cpu_s = (double)(after.cpu_ticks - before.cpu_ticks) / (double)ticks_per_s;
+		double bpf_s = (double)(after.bpf_ns - before.bpf_ns) / 1e9;
+		uint64_t logged = 0, lost = 0;
+		event_stats(strbuf_str(&m.err), "FileCreate", &logged, &lost);
+		event_stats(strbuf_str(&m.err), "FileDelete", &logged, &lost);
+		char label[32];
+		if (opt.rates[i] > 0)
+			snprintf(label, sizeof(label), "%ld/s", opt.rates[i]);
+		else
+			snprintf(label, sizeof(label), "max");
+		double rate = (double)made / load_s;
+		if (opt.rates[i] == 0)
+			max_rate_with = rate;
+		printf("%-8s %9" PRIu64 " %9.0f %9" PRIu64 " %7" PRIu64 " %9.2f %7.2f %8.2f %9.2f\n", label,
+		       made, rate, logged, lost, 100.0 * cpu_s / window_s, 100.0 * bpf_s / window_s,
+		       100.0 * (cpu_s + bpf_s) / window_s,
+		       logged ? 1e6 * (cpu_s + bpf_s) / (double)logged : 0.0);
+		strbuf_release(&m.err);
+	}
+	set_bpf_stats(old_stats);
+	if (own_dir[0])
+		rmdir(own_dir);
+	if (max_rate_with >= 0)
+		printf("\nmax file event rate: %.0f/s without the monitor, %.0f/s with it (%+.1f%%)\n", base_rate,
+		       max_rate_with, 100.0 * (max_rate_with - base_rate) / base_rate);
+	printf("(%% = of one core over the load plus %.1f s of catch-up; logged/lost: the monitor's "
+	       "FileCreate+FileDelete statistics, every file on the machine; us/event = monitor CPU + "
+	       "eBPF time per event logged)\n", CATCH_UP_NS / 1e9);
+	return 0;
+}
