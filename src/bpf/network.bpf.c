@@ -17,7 +17,7 @@
  *  - UDP, sent (Initiated) or received (not initiated).  On an unconnected
  *    socket, at the exit of sendto/sendmsg/sendmmsg and recvfrom/recvmsg/
  *    recvmmsg: the remote endpoint is the address the call passed or
- *    returned (the first message's, for the *mmsg calls).  On a connected
+ *    returned (each message's, for the *mmsg calls).  On a connected
  *    socket, by any call (send, write, recv, read, io_uring), through
  *    tp_btf/sock_send_length and sock_recv_length: the remote endpoint is
  *    the peer.  The first datagram of a flow (process, local endpoint,
@@ -86,6 +86,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define SYSCALL_NR(regs) ((regs)->syscallno)
 #define SYSCALL_ARG6(regs) ((regs)->regs[5])
 #endif
+
+/* Messages of one sendmmsg/recvmmsg call looked at (each may have its own
+ * peer). */
+#define NETWORK_MMSG_MAX 16
 
 /* The smallest sockaddr of an IPv4 or IPv6 address (sockaddr_in). */
 #define SOCKADDR_MIN_LEN 16
@@ -349,19 +353,16 @@ static __always_inline void report_udp(const struct sock *sk, struct network_rec
 	submit_udp_once(rec, &flow);
 }
 
-/* A send or receive syscall on descriptor FD succeeded; UADDR is the user's
- * sockaddr of the remote endpoint (NULL if the call had none) and UADDR_LEN
- * its length: what the caller gave for a send, what the kernel wrote for a
- * receive (0 when it wrote no address).  Only unconnected UDP sockets are
- * handled here: a connected one's datagrams, whatever the call (write and
- * read, io_uring too), are seen by the sock_*_length hooks below. */
-static __always_inline void handle_udp(long fd, const void *uaddr, __u32 uaddr_len, bool send)
+/* A datagram sent (SEND) or received on unconnected UDP socket SK by a
+ * syscall; UADDR is the user's sockaddr of the remote endpoint (NULL if the
+ * call had none) and UADDR_LEN its length: what the caller gave for a send,
+ * what the kernel wrote for a receive (0 when it wrote no address).  A
+ * connected socket's datagrams, whatever the call (write and read, io_uring
+ * too), are seen by the sock_*_length hooks below. */
+static __noinline void handle_udp_message(struct sock *sk, const void *uaddr, __u32 uaddr_len, bool send)
 {
-	struct sock *sk = socket_of_fd(fd);
 	struct network_record record, *rec = &record;
 
-	if (!is_udp_socket(sk))
-		return;
 	init_record(rec, NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
 	get_current_process(&rec->process);
 	read_endpoints(sk, rec);
@@ -441,33 +442,54 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 		 * recvfrom(fd, buf, len, flags, src_addr, &addrlen) */
 		const void *uaddr = (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs);
 		__u64 arg6 = SYSCALL_ARG6(regs);
+		struct sock *sk = socket_of_fd(fd);
 		__u32 uaddr_len = 0;
 
+		if (!is_udp_socket(sk))
+			break;
 		if (nr == NR_SENDTO)
 			uaddr_len = (__u32)arg6;
 		else if (uaddr && arg6)
 			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), (const void *)arg6);
-		handle_udp(fd, uaddr, uaddr_len, nr == NR_SENDTO);
+		handle_udp_message(sk, uaddr, uaddr_len, nr == NR_SENDTO);
 		break;
 	}
 	case NR_SENDMSG:
-	case NR_RECVMSG:
-	case NR_SENDMMSG:
-	case NR_RECVMMSG: {
-		/* The msghdr (or the first mmsghdr, whose msghdr comes first)
-		 * is the second argument. */
+	case NR_RECVMSG: {
+		/* sendmsg(fd, msghdr, flags); recvmsg(fd, msghdr, flags) */
 		const struct user_msghdr *msg = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		struct sock *sk = socket_of_fd(fd);
 		void *uaddr = NULL;
 		int uaddr_len = 0;
 
-		if ((nr == NR_SENDMMSG || nr == NR_RECVMMSG) && ret == 0)
+		if (!is_udp_socket(sk))
 			break;
 		if (msg) {
 			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
 			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msg->msg_namelen);
 		}
-		handle_udp(fd, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0,
-			   nr == NR_SENDMSG || nr == NR_SENDMMSG);
+		handle_udp_message(sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, nr == NR_SENDMSG);
+		break;
+	}
+	case NR_SENDMMSG:
+	case NR_RECVMMSG: {
+		/* sendmmsg(fd, mmsghdr[], n, flags) and recvmmsg(...) return how
+		 * many messages went; each may have its own peer (a DNS server
+		 * answers many clients in one call). */
+		const struct mmsghdr *msgs = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		struct sock *sk = socket_of_fd(fd);
+
+		if (!is_udp_socket(sk) || !msgs)
+			break;
+		for (int i = 0; i < NETWORK_MMSG_MAX && i < ret; i++) {
+			void *uaddr = NULL;
+			int uaddr_len = 0;
+
+			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msgs[i].msg_hdr.msg_name);
+			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msgs[i].msg_hdr.msg_namelen);
+			handle_udp_message(sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0,
+					   nr == NR_SENDMMSG);
+		}
 		break;
 	}
 	}

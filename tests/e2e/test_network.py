@@ -474,3 +474,91 @@ def test_udp_write_and_read_on_connected_sockets(start_monitor, programs):
     assert written["Initiated"] == "true"
     assert written["SourcePort"] == str(local[0][1])
     assert written["DestinationPort"] == str(sender_port)
+
+
+# recvmmsg and sendmmsg move many datagrams, each with its own peer, in one
+# call (DNS servers answer many clients so).  Python has neither: a small C
+# program, built by the test.  It prints its ports as JSON.
+MMSG_C = r"""
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int udp_socket(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)addr, &len) != 0)
+		return -1;
+	return fd;
+}
+
+int main(void)
+{
+	struct sockaddr_in server, senders[3], targets[2], peers[3];
+	struct mmsghdr msgs[3];
+	struct iovec iov[3];
+	char buf[3][16];
+	int fd = udp_socket(&server);
+
+	for (int i = 0; i < 3; i++) {
+		int s = udp_socket(&senders[i]);
+		if (s < 0 || sendto(s, "q", 1, 0, (struct sockaddr *)&server, sizeof(server)) != 1)
+			return 1;
+	}
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < 3; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = sizeof(buf[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &peers[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
+	}
+	if (recvmmsg(fd, msgs, 3, MSG_WAITFORONE, NULL) != 3)
+		return 2;
+	for (int i = 0; i < 2; i++) {
+		if (udp_socket(&targets[i]) < 0)
+			return 3;
+		msgs[i].msg_hdr.msg_name = &targets[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(targets[i]);
+		iov[i].iov_len = 1;
+	}
+	if (sendmmsg(fd, msgs, 2, 0) != 2)
+		return 4;
+	printf("{\"server\": %u, \"senders\": [%u, %u, %u], \"targets\": [%u, %u]}\n",
+	       ntohs(server.sin_port), ntohs(senders[0].sin_port), ntohs(senders[1].sin_port),
+	       ntohs(senders[2].sin_port), ntohs(targets[0].sin_port), ntohs(targets[1].sin_port));
+	return 0;
+}
+"""
+
+
+def test_udp_recvmmsg_and_sendmmsg_report_every_peer(start_monitor, tmp_path):
+    source = tmp_path / "mmsg.c"
+    source.write_text(MMSG_C)
+    program = str(tmp_path / "mmsg")
+    subprocess.run(["cc", "-O2", "-o", program, str(source)], check=True)
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    proc = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, "mmsg helper failed with %d" % proc.returncode
+    ports = json.loads(out)
+    server = str(ports["server"])
+    wait_network(mon, proc.pid, lambda e: e["DestinationPort"] == str(ports["targets"][1]),
+                 "the second sendmmsg message")
+    events = network_events(mon, proc.pid)
+    received = sorted(e["SourcePort"] for e in events
+                      if e["Initiated"] == "false" and e["DestinationPort"] == server)
+    assert received == sorted(str(p) for p in ports["senders"])
+    sent = sorted(e["DestinationPort"] for e in events
+                  if e["Initiated"] == "true" and e["SourcePort"] == server)
+    assert sent == sorted(str(p) for p in ports["targets"])
