@@ -104,9 +104,11 @@ def test_small_bound_wraps_keeps_order_and_newest(start_monitor):
     # The bound: the file never grew past it by more than one batch.
     assert biggest[0] <= bound + 512 * 1024, "log file reached %d bytes (bound %d)" % (biggest[0], bound)
     assert os.path.getsize(log) <= bound + 512 * 1024
-    # It wrapped several times, and keeps what fits.
+    # It wrapped several times, and keeps what fits (whatever else runs on
+    # the machine meanwhile: the monitor logs every process).
     assert max(printed) > 3 * len(records), info
-    assert len(records) > 1000, info
+    in_use = int(info.split("in use:")[1].split()[0])
+    assert in_use >= bound * 3 // 4, info
     # Order kept, no gaps, the newest survive.
     assert_contiguous(records)
     assert records[-1]["EventRecordID"] >= newest["EventRecordID"]
@@ -198,24 +200,27 @@ def test_follow_prints_new_records(start_monitor):
     mon = start_monitor(config_text=PROCESS_CONFIG)
     marker = "marker-" + uuid.uuid4().hex
     follower = subprocess.Popen([SYSMON, "query", "--follow", "--format", "json", "--log", mon.log_path,
-                                 "--event", "1"], stdout=subprocess.PIPE, text=True)
+                                 "--event", "1", "--where", "Image end with /echo"],
+                                stdout=subprocess.PIPE, text=True)
+    lines = []
+    # Read all the time, so the follower never blocks on a full pipe.
+    reader = threading.Thread(target=lambda: lines.extend(follower.stdout), daemon=True)
+    reader.start()
     try:
-        time.sleep(0.5)
-        subprocess.run(["/bin/echo", marker], stdout=subprocess.DEVNULL, check=True)
-        deadline = time.monotonic() + 15
-        seen = None
-        while time.monotonic() < deadline and seen is None:
-            line = follower.stdout.readline()
-            if not line:
-                break
-            event = json.loads(line)
-            assert event["EventID"] == 1
-            if marker in event["CommandLine"]:
-                seen = event
+        deadline = time.monotonic() + 20
+        seen = []
+        while time.monotonic() < deadline and not seen:
+            subprocess.run(["/bin/echo", marker], stdout=subprocess.DEVNULL, check=True)
+            time.sleep(0.5)
+            seen = [json.loads(l) for l in list(lines) if marker in l]
         assert seen, "--follow never printed the new process"
+        assert all(e["EventID"] == 1 for e in map(json.loads, list(lines)))
+        ids = [e["EventRecordID"] for e in map(json.loads, list(lines))]
+        assert ids == sorted(set(ids)), "--follow repeated or reordered records"
     finally:
         follower.send_signal(signal.SIGINT)
         assert follower.wait(10) == 0
+        reader.join(5)
 
 
 def test_tree_shows_ancestors_and_descendants(start_monitor, tmp_path):
