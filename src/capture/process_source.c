@@ -243,6 +243,9 @@ static void set_path(struct strbuf *out, const char *path, size_t len, bool part
 static const char *hashes_of(struct capture_env *env, uint32_t pid, const char *image)
 {
 	unsigned algorithms = env->config ? env->config->hash_algorithms : HASH_SHA256;
+
+	if (!(algorithms & (HASH_SHA1 | HASH_MD5 | HASH_SHA256)))
+		return "-";   /* IMPHASH alone: nothing Linux can compute */
 	const char *hashes = image[0] == '/' ? hash_cache_get(env->hashes, image, algorithms) : "-";
 
 	if (strcmp(hashes, "-") != 0)

@@ -9,8 +9,11 @@ import signal
 import subprocess
 import textwrap
 import time
+import xml.etree.ElementTree as ElementTree
 
 import pytest
+
+from conftest import READY_LINE, SYSMON
 
 PYTHON = "/usr/bin/python3"
 ECHO = os.path.realpath("/bin/echo")
@@ -416,10 +419,39 @@ def test_second_monitor_refuses_the_same_pid_file(start_monitor, tmp_path):
     mon = start_monitor(args=["--pid-file", pid_file])
     with open(pid_file) as f:
         assert f.read().strip() == str(mon.pid)
-    from conftest import SYSMON
     second = subprocess.run([SYSMON, "run", "--no-log", "--pid-file", pid_file],
                             capture_output=True, timeout=20)
     assert second.returncode != 0
     assert b"already running" in second.stderr
     assert mon.stop() == 0
     assert not os.path.exists(pid_file)
+
+
+def test_stdout_xml_is_one_well_formed_document_per_line(tmp_path):
+    config = tmp_path / "config.xml"
+    config.write_text(ALL_PROCESS_EVENTS.format(hashes="sha256"))
+    mon = subprocess.Popen([SYSMON, "run", "--no-log", "--stdout", "xml", "--config", str(config)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not mon.stderr.readline().decode().startswith(READY_LINE):
+            assert time.monotonic() < deadline and mon.poll() is None, "the monitor did not start"
+        hostile = [TRUE, "<a href='x'>&amp;</a>", "\"quoted\"", b"\x01\x1b[31m\xff", "tab\there"]
+        proc = subprocess.Popen(hostile)
+        proc.wait()
+        time.sleep(0.5)
+    finally:
+        mon.send_signal(signal.SIGTERM)
+        out, _ = mon.communicate(timeout=20)
+    assert mon.returncode == 0
+    found = None
+    for line in out.decode("utf-8").splitlines():
+        root = ElementTree.fromstring(line)
+        system = root.find("System")
+        assert system.find("Provider").get("Name") == "Linux-Sysmon"
+        data = {d.get("Name"): d.text or "" for d in root.find("EventData")}
+        if system.find("EventID").text == "1" and data["ProcessId"] == str(proc.pid):
+            found = data
+    assert found is not None
+    assert found["CommandLine"].startswith(TRUE + " <a href='x'>&amp;</a> \"quoted\" ")
+    assert found["Image"] == TRUE
