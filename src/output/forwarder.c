@@ -357,9 +357,10 @@ static int fill_batch(struct forwarder *f)
 		return 0;
 
 	/* records between the cursor and the oldest one left were dropped by
-	 * the log's size bound before we could send them */
+	 * the log's size bound before we could send them (a forwarder without
+	 * a cursor yet owes nothing from before its time) */
 	uint64_t skipped = 0;
-	if (first_id > from + 1 && first_id > f->gap_counted_to && first_id == log_edge_id(f, false)) {
+	if (from > 0 && first_id > from + 1 && first_id > f->gap_counted_to && first_id == log_edge_id(f, false)) {
 		skipped = first_id - from - 1;
 		f->gap_counted_to = first_id;
 	}

@@ -703,3 +703,44 @@ def test_outputs_reload_on_sighup(tmp_path, monkeypatch, start_monitor, rsyslogs
     assert mon.stop() == 0
     # everything from the oldest record on (start = oldest) arrived
     wait_collected([out], log_record_ids(mon))
+
+
+def test_outage_longer_than_the_log_keeps(tmp_path, monkeypatch, start_monitor, rsyslogs):
+    """While the collector is away the log's size bound drops records: the
+    forwarder sends what is left, counts and reports the rest."""
+    port = free_port()
+    out1, out2 = str(tmp_path / "before.log"), str(tmp_path / "after.log")
+    rs1 = rsyslogs(tmp_path / "rs1", tcp_collector_conf(port, out1))
+    wait_port(port)
+    monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, """
+[forward central]
+host = 127.0.0.1
+port = %d
+reconnect_min = 200ms
+reconnect_max = 1s
+""" % port))
+    mon = start_monitor(config_text=CONFIG)
+    file_workload("bound-" + uuid.uuid4().hex[:8], 5)
+    wait_status(tmp_path, "central", lambda s: s["cursor"] > 0, what="first delivery")
+    rs1.stop()
+    subprocess.run([SYSMON, "log", "set", "--max-size", "1M", "--log", mon.log_path], check=True,
+                   capture_output=True)
+    padding = "b" * 3000
+    for i in range(1500):
+        subprocess.run(["/bin/true", "bound-%d" % i, padding])
+    time.sleep(1)
+    rsyslogs(tmp_path / "rs2", tcp_collector_conf(port, out2))
+    status = wait_status(tmp_path, "central", lambda s: s["skipped"] > 0, what="skipped count")
+    last = log_record_ids(mon)[-1]
+    wait_status(tmp_path, "central", lambda s: s["cursor"] >= last, what="caught-up status")
+    error = mon.wait_for(lambda e: e["EventID"] == 255 and "dropped from the event log" in e["Description"],
+                         what="Error event about dropped records")
+    assert mon.stop() == 0
+    assert "forwarder central" in error["Description"]
+    # what the log still holds arrived, each connection in order
+    wait_collected([out1, out2], log_record_ids(mon))
+    second = [m["record_id"] for m in parse_collected(out2)]
+    assert second == sorted(set(second))
+    first = [m["record_id"] for m in parse_collected(out1)]
+    gap = second[0] - (max(first) if first else 0) - 1
+    assert gap > 0 and status["skipped"] >= gap
