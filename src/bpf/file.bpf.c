@@ -25,7 +25,8 @@
  *    ctime_ns_xchg.  While a thread is inside one of these calls (marked at
  *    sys_enter), those tracepoints note the inodes it touches in a per-thread
  *    journal: mode, identity and the mtime at that moment (before a utimes
- *    call stores the new one).  At sys_exit the journal says: the unlinked
+ *    call stores the new one, on file systems with multigrain timestamps:
+ *    ext4, xfs, btrfs, tmpfs).  At sys_exit the journal says: the unlinked
  *    file's mode; whether a rename replaced an existing file (two
  *    non-directory inodes touched) or moved onto a free name (one); the
  *    previous mtime of the file whose times were set.
@@ -116,6 +117,7 @@ __u32 enabled_events = 0;
 #define RENAME_EXCHANGE_FLAG 2
 #define UTIME_NOW_VALUE ((1l << 30) - 1l)
 #define UTIME_OMIT_VALUE ((1l << 30) - 2l)
+#define IOP_MGTIME_FLAG 0x0020
 #define FMODE_READ_BIT 0x1
 #define FMODE_CREATED_BIT 0x100000
 #define S_IFMT_BITS 0170000
@@ -135,7 +137,7 @@ struct journal_inode {
 	__u32 mtime_nsec;
 	__u32 mode;
 	__u32 dev;
-	__u32 pad;
+	__u32 multigrain;       /* its ctime is set before a new mtime (see on_utime) */
 };
 
 struct journal {
@@ -174,6 +176,7 @@ static __always_inline void journal_note(struct inode *inode)
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
 	e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+	e->multigrain = BPF_CORE_READ(inode, i_opflags) & IOP_MGTIME_FLAG;
 	j->count = count + 1;
 }
 
@@ -692,7 +695,10 @@ static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct 
 		s->rec.flags |= FILE_HAVE_PREVIOUS;
 		s->rec.old_sec = j->previous_sec;
 		s->rec.old_nsec = j->previous_nsec;
-	} else if (j->count > 0) {
+	} else if (j->count > 0 && j->inodes[0].multigrain) {
+		/* setattr_copy() sets a multigrain inode's ctime before the new
+		 * mtime, so the journal saw the old one; other file systems set
+		 * the mtime first: no previous time then, rather than a wrong one */
 		s->rec.flags |= FILE_HAVE_PREVIOUS;
 		s->rec.old_sec = j->inodes[0].mtime_sec;
 		s->rec.old_nsec = j->inodes[0].mtime_nsec;
