@@ -122,10 +122,10 @@ def test_small_bound_wraps_keeps_order_and_newest(start_monitor):
     assert len(query_json(log)) >= len(records)
 
 
-def start_raw_monitor(log, config):
+def start_raw_monitor(log, config, args=(), stdout=subprocess.DEVNULL):
     """`sysmon run` on LOG (the fixture picks its own log path)."""
-    proc = subprocess.Popen([SYSMON, "run", "--config", config, "--log", log],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([SYSMON, "run", "--config", config, "--log", log] + list(args),
+                            stdout=stdout, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     for raw in proc.stderr:
         if raw.startswith(b"sysmon: monitoring started"):
@@ -194,6 +194,27 @@ def test_damaged_log_is_moved_aside_with_an_error_event(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
+
+
+def test_xml_from_the_log_is_the_monitors_line(tmp_path):
+    config = tmp_path / "config.xml"
+    config.write_text(PROCESS_CONFIG)
+    log = str(tmp_path / "events.db")
+    printed = tmp_path / "out.xml"
+    with open(printed, "wb") as out:
+        proc = start_raw_monitor(log, str(config), ["--stdout", "xml"], out)
+        try:
+            marker = "marker-" + uuid.uuid4().hex
+            subprocess.run(["/bin/echo", marker], stdout=subprocess.DEVNULL, check=True)
+            record_id = wait_in_log(log, marker)["EventRecordID"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+    line = [l for l in printed.read_text().splitlines()
+            if "<EventRecordID>%d</EventRecordID>" % record_id in l]
+    assert len(line) == 1
+    from_log = sysmon("query", "--log", log, "*[System[EventRecordID=%d]]" % record_id).stdout
+    assert from_log == line[0] + "\n"
 
 
 def test_follow_prints_new_records(start_monitor):
