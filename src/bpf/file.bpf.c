@@ -405,11 +405,8 @@ static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key
 		off++;
 	}
 	long n = bpf_probe_read_user_str(&s->data[off & FILE_DATA_MASK], FILE_NAME_MAX, name);
-	if (n > 0) {
+	if (n > 0)
 		off += n - 1;   /* without the NUL */
-		if (n == FILE_NAME_MAX)
-			s->rec.flags |= FILE_PATH_TRUNCATED;
-	}
 	return off;
 }
 

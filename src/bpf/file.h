@@ -22,7 +22,8 @@
 #define FILE_EVENT_DELETE_DETECTED 26
 
 #define FILE_PATH_MAX   4096     /* bytes of a directory path walked */
-#define FILE_NAME_MAX   4096     /* bytes of a name read from the caller */
+#define FILE_NAME_MAX   4096     /* bytes of a name read from the caller: PATH_MAX,
+                                    the most a successful call accepts */
 #define FILE_PATH_DEPTH 64       /* path components followed (power of two) */
 /* Scratch area: a walked path (< FILE_PATH_MAX + 1) then a name; offsets
  * are masked with FILE_DATA_MASK, the rest is slack for the last copy. */
@@ -51,10 +52,9 @@ enum file_create_how {
 #define FILE_HAVE_MODE      (1u << 0)  /* mode (and ino, dev) are the target's */
 #define FILE_HAVE_PREVIOUS  (1u << 1)  /* old_sec/old_nsec hold the previous mtime */
 #define FILE_PATH_PARTIAL   (1u << 2)  /* the path's beginning was not recovered */
-#define FILE_PATH_TRUNCATED (1u << 3)  /* the caller's name was longer than FILE_NAME_MAX */
 /* Rename-over: mode and other_mode are the renamed and the replaced file's,
  * in an order the kernel does not reveal. */
-#define FILE_HAVE_TWO_MODES (1u << 4)
+#define FILE_HAVE_TWO_MODES (1u << 3)
 
 struct file_record {
 	__u32 kind;            /* enum file_record_kind */
