@@ -56,32 +56,33 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct log_args *a, struct strbuf *err)
 {
+	/* Options that take a value, as "--name VALUE" or "--name=VALUE". */
+	const struct { const char *name; const char **slot; } valued[] = {
+		{ "--log", &a->log_path }, { "--max-size", &a->max_size },
+		{ "--backup", &a->backup }, { "--format", &a->format },
+	};
+
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i];
-		const char **slot = NULL;
-		const char *inline_value = NULL;
-		size_t n = 0;
+		bool matched = false;
 
-		if (!strncmp(arg, "--log", n = 5) && (arg[5] == '\0' || arg[5] == '='))
-			slot = &a->log_path;
-		else if (!strncmp(arg, "--max-size", n = 10) && (arg[10] == '\0' || arg[10] == '='))
-			slot = &a->max_size;
-		else if (!strncmp(arg, "--backup", n = 8) && (arg[8] == '\0' || arg[8] == '='))
-			slot = &a->backup;
-		else if (!strncmp(arg, "--format", n = 8) && (arg[8] == '\0' || arg[8] == '='))
-			slot = &a->format;
-		if (slot) {
-			if (arg[n] == '=')
-				inline_value = arg + n + 1;
-			else if (i + 1 < argc)
-				inline_value = argv[++i];
-			else {
+		for (size_t o = 0; o < sizeof(valued) / sizeof(valued[0]) && !matched; o++) {
+			size_t len = strlen(valued[o].name);
+
+			if (strncmp(arg, valued[o].name, len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+				continue;
+			matched = true;
+			if (arg[len] == '=') {
+				*valued[o].slot = arg + len + 1;
+			} else if (i + 1 < argc) {
+				*valued[o].slot = argv[++i];
+			} else {
 				strbuf_printf(err, "%s needs a value", arg);
 				return -1;
 			}
-			*slot = inline_value;
-			continue;
 		}
+		if (matched)
+			continue;
 		if (!strncasecmp(arg, "/ms:", 4) || !strncasecmp(arg, "/maxsize:", 9)) {
 			a->max_size = strchr(arg, ':') + 1;
 		} else if (!strncasecmp(arg, "/bu:", 4) || !strncasecmp(arg, "/backup:", 8)) {

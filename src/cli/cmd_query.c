@@ -91,20 +91,37 @@ static int split_list(const char *list, char ***items, size_t *n, const char *wh
 	}
 }
 
-/* "--name value", "--name=value"; wevtutil's "/x:value". */
-static const char *option_value(int argc, char **argv, int *i, const char *arg, size_t name_len)
-{
-	if (arg[name_len] == '=')
-		return arg + name_len + 1;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	return NULL;
-}
+/* Options that take a value, as "--name VALUE" or "--name=VALUE". */
+static const char *const valued_options[] = {
+	"--log", "--event", "--since", "--until", "--where", "--xpath", "--limit", "--format",
+	"--fields", "--count-by", "--distinct", "--tree", NULL,
+};
 
-static bool is_option(const char *arg, const char *name, size_t *len)
+/* Is argv[*I] one of valued_options?  1 with *NAME and *VALUE set (and *I
+ * past the value), 0 if not, -1 if its value is missing. */
+static int valued_option(int argc, char **argv, int *i, const char **name, const char **value,
+			 struct strbuf *err)
 {
-	*len = strlen(name);
-	return strncmp(arg, name, *len) == 0 && (arg[*len] == '\0' || arg[*len] == '=');
+	const char *arg = argv[*i];
+
+	for (const char *const *o = valued_options; *o; o++) {
+		size_t len = strlen(*o);
+
+		if (strncmp(arg, *o, len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+			continue;
+		*name = *o;
+		if (arg[len] == '=') {
+			*value = arg + len + 1;
+			return 1;
+		}
+		if (*i + 1 >= argc) {
+			strbuf_printf(err, "%s needs a value", *o);
+			return -1;
+		}
+		*value = argv[++*i];
+		return 1;
+	}
+	return 0;
 }
 
 static int parse_limit(const char *text, uint64_t *limit, struct strbuf *err)
@@ -153,26 +170,12 @@ static int parse_options(int argc, char **argv, struct query *q, struct query_op
 	bool have_limit = false;
 
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *value;
-		size_t n;
+		const char *arg = argv[i], *option, *value;
+		int valued = valued_option(argc, argv, &i, &option, &value, err);
 
-#define VALUE_OF(name) \
-	(is_option(arg, name, &n) && \
-	 ((value = option_value(argc, argv, &i, arg, n)) != NULL || \
-	  (strbuf_printf(err, "%s needs a value", name), false)))
-
-		if (is_option(arg, "--log", &n) || is_option(arg, "--event", &n) ||
-		    is_option(arg, "--since", &n) || is_option(arg, "--until", &n) ||
-		    is_option(arg, "--where", &n) || is_option(arg, "--xpath", &n) ||
-		    is_option(arg, "--limit", &n) || is_option(arg, "--format", &n) ||
-		    is_option(arg, "--fields", &n) || is_option(arg, "--count-by", &n) ||
-		    is_option(arg, "--distinct", &n) || is_option(arg, "--tree", &n)) {
-			const char *name = arg;
-			char option[16];
-
-			snprintf(option, sizeof(option), "%.*s", (int)n, name);
-			if (!VALUE_OF(option))
-				return -1;
+		if (valued < 0)
+			return -1;
+		if (valued) {
 			if (!strcmp(option, "--log")) {
 				opt->log_path = value;
 			} else if (!strcmp(option, "--event")) {
@@ -240,7 +243,6 @@ static int parse_options(int argc, char **argv, struct query *q, struct query_op
 			strbuf_printf(err, "unknown argument '%s'", arg);
 			return -1;
 		}
-#undef VALUE_OF
 	}
 	if (opt->follow && !have_limit)
 		q->limit = 10;   /* like tail -f: the last records, then new ones */
