@@ -416,6 +416,26 @@ int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* The messages of one sendmmsg/recvmmsg call, for mmsg_message. */
+struct mmsg_walk {
+	struct sock *sk;
+	const struct mmsghdr *msgs;
+	bool send;
+};
+
+static long mmsg_message(__u32 index, void *data)
+{
+	struct mmsg_walk *walk = data;
+	const struct user_msghdr *msg = &walk->msgs[index].msg_hdr;
+	void *uaddr = NULL;
+	int uaddr_len = 0;
+
+	bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
+	bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msg->msg_namelen);
+	handle_udp_message(walk->sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, walk->send);
+	return 0;
+}
+
 /* Syscall NR (one of the NR_* above) returned RET >= 0; REGS holds its
  * arguments (the registers saved at entry). */
 static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
@@ -476,20 +496,16 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 		/* sendmmsg(fd, mmsghdr[], n, flags) and recvmmsg(...) return how
 		 * many messages went; each may have its own peer (a DNS server
 		 * answers many clients in one call). */
-		const struct mmsghdr *msgs = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		struct sock *sk = socket_of_fd(fd);
+		struct mmsg_walk walk = {
+			.sk = socket_of_fd(fd),
+			.msgs = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			.send = nr == NR_SENDMMSG,
+		};
 
-		if (!is_udp_socket(sk) || !msgs)
+		if (!is_udp_socket(walk.sk) || !walk.msgs)
 			break;
-		for (int i = 0; i < NETWORK_MMSG_MAX && i < ret; i++) {
-			void *uaddr = NULL;
-			int uaddr_len = 0;
-
-			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msgs[i].msg_hdr.msg_name);
-			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msgs[i].msg_hdr.msg_namelen);
-			handle_udp_message(sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0,
-					   nr == NR_SENDMMSG);
-		}
+		/* bpf_loop: the verifier checks the body once, not per message */
+		bpf_loop(ret < NETWORK_MMSG_MAX ? ret : NETWORK_MMSG_MAX, mmsg_message, &walk, 0);
 		break;
 	}
 	}
