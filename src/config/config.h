@@ -52,7 +52,8 @@ struct sysmon_config {
 };
 
 /* Load and validate PATH.  On failure returns NULL and appends one message
- * "PATH:LINE: what is wrong (and what to do)" to ERR. */
+ * "PATH:LINE: what is wrong (and what to do)" to ERR ("PATH: ..." when the
+ * file cannot be read at all).  Warnings go to config->warnings. */
 struct sysmon_config *config_load_file(const char *path, struct strbuf *err);
 /* The same for a config held in memory; NAME stands for the file in messages. */
 struct sysmon_config *config_load_memory(const char *name, const char *data, size_t len,
