@@ -175,7 +175,7 @@ def test_tutorial_config_logs_80_and_443_except_chrome(start_monitor, programs):
         # Everything that must not be logged first, the last expected event
         # last (see the module comment).
         tcp = lambda port: [4, "127.0.0.1", port, "tcp", 1]
-        pid_8080, local_8080 = client(programs["client"], [tcp(8080)])
+        pid_8080, _ = client(programs["client"], [tcp(8080)])
         chrome_pid, _ = client(programs["chrome.exe"], [tcp(80), tcp(443), tcp(8080)])
         pid, local = client(programs["client"], [tcp(80), tcp(443)])
         events = wait_network(mon, pid, lambda e: e["DestinationPort"] == "443", "the connection to 443")
@@ -250,7 +250,7 @@ def test_refused_connection_is_not_logged(start_monitor, programs):
     try:
         pid, out = client(programs["client"], [[4, "127.0.0.1", closed_port, "tcp", 1],
                                                [4, "127.0.0.1", server.ports[0], "tcp", 1]])
-        events = wait_network(mon, pid, lambda e: e["DestinationPort"] == str(server.ports[0]), "the connect")
+        wait_network(mon, pid, lambda e: e["DestinationPort"] == str(server.ports[0]), "the connect")
         time.sleep(0.2)
     finally:
         server.stop()
