@@ -31,8 +31,9 @@
  *    non-directory inodes touched) or moved onto a free name (one); the
  *    previous mtime of the file whose times were set.
  * The target path of a name-based call is the absolute path of the
- * directory the name is relative to (dirfd or working directory, walked from
- * its dentry at sys_exit), '/', and the name as passed.
+ * directory the name is resolved from (dirfd, working directory, or the
+ * process's root for an absolute name; walked from its dentry at sys_exit),
+ * '/', and the name as passed.
  *
  * Filtering: `enabled_events` (set by user space from the config) drops
  * every record of an event type the config can never log before any work;
@@ -374,36 +375,37 @@ static __always_inline __u32 write_file_path(struct file_scratch *s, __u32 *key,
 	return write_path(s, key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
 }
 
-/* Path of NAME (user memory) relative to DIRFD: the directory's absolute
- * path, '/', NAME; NAME alone when it is absolute. */
+/* Path of NAME (user memory) as the kernel resolved it: the absolute path
+ * of the directory it starts from (the process's root directory for an
+ * absolute NAME, which is not "/" in a chroot; else DIRFD or the working
+ * directory), '/', NAME. */
 static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key, long dirfd,
 					      const char *name)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	char first = 0;
 	__u32 off = 0;
 
 	if (bpf_probe_read_user(&first, 1, name) != 0)
 		return 0;
-	if (first != '/') {
-		if (dirfd == AT_FDCWD_VALUE) {
-			struct task_struct *task = bpf_get_current_task_btf();
-			struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	if (first == '/') {
+		if (fs)
+			off = write_path(s, key, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt));
+	} else if (dirfd == AT_FDCWD_VALUE) {
+		if (fs)
+			off = write_path(s, key, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt));
+	} else {
+		struct file *dir = file_of_fd(dirfd);
 
-			if (fs)
-				off = write_path(s, key, BPF_CORE_READ(fs, pwd.dentry),
-						 BPF_CORE_READ(fs, pwd.mnt));
-		} else {
-			struct file *dir = file_of_fd(dirfd);
-
-			if (dir)
-				off = write_path(s, key, BPF_CORE_READ(dir, f_path.dentry),
-						 BPF_CORE_READ(dir, f_path.mnt));
-		}
-		if (off == 0)
-			s->rec.flags |= FILE_PATH_PARTIAL;
-		s->data[off & FILE_DATA_MASK] = '/';
-		off++;
+		if (dir)
+			off = write_path(s, key, BPF_CORE_READ(dir, f_path.dentry),
+					 BPF_CORE_READ(dir, f_path.mnt));
 	}
+	if (off == 0)
+		s->rec.flags |= FILE_PATH_PARTIAL;
+	s->data[off & FILE_DATA_MASK] = '/';
+	off++;
 	long n = bpf_probe_read_user_str(&s->data[off & FILE_DATA_MASK], FILE_NAME_MAX, name);
 	if (n > 0)
 		off += n - 1;   /* without the NUL */

@@ -7,9 +7,9 @@
  *
  * A record is a fixed header followed by the target's path (path_len bytes,
  * no terminating NUL).  The path was built in the kernel at the call: the
- * opened file's own path, or the absolute path of the directory a relative
- * name was resolved against (dirfd or working directory), '/', the name as
- * the caller passed it.  User space only removes "." , ".." and repeated
+ * opened file's own path, or the absolute path of the directory a name was
+ * resolved from (dirfd, working directory, or the process's root directory
+ * for an absolute name), '/', the name as the caller passed it.  User space only removes "." , ".." and repeated
  * slashes from the part the caller wrote.
  */
 #ifndef SYSMON_BPF_FILE_H

@@ -178,6 +178,21 @@ os.close(os.open("at-dirfd", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=dirfd))
     assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == expected
 
 
+def test_paths_of_a_chrooted_process(monitor, work):
+    jail = os.path.join(work, "jail")
+    os.makedirs(os.path.join(jail, "etc"))
+    open(os.path.join(jail, "etc", "gone"), "w").close()
+    pid = run_python("""
+os.chroot(%r)
+os.close(os.open("/etc/opened", os.O_CREAT | os.O_WRONLY, 0o644))
+os.symlink("opened", "/etc/named")
+os.unlink("/etc/gone")
+""" % jail)
+    wait_event(monitor, pid, 23, os.path.join(jail, "etc", "gone"))
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == [
+        os.path.join(jail, "etc", "opened"), os.path.join(jail, "etc", "named")]
+
+
 def test_file_create_user_of_an_unprivileged_process(monitor):
     # pytest's own directories are root's alone
     shared = tempfile.mkdtemp(prefix="sysmon-files-")
