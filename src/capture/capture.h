@@ -22,7 +22,9 @@
  *                            decode(), which fills events and calls
  *                            env->emit() for each
  *   capture_lost()           loss totals per event id
- *   capture_close()          detach and unload everything
+ *   capture_stop()           at exit: detach every program, then
+ *   capture_drain()          until 0: what was captured is written out
+ *   capture_close()          unload everything
  *
  * Decoders run on the monitor's thread, one record at a time, in ring
  * order; they may keep state between records (the process cache does).
