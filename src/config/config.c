@@ -128,7 +128,8 @@ static size_t utf8_chars(const char *text)
 	return n;
 }
 
-/* Append TEXT for a message: at most 40 bytes, control bytes as \xNN. */
+/* Append TEXT for a message: at most 40 bytes, bytes other than printable
+ * ASCII as \xNN (a message stays one clean line whatever the file holds). */
 static void quote_into(struct strbuf *sb, const char *text, size_t len)
 {
 	size_t shown = len > 40 ? 40 : len;
@@ -136,7 +137,7 @@ static void quote_into(struct strbuf *sb, const char *text, size_t len)
 	for (size_t i = 0; i < shown; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c >= 0x7f)
 			strbuf_printf(sb, "\\x%02x", c);
 		else
 			strbuf_putc(sb, (char)c);
