@@ -92,15 +92,15 @@ class Monitor:
                             % (what, timeout, len(found), count, self.stderr()))
             time.sleep(0.05)
 
-    def stop(self, timeout=20):
-        """SIGTERM, wait for the exit, return its status (events stay readable)."""
+    def stop(self, timeout=20, sig=signal.SIGTERM):
+        """SIG (SIGTERM), wait for the exit, return its status (events stay readable)."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-                pytest.fail("the monitor did not stop within %ss after SIGTERM" % timeout)
+                pytest.fail("the monitor did not stop within %ss after %s" % (timeout, sig.name))
         for t in self._threads:
             t.join(5)
         return self.proc.returncode

@@ -338,14 +338,15 @@ def test_terminate_of_an_adopted_fork_started_before_the_monitor(start_monitor):
         proc.stdin.close()
 
 
-def test_stop_writes_everything_already_captured(start_monitor):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_writes_everything_already_captured(start_monitor, sig):
     mon = start_monitor(config_text=ALL_PROCESS_EVENTS.format(hashes="sha256"))
     pids = []
     for i in range(100):
         proc = subprocess.Popen([TRUE, "drain-%d" % i])
         proc.wait()
         pids.append(proc.pid)
-    assert mon.stop() == 0
+    assert mon.stop(sig=sig) == 0
     for pid in pids:
         assert len(creates(mon, pid)) == 1
         assert len(terminates(mon, pid)) == 1
