@@ -511,8 +511,11 @@ struct tree_node {
 };
 
 struct tree {
-	struct tree_node *nodes;
+	struct tree_node *nodes;        /* in record id order */
 	size_t n;
+	/* Sorted views, so that a log of a million processes stays fast:
+	 * by ProcessGuid and by ParentProcessGuid (then record id). */
+	struct tree_node **by_guid, **by_parent;
 };
 
 static int collect_node(const struct event *ev, unsigned origin, void *arg)
@@ -534,13 +537,67 @@ static int collect_node(const struct event *ev, unsigned origin, void *arg)
 	return 0;
 }
 
-/* The newest ProcessCreate of GUID, or NULL. */
+static int order_nodes(const char *a_key, const struct tree_node *a, const char *b_key,
+		       const struct tree_node *b)
+{
+	int c = strcasecmp(a_key, b_key);
+
+	if (c)
+		return c;
+	return a->record_id < b->record_id ? -1 : a->record_id > b->record_id;
+}
+
+static int by_guid_order(const void *x, const void *y)
+{
+	const struct tree_node *a = *(struct tree_node *const *)x, *b = *(struct tree_node *const *)y;
+
+	return order_nodes(a->guid, a, b->guid, b);
+}
+
+static int by_parent_order(const void *x, const void *y)
+{
+	const struct tree_node *a = *(struct tree_node *const *)x, *b = *(struct tree_node *const *)y;
+
+	return order_nodes(a->parent_guid, a, b->parent_guid, b);
+}
+
+static void index_tree(struct tree *t)
+{
+	t->by_guid = xcalloc(t->n + 1, sizeof(*t->by_guid));
+	t->by_parent = xcalloc(t->n + 1, sizeof(*t->by_parent));
+	for (size_t i = 0; i < t->n; i++)
+		t->by_guid[i] = t->by_parent[i] = &t->nodes[i];
+	qsort(t->by_guid, t->n, sizeof(*t->by_guid), by_guid_order);
+	qsort(t->by_parent, t->n, sizeof(*t->by_parent), by_parent_order);
+}
+
+/* First position in VIEW (sorted on KEY_OF) whose key is not below KEY. */
+static size_t lower_bound(struct tree_node **view, size_t n, const char *key, bool parent)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcasecmp(parent ? view[mid]->parent_guid : view[mid]->guid, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The newest ProcessCreate of GUID, or NULL ("-" is nobody). */
 static struct tree_node *node_by_guid(struct tree *t, const char *guid)
 {
-	for (size_t i = t->n; i-- > 0;)
-		if (!strcasecmp(t->nodes[i].guid, guid))
-			return &t->nodes[i];
-	return NULL;
+	size_t i = lower_bound(t->by_guid, t->n, guid, false);
+	struct tree_node *found = NULL;
+
+	if (!strcmp(guid, "-"))
+		return NULL;
+	for (; i < t->n && !strcasecmp(t->by_guid[i]->guid, guid); i++)
+		found = t->by_guid[i];
+	return found;
 }
 
 static void print_node(FILE *out, const struct tree_node *node, int depth, bool target)
@@ -549,14 +606,17 @@ static void print_node(FILE *out, const struct tree_node *node, int depth, bool 
 		node->pid, node->command_line, node->utc_time, node->guid);
 }
 
-static void print_descendants(FILE *out, struct tree *t, struct tree_node *parent, int depth)
+/* Children in record id order; each process printed once (a GUID loop in
+ * hostile data ends there), nesting bounded. */
+static void print_descendants(FILE *out, struct tree *t, const struct tree_node *parent, int depth)
 {
-	if (depth > 256)
+	if (depth > 256 || !strcmp(parent->guid, "-"))
 		return;
-	for (size_t i = 0; i < t->n; i++) {
-		struct tree_node *child = &t->nodes[i];
+	for (size_t i = lower_bound(t->by_parent, t->n, parent->guid, true);
+	     i < t->n && !strcasecmp(t->by_parent[i]->parent_guid, parent->guid); i++) {
+		struct tree_node *child = t->by_parent[i];
 
-		if (child->printed || strcasecmp(child->parent_guid, parent->guid) != 0 || child == parent)
+		if (child->printed)
 			continue;
 		child->printed = true;
 		print_node(out, child, depth, false);
@@ -574,24 +634,24 @@ static int run_tree(struct eventlog *log, const char *target, FILE *out, struct 
 
 	query_init(&q);
 	query_add_events(&q, "1", err);
-	if (query_run(log, &q, fields, sizeof(fields) / sizeof(fields[0]), collect_node, &t, err) < 0) {
-		query_free(&q);
-		return EXIT_FAILURE_RUN;
-	}
+	if (query_run(log, &q, fields, sizeof(fields) / sizeof(fields[0]), collect_node, &t, err) < 0)
+		rc = EXIT_FAILURE_RUN;
 	query_free(&q);
+	index_tree(&t);
 
 	struct tree_node *node = NULL;
 
-	if (target[0] == '{') {
+	if (rc == EXIT_OK && target[0] == '{') {
 		node = node_by_guid(&t, target);
-	} else {
+	} else if (rc == EXIT_OK) {
 		char *end;
 		unsigned long pid = strtoul(target, &end, 10);
 
-		if (!*target || *end) {
+		if (!*target || *end || target[0] == '-') {
 			strbuf_printf(err, "--tree: '%s' is neither a process id nor a ProcessGuid", target);
 			rc = EXIT_USAGE;
 		}
+		/* A pid is reused: its newest process. */
 		for (size_t i = t.n; rc == EXIT_OK && i-- > 0 && !node;)
 			if (t.nodes[i].pid == pid)
 				node = &t.nodes[i];
@@ -601,18 +661,18 @@ static int run_tree(struct eventlog *log, const char *target, FILE *out, struct 
 		rc = EXIT_FAILURE_RUN;
 	}
 	if (rc == EXIT_OK) {
-		/* Ancestors, oldest first; a GUID loop stops the walk. */
+		/* Ancestors, oldest first. */
 		struct tree_node **chain = xcalloc(t.n + 1, sizeof(*chain));
 		size_t depth = 0;
 
-		for (struct tree_node *up = node_by_guid(&t, node->parent_guid);
-		     up && up != node && !up->printed && depth < t.n; up = node_by_guid(&t, up->parent_guid)) {
+		node->printed = true;
+		for (struct tree_node *up = node_by_guid(&t, node->parent_guid); up && !up->printed;
+		     up = node_by_guid(&t, up->parent_guid)) {
 			up->printed = true;
 			chain[depth++] = up;
 		}
 		for (size_t i = depth; i-- > 0;)
 			print_node(out, chain[i], (int)(depth - 1 - i), false);
-		node->printed = true;
 		print_node(out, node, (int)depth, true);
 		print_descendants(out, &t, node, (int)depth + 1);
 		free(chain);
@@ -625,6 +685,8 @@ static int run_tree(struct eventlog *log, const char *target, FILE *out, struct 
 		free(t.nodes[i].utc_time);
 	}
 	free(t.nodes);
+	free(t.by_guid);
+	free(t.by_parent);
 	return rc;
 }
 
