@@ -266,7 +266,7 @@ static uint64_t count_lines(const char *path)
 
 struct result {
 	double seconds, cpu, rsyslog_cpu;
-	uint64_t sent, written_in_window, written;
+	uint64_t sent, bytes, written_in_window, written;
 	unsigned passes;
 };
 
@@ -339,6 +339,7 @@ static int run_mode(const char *base, const char *log_path, unsigned events, dou
 		forwarder_stop(fwd);
 		forwarder_get_status(fwd, &status);
 		r->sent += status.events_sent;
+		r->bytes += status.bytes_sent;
 		if (status.last_error[0] && status.events_sent == 0)
 			fprintf(stderr, "bench/forward: %s\n", status.last_error);
 		forwarder_free(fwd);
@@ -372,6 +373,8 @@ static void print_result(const char *mode, const struct result *r)
 	printf("%s: %.1f s, %u passes over the log\n", mode, r->seconds, r->passes);
 	printf("  sent by the forwarder      %10" PRIu64 " events  %9.0f events/s\n", r->sent,
 	       (double)r->sent / r->seconds);
+	printf("  on the wire                %10.1f MB/s, %.0f bytes per framed message\n",
+	       (double)r->bytes / r->seconds / 1e6, r->sent ? (double)r->bytes / (double)r->sent : 0);
 	printf("  written by rsyslog in time %10" PRIu64 " events  %9.0f events/s\n", r->written_in_window,
 	       (double)r->written_in_window / r->seconds);
 	printf("  written by rsyslog at all  %10" PRIu64 " events\n", r->written);
