@@ -211,13 +211,13 @@ static int hex_digit(char c)
 /* "{01234567-89ab-cdef-0123-456789abcdef}", lower case only (what we write). */
 static bool encode_guid(const char *text, size_t len, unsigned char out[16])
 {
-	static const char layout[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+	static const char layout[] = "{hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh}";   /* h: hex digit */
 	int n = 0;
 
 	if (len != sizeof(layout) - 1)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (layout[i] != 'x') {
+		if (layout[i] != 'h') {
 			if (text[i] != layout[i])
 				return false;
 			continue;
