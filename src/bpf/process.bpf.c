@@ -32,15 +32,22 @@ struct path_walk {
 	int complete;           /* reached the root */
 	int overflow;           /* longer than PROCESS_PATH_MAX */
 	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
 	struct mount *mnt;
+	struct dentry *mnt_root;  /* mnt's root: where to cross to the parent mount */
+};
+
+/* A name collected on the way up, written out on the way down. */
+struct path_component {
+	const unsigned char *name;
+	__u32 len;
+	__u32 reserved;
 };
 
 /* Built per CPU, then copied to the ring with only the bytes used. */
 struct exec_scratch {
 	struct process_exec_record rec;
 	char data[PROCESS_DATA_SIZE];
-	struct dentry *components[PROCESS_PATH_DEPTH];
+	struct path_component components[PROCESS_PATH_DEPTH];
 	struct path_walk walk;
 };
 
@@ -66,10 +73,9 @@ static long collect_component(__u64 index, void *ctx)
 		return 1;
 	struct path_walk *walk = &s->walk;
 	struct dentry *dentry = walk->dentry;
-	struct vfsmount *vfsmnt = walk->vfsmnt;
 	struct mount *mnt = walk->mnt;
 
-	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+	if (dentry == walk->mnt_root) {
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (!mnt_parent || mnt_parent == mnt) {
@@ -78,7 +84,7 @@ static long collect_component(__u64 index, void *ctx)
 		}
 		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		walk->mnt = mnt_parent;
-		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
+		walk->mnt_root = BPF_CORE_READ(mnt_parent, mnt.mnt_root);
 		return 0;
 	}
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
@@ -89,10 +95,15 @@ static long collect_component(__u64 index, void *ctx)
 	}
 	/* keep the deepest components that fit: a cut path loses its start */
 	__u32 depth = walk->depth;
-	__u32 len = BPF_CORE_READ(dentry, d_name.len);
-	if (depth >= PROCESS_PATH_DEPTH || walk->length + 1 + len > PROCESS_PATH_MAX)
+	struct path_component *component = &s->components[depth & (PROCESS_PATH_DEPTH - 1)];
+	struct qstr name;
+	if (depth >= PROCESS_PATH_DEPTH || bpf_core_read(&name, sizeof(name), &dentry->d_name) != 0)
 		return 1;
-	s->components[depth & (PROCESS_PATH_DEPTH - 1)] = dentry;
+	__u32 len = name.len > 255 ? 255 : name.len;
+	if (walk->length + 1 + len > PROCESS_PATH_MAX)
+		return 1;
+	component->name = name.name;
+	component->len = len;
 	walk->length += 1 + len;
 	walk->depth = depth + 1;
 	walk->dentry = parent;
@@ -110,13 +121,11 @@ static long append_component(__u64 index, void *ctx)
 	__u32 depth = walk->depth;
 	if (index >= depth)
 		return 1;
-	struct dentry *d = s->components[(depth - 1 - index) & (PROCESS_PATH_DEPTH - 1)];
-	__u32 len = BPF_CORE_READ(d, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	struct path_component *component = &s->components[(depth - 1 - index) & (PROCESS_PATH_DEPTH - 1)];
+	__u32 len = component->len & 255;
+	const unsigned char *name = component->name;
 	__u32 off = walk->off;
 
-	if (len > 255)
-		len = 255;
 	if (off - walk->start + 1 + len > PROCESS_PATH_MAX) {
 		walk->overflow = 1;
 		return 1;
@@ -147,8 +156,8 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	walk->complete = 0;
 	walk->overflow = 0;
 	walk->dentry = dentry;
-	walk->vfsmnt = vfsmnt;
 	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	walk->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 
 	/* mount crossings take steps too, hence the margin */
 	bpf_loop(PROCESS_PATH_DEPTH + 16, collect_component, cpu, 0);
@@ -185,25 +194,26 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	rec->kind = PROCESS_RECORD_EXEC;
 	rec->tgid = tgid;
 	rec->old_tid = old_pid;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	/* tp_btf: TASK is a typed pointer, read directly (no helper calls) */
+	rec->ppid = task->real_parent->tgid;
+	rec->uid = task->real_cred->uid.val;
 	rec->loginuid = PROCESS_UNSET_ID;
 	rec->sessionid = PROCESS_UNSET_ID;
 	if (bpf_core_field_exists(task->loginuid)) {
-		rec->loginuid = BPF_CORE_READ(task, loginuid.val);
-		rec->sessionid = BPF_CORE_READ(task, sessionid);
+		rec->loginuid = task->loginuid.val;
+		rec->sessionid = task->sessionid;
 	}
-	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
-	rec->tty_index = tty ? BPF_CORE_READ(tty, index) : PROCESS_NO_TTY;
+	struct tty_struct *tty = task->signal->tty;
+	rec->tty_index = tty ? tty->index : PROCESS_NO_TTY;
 	rec->exec_boot_ns = bpf_ktime_get_boot_ns();
 	rec->flags = 0;
 	rec->reserved = 0;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 
 	/* argv: the new image's argument area, as the kernel copied it */
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
-	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = task->mm;
+	unsigned long arg_start = mm->arg_start;
+	unsigned long arg_end = mm->arg_end;
 	__u32 args_len = 0;
 
 	if (arg_end > arg_start) {
@@ -221,10 +231,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	rec->args_len = args_len;
 
 	__u32 off = args_len;
-	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	struct file *exe = mm->exe_file;
 	if (exe) {
-		struct dentry *dentry = BPF_CORE_READ(exe, f_path.dentry);
-		struct vfsmount *vfsmnt = BPF_CORE_READ(exe, f_path.mnt);
+		struct dentry *dentry = exe->f_path.dentry;
+		struct vfsmount *vfsmnt = exe->f_path.mnt;
 
 		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_IMAGE_PARTIAL, &rec->flags);
 	} else {
@@ -233,10 +243,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	rec->image_len = off - args_len;
 
 	__u32 cwd_start = off;
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fs_struct *fs = task->fs;
 	if (fs) {
-		struct dentry *dentry = BPF_CORE_READ(fs, pwd.dentry);
-		struct vfsmount *vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
+		struct dentry *dentry = fs->pwd.dentry;
+		struct vfsmount *vfsmnt = fs->pwd.mnt;
 
 		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, &rec->flags);
 	}
@@ -251,29 +261,28 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 
 static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 {
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *leader = task->group_leader;
 	struct process_exit_record rec = {
 		.kind = PROCESS_RECORD_EXIT,
-		.tgid = BPF_CORE_READ(task, tgid),
-		.ppid = BPF_CORE_READ(task, real_parent, tgid),
-		.uid = BPF_CORE_READ(task, real_cred, uid.val),
-		.exit_code = BPF_CORE_READ(task, exit_code),
+		.tgid = task->tgid,
+		.ppid = task->real_parent->tgid,
+		.uid = task->real_cred->uid.val,
+		.exit_code = task->exit_code,
 		.flags = flags,
 		.exit_boot_ns = bpf_ktime_get_boot_ns(),
-		.start_boot_ns = BPF_CORE_READ(leader, start_boottime),
+		.start_boot_ns = leader->start_boottime,
 	};
 
 	/* an exec bumps self_exec_id; a fork copies its parent's into both */
-	if (BPF_CORE_READ(leader, self_exec_id) == BPF_CORE_READ(leader, parent_exec_id))
+	if (leader->self_exec_id == leader->parent_exec_id)
 		rec.flags |= PROCESS_EXIT_NEVER_EXECED;
-	BPF_CORE_READ_STR_INTO(&rec.comm, task, comm);
+	bpf_get_current_comm(rec.comm, sizeof(rec.comm));   /* the exiting task is current */
 	capture_submit(&rec, sizeof(rec), EVENT_PROCESS_TERMINATE);
 }
 
 static __always_inline int ignored_exit(struct task_struct *task)
 {
-	return capture_is_monitor(BPF_CORE_READ(task, tgid)) ||
-	       (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG);
+	return capture_is_monitor(task->tgid) || (task->flags & PF_KTHREAD_FLAG);
 }
 
 /* One event per process: only the thread that ends the thread group. */
@@ -291,7 +300,7 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit_live, struct task_struct *task)
 {
-	if (BPF_CORE_READ(task, signal, live.counter) == 0 && !ignored_exit(task))
+	if (task->signal->live.counter == 0 && !ignored_exit(task))
 		submit_exit(task, PROCESS_EXIT_MAY_REPEAT);
 	return 0;
 }
