@@ -12,6 +12,7 @@
  *    by decoding back to the same bytes, else as text:
  *      canonical decimal numbers (ProcessId, ports...)   INTEGER
  *      lower-case braced GUIDs                           16-byte BLOB
+ *      Hashes "SHA1=..,MD5=..,SHA256=.." (lower hex)     BLOB of the digests
  *      UtcTime-style times                               INTEGER ms relative
  *                                                        to TimeCreated
  *    Equal stored values therefore mean equal texts (except the relative
@@ -75,7 +76,7 @@
 #define MAX_EVENT_ID 256
 
 /* How a field's text is stored. */
-enum codec { CODEC_TEXT, CODEC_INT, CODEC_GUID, CODEC_TIME };
+enum codec { CODEC_TEXT, CODEC_INT, CODEC_GUID, CODEC_TIME, CODEC_HASHES };
 
 struct column {
 	char name[40];
@@ -163,6 +164,8 @@ static enum codec codec_of(const struct schema_field *field)
 	default:
 		break;
 	}
+	if (strcmp(field->name, "Hashes") == 0)
+		return CODEC_HASHES;
 	if (strcmp(field->name, "UtcTime") == 0 || strcmp(field->name, "CreationUtcTime") == 0 ||
 	    strcmp(field->name, "PreviousCreationUtcTime") == 0)
 		return CODEC_TIME;
@@ -237,6 +240,61 @@ static void decode_guid(const unsigned char in[16], struct strbuf *out)
 	strbuf_printf(out, "{%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
 		      in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8], in[9],
 		      in[10], in[11], in[12], in[13], in[14], in[15]);
+}
+
+/* Hashes: "SHA1=hex,MD5=hex,SHA256=hex" (the kinds the config asked for,
+ * lower-case hex) as [kind][digest bytes]..., half the size. */
+static const struct {
+	const char *name;
+	unsigned bytes;
+} hash_kinds[] = { { "SHA1", 20 }, { "MD5", 16 }, { "SHA256", 32 }, { "IMPHASH", 16 } };
+#define HASH_KINDS (sizeof(hash_kinds) / sizeof(hash_kinds[0]))
+
+static size_t encode_hashes(const char *text, size_t len, unsigned char out[EVENTLOG_ENCODE_MAX])
+{
+	size_t at = 0, n = 0;
+
+	while (at < len) {
+		const char *eq = memchr(text + at, '=', len - at);
+		size_t kind;
+
+		if (!eq)
+			return 0;
+		for (kind = 0; kind < HASH_KINDS; kind++)
+			if ((size_t)(eq - text - at) == strlen(hash_kinds[kind].name) &&
+			    !memcmp(text + at, hash_kinds[kind].name, (size_t)(eq - text - at)))
+				break;
+		at = (size_t)(eq - text) + 1;
+		if (kind == HASH_KINDS || len - at < 2 * hash_kinds[kind].bytes ||
+		    n + 1 + hash_kinds[kind].bytes > EVENTLOG_ENCODE_MAX)
+			return 0;
+		out[n++] = (unsigned char)kind;
+		for (unsigned b = 0; b < hash_kinds[kind].bytes; b++, at += 2) {
+			int hi = hex_digit(text[at]), lo = hex_digit(text[at + 1]);
+
+			if (hi < 0 || lo < 0)
+				return 0;
+			out[n++] = (unsigned char)(hi << 4 | lo);
+		}
+		if (at < len && (text[at] != ',' || at + 1 == len))
+			return 0;
+		if (at < len)
+			at++;
+	}
+	return n;
+}
+
+static void decode_hashes(const unsigned char *in, size_t len, struct strbuf *out)
+{
+	for (size_t at = 0; at < len;) {
+		unsigned kind = in[at++];
+
+		if (kind >= HASH_KINDS || len - at < hash_kinds[kind].bytes)
+			return;   /* not written by encode_hashes */
+		strbuf_printf(out, "%s%s=", at > 1 ? "," : "", hash_kinds[kind].name);
+		for (unsigned b = 0; b < hash_kinds[kind].bytes; b++)
+			strbuf_printf(out, "%02x", in[at++]);
+	}
 }
 
 static int64_t floor_ms(int64_t ns)
@@ -316,6 +374,10 @@ static void decode_value(enum codec codec, sqlite3_stmt *stmt, int col, int64_t 
 			decode_guid(sqlite3_column_blob(stmt, col), out);
 			return;
 		}
+		if (codec == CODEC_HASHES) {
+			decode_hashes(sqlite3_column_blob(stmt, col), (size_t)sqlite3_column_bytes(stmt, col), out);
+			return;
+		}
 		break;
 	default:
 		break;
@@ -344,6 +406,10 @@ void eventlog_decode_value(const struct schema_event *event, int index, sqlite3_
 			decode_guid(sqlite3_value_blob(value), out);
 			return;
 		}
+		if (codec == CODEC_HASHES) {
+			decode_hashes(sqlite3_value_blob(value), (size_t)sqlite3_value_bytes(value), out);
+			return;
+		}
 		break;
 	default:
 		break;
@@ -355,9 +421,9 @@ void eventlog_decode_value(const struct schema_event *event, int index, sqlite3_
 }
 
 bool eventlog_encode_value(const struct schema_event *event, int index, const char *text,
-			   struct eventlog_bind *bind, unsigned char guid[16])
+			   struct eventlog_bind *bind, unsigned char buf[EVENTLOG_ENCODE_MAX])
 {
-	size_t len = strlen(text);
+	size_t len = strlen(text), n;
 
 	if (!event || index < 0 || (unsigned)index >= event->nfields)
 		return false;
@@ -370,10 +436,18 @@ bool eventlog_encode_value(const struct schema_event *event, int index, const ch
 			return true;
 		break;
 	case CODEC_GUID:
-		if (encode_guid(text, len, guid)) {
+		if (encode_guid(text, len, buf)) {
 			bind->kind = BIND_BLOB;
-			bind->data = guid;
+			bind->data = buf;
 			bind->len = 16;
+			return true;
+		}
+		break;
+	case CODEC_HASHES:
+		if ((n = encode_hashes(text, len, buf)) > 0) {
+			bind->kind = BIND_BLOB;
+			bind->data = buf;
+			bind->len = n;
 			return true;
 		}
 		break;
@@ -996,7 +1070,8 @@ static sqlite3_stmt *insert_statement(struct eventlog *log, const struct schema_
 static int insert_event(struct eventlog *log, const struct event *ev)
 {
 	sqlite3_stmt *stmt = insert_statement(log, ev->schema);
-	unsigned char guids[SCHEMA_MAX_FIELDS][16];   /* bound without a copy until the step */
+	/* Compact forms, bound without a copy until the step. */
+	unsigned char encoded[SCHEMA_MAX_FIELDS][EVENTLOG_ENCODE_MAX];
 
 	if (!stmt)
 		return -1;
@@ -1008,8 +1083,9 @@ static int insert_event(struct eventlog *log, const struct event *ev)
 		int param = (int)i + 5;
 		const char *text = event_value(ev, (int)i);
 		size_t len = event_value_len(ev, (int)i);
-		unsigned char *guid = guids[i];
+		unsigned char *buf = encoded[i];
 		int64_t number;
+		size_t n;
 
 		if (!event_is_set(ev, (int)i) || (len == 1 && text[0] == '-')) {
 			sqlite3_bind_null(stmt, param);
@@ -1023,8 +1099,14 @@ static int insert_event(struct eventlog *log, const struct event *ev)
 			}
 			break;
 		case CODEC_GUID:
-			if (encode_guid(text, len, guid)) {
-				sqlite3_bind_blob(stmt, param, guid, 16, SQLITE_STATIC);
+			if (encode_guid(text, len, buf)) {
+				sqlite3_bind_blob(stmt, param, buf, 16, SQLITE_STATIC);
+				continue;
+			}
+			break;
+		case CODEC_HASHES:
+			if ((n = encode_hashes(text, len, buf)) > 0) {
+				sqlite3_bind_blob(stmt, param, buf, (int)n, SQLITE_STATIC);
 				continue;
 			}
 			break;

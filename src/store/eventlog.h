@@ -112,9 +112,10 @@ void eventlog_origin(struct eventlog *log, unsigned origin, const char **compute
 const char *eventlog_column_name(const char *field);
 /* Bind TEXT the way field INDEX of EVENT is stored, so that SQL equality on
  * the column is exact text equality.  Returns false if TEXT has no stored
- * form that SQL can compare (then filter in C). */
+ * form that SQL can compare (then filter in C).  BIND may point into BUF. */
+#define EVENTLOG_ENCODE_MAX 160     /* bytes of the largest compact form */
 bool eventlog_encode_value(const struct schema_event *event, int index, const char *text,
-			   struct eventlog_bind *bind, unsigned char guid[16]);
+			   struct eventlog_bind *bind, unsigned char buf[EVENTLOG_ENCODE_MAX]);
 /* Do equal stored values of column FIELD mean equal texts, whatever the
  * record (so SQL may GROUP BY it)?  False for times stored relative to
  * TimeCreated. */

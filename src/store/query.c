@@ -710,7 +710,7 @@ static void xp_data_atom(struct xpath *x)
 	}
 	if (!strcmp(op, "=") || !strcmp(op, "!=")) {
 		struct eventlog_bind bind;
-		unsigned char guid[16];
+		unsigned char guid[EVENTLOG_ENCODE_MAX];
 
 		const char *is = !strcmp(op, "=") ? "IS" : "IS NOT";
 
@@ -922,7 +922,7 @@ static void push_down_is(struct query *q, const struct query_condition *c)
 	const struct schema_event *event = NULL;
 	int index = -1;
 	struct eventlog_bind bind;
-	unsigned char guid[16];
+	unsigned char guid[EVENTLOG_ENCODE_MAX];
 
 	for (int id = 0; id < 256 && index < 0; id++) {
 		if (!q->candidate[id])

@@ -149,6 +149,7 @@ static void test_values_round_trip(void **state)
 	event_set_str(&in[1], 1, "2026-11-26 06:48:26.0931");
 	event_set(&in[1], 10, "a\0b<&>\"\xff\n", 10);
 	event_set_str(&in[1], 21, "-");
+	event_set_str(&in[1], 17, "SHA256=6ED8BE340B171BC5F64576CC667311530FAA0DBA9736C5B84F4E8A386458AB6F");
 	event_reset(&in[2], 3);
 	event_set_str(&in[2], 16, "443");
 	event_set_str(&in[2], 4, "/usr/bin/curl");
@@ -157,12 +158,43 @@ static void test_values_round_trip(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(eventlog_append(log, &in[i]), 0);
 	assert_int_equal(in[0].record_id + 3, in[3].record_id);
+	/* Hashes in every shape the compact form must give back as written. */
+	static const char *const hashes[] = {
+		"SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,MD5=b4d99c80bde0db7fee34827e4c3a5f4c,"
+		"SHA256=6ed8be340b171bc5f64576cc667311530faa0dba9736c5b84f4e8a386458ab6f,"
+		"IMPHASH=00000000000000000000000000000000",
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c",
+		"SHA256=6ed8be340b171bc5f64576cc667311530faa0dba9736c5b84f4e8a386458ab6f,",
+		"SHA256=6ed8be340b171bc5f64576cc667311530faa0dba9736c5b84f4e8a386458ab6",
+		"SHA256=6ed8be340b171bc5f64576cc667311530faa0dba9736c5b84f4e8a386458ab6f0",
+		"sha256=6ed8be340b171bc5f64576cc667311530faa0dba9736c5b84f4e8a386458ab6f",
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,,MD5=b4d99c80bde0db7fee34827e4c3a5f4c",
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,MD5=b4d99c80bde0db7fee34827e4c3a5f4c,"
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,MD5=b4d99c80bde0db7fee34827e4c3a5f4c,"
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,MD5=b4d99c80bde0db7fee34827e4c3a5f4c,"
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,MD5=b4d99c80bde0db7fee34827e4c3a5f4c,"
+		"MD5=b4d99c80bde0db7fee34827e4c3a5f4c,MD5=b4d99c80bde0db7fee34827e4c3a5f4c",
+		"=", "MD5=", "",
+	};
+	struct event hash_events[sizeof(hashes) / sizeof(hashes[0])];
+
+	for (size_t h = 0; h < sizeof(hashes) / sizeof(hashes[0]); h++) {
+		event_init(&hash_events[h]);
+		process_create(&hash_events[h], 100 + (unsigned)h);
+		event_set_str(&hash_events[h], 17, hashes[h]);
+		assert_int_equal(eventlog_append(log, &hash_events[h]), 0);
+	}
 	assert_true(in[3].time_ns != 0);
 	assert_int_equal(eventlog_flush(log), 0);
 
 	size_t n = read_all(log, &out);
 
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 4 + sizeof(hashes) / sizeof(hashes[0]));
+	for (size_t h = 0; h < sizeof(hashes) / sizeof(hashes[0]); h++) {
+		assert_string_equal(event_value(&out[4 + h], 17), hashes[h][0] ? hashes[h] : "");
+		event_free(&hash_events[h]);
+	}
+	n = 4;
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(out[i].record_id, in[i].record_id);
 		assert_int_equal(out[i].time_ns, in[i].time_ns);
@@ -183,7 +215,7 @@ static void test_values_round_trip(void **state)
 		assert_string_equal(a.data, b.data);
 	}
 	assert_int_equal(pid, (unsigned)getpid());
-	free_all(out, n);
+	free_all(out, 4 + sizeof(hashes) / sizeof(hashes[0]));
 	for (int i = 0; i < 4; i++)
 		event_free(&in[i]);
 	strbuf_release(&a);

@@ -53,6 +53,7 @@ static int setup(void **state)
 	if (!log)
 		return -1;
 	add(log, 1, T0, (const char *[]){ "Image", "/usr/bin/curl", "CommandLine", "curl https://example.org",
+		"Hashes", "SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,MD5=b4d99c80bde0db7fee34827e4c3a5f4c",
 		"ProcessGuid", "{3d1219c7-d63a-6b07-0984-000000000002}",
 		"ParentProcessGuid", "{3d1219c7-d63a-6b07-0984-000000000001}", "ProcessId", "102", NULL });
 	add(log, 3, T0 + 1 * SEC, (const char *[]){ "Image", "/usr/bin/curl", "DestinationPort", "443",
@@ -283,6 +284,9 @@ static void test_where_filters(void **state)
 	assert_string_equal(where("DestinationIp is 93.184.216.34", NULL), "2");
 	assert_string_equal(where("CommandLine contains EXAMPLE.org", NULL), "1");
 	assert_string_equal(where("ProcessGuid is {3D1219C7-D63A-6B07-0984-000000000002}", NULL), "1");
+	assert_string_equal(where("Hashes contains md5=B4D99C80BDE0DB7FEE34827E4C3A5F4C", NULL), "1");
+	assert_string_equal(where("Hashes is SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,"
+				  "MD5=b4d99c80bde0db7fee34827e4c3a5f4c", NULL), "1");
 	/* Repeated --where: AND. */
 	assert_string_equal(where("Image end with curl", "DestinationPort is 443"), "2");
 	assert_string_equal(where("Image end with curl", "DestinationPort is 80"), "");
@@ -303,6 +307,8 @@ static void test_xpath(void **state)
 	assert_string_equal(xpath("*[System[(EventID=1 or EventID=5) and EventRecordID>1]]", now), "5");
 	assert_string_equal(xpath("*[System[EventID=3]] and *[EventData[Data[@Name='DestinationPort']='443']]", now), "2,3");
 	assert_string_equal(xpath("*[EventData[Data[@Name='Image']='/usr/bin/curl']]", now), "1,2,5");
+	assert_string_equal(xpath("*[EventData[Data[@Name='Hashes']='SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,"
+				  "MD5=b4d99c80bde0db7fee34827e4c3a5f4c']]", now), "1");
 	/* XPath equality is exact, as in Windows. */
 	assert_string_equal(xpath("*[EventData[Data[@Name='Image']='/USR/BIN/CURL']]", now), "");
 	assert_string_equal(xpath("*[EventData[Data[@Name='DestinationPort']!='443']]", now), "4");
@@ -385,6 +391,8 @@ static void test_count_by(void **state)
 	assert_string_equal(count_by("DestinationPort", NULL, NULL), "443=2 80=1");
 	assert_string_equal(count_by("EventID", NULL, NULL), "3=3 1=1 255=1 5=1");
 	assert_string_equal(count_by("ProcessGuid", "1", NULL), "{3d1219c7-d63a-6b07-0984-000000000002}=1");
+	assert_string_equal(count_by("Hashes", "1", NULL),
+			    "SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,MD5=b4d99c80bde0db7fee34827e4c3a5f4c=1");
 	/* Unset values count as "-". */
 	assert_string_equal(count_by("DestinationIp", NULL, NULL), "-=2 93.184.216.34=1");
 	/* Times are compared in C. */
