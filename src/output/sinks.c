@@ -373,10 +373,11 @@ static void check_local_sinks(struct sinks *s, int64_t now)
 		if (st.connected) {
 			s->syslog_was_connected = true;
 		}
-		/* a syslog that never was there (default config, no daemon) is
-		 * what Sysmon for Linux ignores too; report only real losses */
-		bool reportable = s->syslog_was_connected || s->config->path;
-		if (reportable && st.dropped > s->syslog_dropped_reported &&
+		/* a syslog that never was there (no daemon) is what Sysmon for
+		 * Linux ignores too: the status shows it; report real losses */
+		if (!s->syslog_was_connected)
+			s->syslog_dropped_reported = st.dropped;
+		if (s->syslog_was_connected && st.dropped > s->syslog_dropped_reported &&
 		    now - s->syslog_last_report_ns >= REPORT_INTERVAL_NS) {
 			add_problem(s, "local syslog: %" PRIu64 " events not sent (%s); they are in the event log",
 				    st.dropped - s->syslog_dropped_reported,

@@ -23,6 +23,7 @@ struct syslog_sink {
 	uint64_t queue_limit;
 	int fd;
 	int64_t last_attempt_ns;
+	bool ever_connected;        /* a restart of syslog is waited for; no syslog is not */
 	/* waiting messages: [4-byte length][bytes]..., from QUEUE_HEAD on */
 	struct strbuf queue;
 	size_t queue_head;
@@ -73,6 +74,7 @@ static int connect_socket(struct syslog_sink *sink)
 		return -1;
 	}
 	sink->stats.connected = true;
+	sink->ever_connected = true;
 	return 0;
 }
 
@@ -151,6 +153,12 @@ static void enqueue(struct syslog_sink *sink, const char *data, size_t len)
 
 void syslog_sink_write(struct syslog_sink *sink, const struct event *ev, const struct format_context *ctx)
 {
+	/* no syslog daemon since we started: as glibc's syslog(), drop at once
+	 * (the event log has it), without spending time on formatting */
+	if (sink->fd < 0 && !sink->ever_connected) {
+		sink->stats.dropped++;
+		return;
+	}
 	strbuf_reset(&sink->message);
 	if (wire_local_message(&sink->message, ev, ctx, sink->max_message, event_now_ns()) > 0)
 		sink->stats.trimmed++;

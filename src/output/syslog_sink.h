@@ -3,8 +3,10 @@
  * form glibc's syslog() gives Sysmon for Linux's messages (identifier
  * "sysmon", facility user, severity info, err for Error events, no pid), so
  * the integrations that parse Sysmon for Linux's syslog parse ours.  The
- * socket is non-blocking: while syslog does not read, messages wait in a
- * bounded queue (then are counted as dropped) instead of stalling capture.
+ * socket is non-blocking: while syslog does not read (or restarts), messages
+ * wait in a bounded queue (then are counted as dropped) instead of stalling
+ * capture.  Without any syslog daemon since the start, events are dropped
+ * at once, as glibc's syslog() does (the event log has them).
  */
 #ifndef SYSMON_SYSLOG_SINK_H
 #define SYSMON_SYSLOG_SINK_H
