@@ -5,7 +5,7 @@
 set -e
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
       libxml2-dev libsqlite3-dev libssl-dev libcmocka-dev python3-pytest
-      rsyslog rsyslog-openssl openssl iproute2 sqlite3 procps util-linux"
+      rsyslog rsyslog-openssl openssl iproute2 sqlite3 procps util-linux bind9-dnsutils"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -20,6 +20,7 @@ static const struct capture_source *const capture_sources[] = {
 	&process_source,
 	&network_source,
 	&procaccess_source,
+	&dns_source,
 	&file_source,
 };
 
@@ -243,8 +244,20 @@ uint32_t capture_active_events(const struct capture *cap)
 	return active;
 }
 
+/* The sources' time-driven work (capture_source.tick). */
+static void run_ticks(struct capture *cap)
+{
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+
+		if (slot->loaded && slot->attached && slot->source->tick)
+			slot->source->tick(slot->handle.state, cap->env);
+	}
+}
+
 int capture_poll(struct capture *cap, int timeout_ms)
 {
+	run_ticks(cap);
 	if (!cap->rings) {
 		/* nothing loaded: just wait, so the caller's loop keeps its pace */
 		if (poll(NULL, 0, timeout_ms) < 0)

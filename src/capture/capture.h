@@ -87,12 +87,18 @@ struct capture_source {
 	int (*decode)(void *state, struct capture_env *env, const void *data, size_t size);
 	/* Detach and unload; STATE is freed. */
 	void (*unload)(void *state);
+	/* Optional (NULL if unused): called at every capture_poll() while the
+	 * source has attached programs, for work due by time rather than by a
+	 * record (the DNS source ends queries whose answer never came).  It may
+	 * call env->emit(); it must be cheap when nothing is due. */
+	void (*tick)(void *state, struct capture_env *env);
 };
 
 /* The sources, defined in their X_source.c files. */
 extern const struct capture_source process_source;
 extern const struct capture_source network_source;
 extern const struct capture_source procaccess_source;
+extern const struct capture_source dns_source;
 extern const struct capture_source file_source;
 
 /* Helper for load(): size the `events` map of a source (a struct bpf_map *)

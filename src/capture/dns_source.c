@@ -1,0 +1,371 @@
+/*
+ * User half of the DNS source (kernel half: bpf/dns.bpf.c, records:
+ * bpf/dns.h): DnsQuery (22) from the DNS messages processes exchange with
+ * port 53.
+ *
+ * A query a process sends is kept, with its process as it was then, until
+ * the answer with the same id comes back on the same socket to the same
+ * process; then one event is made: QueryName from the question,
+ * QueryStatus and QueryResults from the answer, in Windows Sysmon's forms
+ * (enrich/dnsmsg.h).  A query unanswered after DNS_ANSWER_TIMEOUT_NS gets
+ * its event with QueryStatus 1460 (Windows' ERROR_TIMEOUT) and
+ * QueryResults "-".  UtcTime is when the query was sent.  One event per
+ * question sent: glibc's parallel A and AAAA queries are two events.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/dns.h"
+#include "capture/capture.h"
+#include "enrich/dnsmsg.h"
+#include "enrich/guid.h"
+#include "enrich/users.h"
+#include "dns.skel.h"
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+#define DNS_SYSCALLS 9     /* 5 sends at entry, 4 receives at exit */
+#define DNS_ANSWER_TIMEOUT_NS (5LL * 1000000000LL)
+/* Queries waiting for their answer; when full, the oldest is ended as
+ * timed out. */
+#define DNS_PENDING_MAX 1024
+
+struct dns_fields {
+	int utc_time, process_guid, process_id, query_name, query_status, query_results, image, user;
+};
+
+struct pending_query {
+	bool used;
+	uint16_t id;
+	uint32_t tgid;
+	uint64_t socket;
+	uint64_t sent_boot_ns;
+	char guid[GUID_TEXT_SIZE];
+	char *query_name;
+	char *image;
+	char *user;
+};
+
+struct dns_state {
+	struct dns_bpf *skel;
+	struct bpf_link *syscall_links[DNS_SYSCALLS];
+	struct bpf_link *sys_enter_link, *sys_exit_link;
+	struct dns_fields fields;
+	struct event ev;
+	struct pending_query pending[DNS_PENDING_MAX];
+	size_t pending_count;
+	uint64_t oldest_sent_ns;    /* of the pending queries; 0 when none */
+	struct strbuf results;
+	struct dns_message message;
+};
+
+static int resolve_fields(struct dns_fields *f, struct strbuf *err)
+{
+	const struct schema_event *event = schema_event_by_id(DNS_EVENT_ID);
+	const struct {
+		const char *name;
+		int *index;
+	} slots[] = {
+		{ "UtcTime", &f->utc_time }, { "ProcessGuid", &f->process_guid },
+		{ "ProcessId", &f->process_id }, { "QueryName", &f->query_name },
+		{ "QueryStatus", &f->query_status }, { "QueryResults", &f->query_results },
+		{ "Image", &f->image }, { "User", &f->user },
+	};
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
+		if (*slots[i].index < 0) {
+			strbuf_printf(err, "the schema of event %u has no field %s", DNS_EVENT_ID, slots[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void forget(struct dns_state *st, struct pending_query *q)
+{
+	free(q->query_name);
+	free(q->image);
+	free(q->user);
+	memset(q, 0, sizeof(*q));
+	st->pending_count--;
+}
+
+static void detach(struct dns_state *st)
+{
+	for (size_t i = 0; i < DNS_SYSCALLS; i++) {
+		bpf_link__destroy(st->syscall_links[i]);
+		st->syscall_links[i] = NULL;
+	}
+	bpf_link__destroy(st->sys_enter_link);
+	bpf_link__destroy(st->sys_exit_link);
+	st->sys_enter_link = st->sys_exit_link = NULL;
+}
+
+static void free_state(struct dns_state *st)
+{
+	detach(st);
+	dns_bpf__destroy(st->skel);
+	for (size_t i = 0; i < DNS_PENDING_MAX; i++)
+		if (st->pending[i].used)
+			forget(st, &st->pending[i]);
+	event_free(&st->ev);
+	strbuf_release(&st->results);
+	free(st);
+}
+
+static int dns_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+{
+	struct dns_state *st = xcalloc(1, sizeof(*st));
+
+	event_init(&st->ev);
+	if (resolve_fields(&st->fields, err) != 0) {
+		free_state(st);
+		return -1;
+	}
+	st->skel = dns_bpf__open();
+	if (!st->skel) {
+		strbuf_printf(err, "opening the DNS eBPF object failed: %s", strerror(errno));
+		free_state(st);
+		return -1;
+	}
+	st->skel->rodata->monitor_tgid = env->monitor_tgid;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	int rc = dns_bpf__load(st->skel);
+	if (rc != 0) {
+		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));
+		free_state(st);
+		return -1;
+	}
+	out->state = st;
+	out->ringbuf_fd = bpf_map__fd(st->skel->maps.events);
+	out->lost_fd = bpf_map__fd(st->skel->maps.lost_events);
+	return 0;
+}
+
+/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
+ * at its usual place if not, as systemd does at boot. */
+static bool tracefs_available(void)
+{
+	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return true;
+	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
+	       access(TRACEFS_DIR "/events", F_OK) == 0;
+}
+
+/* Per-syscall exit tracepoints if possible (read and write are the most
+ * frequent syscalls: the others then run nothing), else every exit. */
+static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
+{
+	struct dns_state *st = state;
+	struct bpf_program *programs[DNS_SYSCALLS] = {
+		/* the receives first: no answer of a query seen may go unseen */
+		st->skel->progs.exit_recvfrom, st->skel->progs.exit_recvmsg,
+		st->skel->progs.exit_recvmmsg, st->skel->progs.exit_read,
+		st->skel->progs.enter_sendto, st->skel->progs.enter_sendmsg,
+		st->skel->progs.enter_sendmmsg, st->skel->progs.enter_write,
+		st->skel->progs.enter_writev,
+	};
+
+	if (!(mask & CAPTURE_EVENT_BIT(DNS_EVENT_ID))) {
+		detach(st);
+		return 0;
+	}
+	if (st->sys_exit_link || st->syscall_links[0])
+		return 0;
+	if (tracefs_available()) {
+		size_t i;
+
+		for (i = 0; i < DNS_SYSCALLS; i++) {
+			st->syscall_links[i] = bpf_program__attach(programs[i]);
+			if (!st->syscall_links[i])
+				break;
+		}
+		if (i == DNS_SYSCALLS)
+			return 0;
+		detach(st);
+	}
+	st->sys_exit_link = bpf_program__attach(st->skel->progs.dns_sys_exit);
+	if (st->sys_exit_link)
+		st->sys_enter_link = bpf_program__attach(st->skel->progs.dns_sys_enter);
+	if (!st->sys_enter_link) {
+		strbuf_printf(err, "attaching to the sys_enter/sys_exit tracepoints failed: %s",
+			      strerror(errno));
+		detach(st);
+		return -1;
+	}
+	return 0;
+}
+
+static void emit(struct dns_state *st, struct capture_env *env, const struct pending_query *q,
+		 unsigned status, const char *results)
+{
+	const struct dns_fields *f = &st->fields;
+	struct event *ev = &st->ev;
+
+	event_reset(ev, DNS_EVENT_ID);
+	event_set_str(ev, f->utc_time,
+		      event_format_utctime(guid_boot_to_wall_ns(q->sent_boot_ns), (char[48]){ 0 }));
+	event_set_str(ev, f->process_guid, q->guid);
+	event_setf(ev, f->process_id, "%u", q->tgid);
+	event_set_str(ev, f->query_name, q->query_name);
+	event_setf(ev, f->query_status, "%u", status);
+	event_set_str(ev, f->query_results, results && results[0] ? results : "-");
+	event_set_str(ev, f->image, q->image);
+	event_set_str(ev, f->user, q->user);
+	env->emit(env, ev);
+}
+
+static void recompute_oldest(struct dns_state *st)
+{
+	st->oldest_sent_ns = 0;
+	for (size_t i = 0; i < DNS_PENDING_MAX && st->pending_count; i++) {
+		const struct pending_query *q = &st->pending[i];
+
+		if (q->used && (!st->oldest_sent_ns || q->sent_boot_ns < st->oldest_sent_ns))
+			st->oldest_sent_ns = q->sent_boot_ns;
+	}
+}
+
+/* End (as timed out) every query sent before CUTOFF_NS. */
+static void expire(struct dns_state *st, struct capture_env *env, uint64_t cutoff_ns)
+{
+	for (size_t i = 0; i < DNS_PENDING_MAX && st->pending_count; i++) {
+		struct pending_query *q = &st->pending[i];
+
+		if (q->used && q->sent_boot_ns < cutoff_ns) {
+			emit(st, env, q, DNS_STATUS_TIMEOUT, NULL);
+			forget(st, q);
+		}
+	}
+	recompute_oldest(st);
+}
+
+static struct pending_query *find(struct dns_state *st, uint32_t tgid, uint64_t socket, uint16_t id)
+{
+	for (size_t i = 0; i < DNS_PENDING_MAX && st->pending_count; i++) {
+		struct pending_query *q = &st->pending[i];
+
+		if (q->used && q->tgid == tgid && q->socket == socket && q->id == id)
+			return q;
+	}
+	return NULL;
+}
+
+static void remember_query(struct dns_state *st, struct capture_env *env, const struct dns_record *rec,
+			   const struct dns_message *msg)
+{
+	if (find(st, rec->tgid, rec->socket, msg->id))
+		return;   /* a retransmission: the first send stands */
+	if (st->pending_count == DNS_PENDING_MAX)
+		expire(st, env, st->oldest_sent_ns + 1);
+
+	struct pending_query *q = NULL;
+	for (size_t i = 0; i < DNS_PENDING_MAX; i++)
+		if (!st->pending[i].used) {
+			q = &st->pending[i];
+			break;
+		}
+	if (!q)
+		return;
+	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec->tgid) : NULL;
+	char comm[sizeof(rec->comm) + 1];
+
+	memcpy(comm, rec->comm, sizeof(rec->comm));
+	comm[sizeof(rec->comm)] = '\0';
+	q->used = true;
+	q->id = msg->id;
+	q->tgid = rec->tgid;
+	q->socket = rec->socket;
+	q->sent_boot_ns = rec->boot_ns;
+	memcpy(q->guid, info ? info->guid : GUID_ZERO_TEXT, GUID_TEXT_SIZE);
+	q->query_name = xstrdup(msg->query_name);
+	q->image = xstrdup(info ? info->image : comm[0] ? comm : "<unknown process>");
+	q->user = xstrdup(user_name(rec->uid));
+	st->pending_count++;
+	if (!st->oldest_sent_ns || rec->boot_ns < st->oldest_sent_ns)
+		st->oldest_sent_ns = rec->boot_ns;
+}
+
+static int dns_decode(void *state, struct capture_env *env, const void *data, size_t size)
+{
+	struct dns_state *st = state;
+	struct dns_record rec;
+
+	if (size < sizeof(rec))
+		return -1;
+	memcpy(&rec, data, sizeof(rec));
+	if (rec.payload_len > size - sizeof(rec) || rec.payload_len > DNS_PAYLOAD_MAX)
+		return -1;
+	const uint8_t *payload = (const uint8_t *)data + sizeof(rec);
+	size_t len = rec.payload_len;
+
+	/* TCP: a message is preceded by its 2-byte length, sent with it or
+	 * alone (glibc reads the length, then the message) */
+	if (rec.protocol == 6) {
+		if (len < 2 || rec.message_len == 2)
+			return 0;
+		if ((size_t)(payload[0] << 8 | payload[1]) + 2 == rec.message_len) {
+			payload += 2;
+			len -= 2;
+		}
+	}
+	struct dns_message *msg = &st->message;
+	if (dns_parse(payload, len, msg) != 0 || msg->opcode != 0)
+		return 0;   /* not a DNS query or answer: other traffic on port 53 */
+
+	if (rec.kind == DNS_RECORD_SENT) {
+		if (!msg->response)
+			remember_query(st, env, &rec, msg);
+		return 0;
+	}
+	if (rec.kind != DNS_RECORD_RECEIVED || !msg->response)
+		return 0;
+	struct pending_query *q = find(st, rec.tgid, rec.socket, msg->id);
+	if (!q)
+		return 0;   /* sent before we started, or not ours to pair */
+	strbuf_reset(&st->results);
+	size_t results = dns_format_results(payload, len, msg, &st->results);
+	emit(st, env, q, dns_query_status(msg, results), strbuf_str(&st->results));
+	bool was_oldest = q->sent_boot_ns == st->oldest_sent_ns;
+	forget(st, q);
+	if (was_oldest)
+		recompute_oldest(st);
+	return 0;
+}
+
+static void dns_tick(void *state, struct capture_env *env)
+{
+	struct dns_state *st = state;
+	struct timespec now;
+
+	if (!st->pending_count || clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+		return;
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (now_ns < DNS_ANSWER_TIMEOUT_NS || st->oldest_sent_ns > now_ns - DNS_ANSWER_TIMEOUT_NS)
+		return;
+	expire(st, env, now_ns - DNS_ANSWER_TIMEOUT_NS);
+}
+
+static void dns_unload(void *state)
+{
+	free_state(state);
+}
+
+const struct capture_source dns_source = {
+	.name = "dns",
+	.event_mask = CAPTURE_EVENT_BIT(DNS_EVENT_ID),
+	.load = dns_load,
+	.set_events = dns_set_events,
+	.decode = dns_decode,
+	.unload = dns_unload,
+	.tick = dns_tick,
+};
