@@ -138,9 +138,11 @@ static void write_event(struct monitor *m, struct event *ev)
 static void pipeline_emit(struct capture_env *env, struct event *ev)
 {
 	struct monitor *m = env->owner;
-	unsigned id = ev->schema ? ev->schema->id : 0;
 	const char *rule_name = "-";
 
+	if (!ev->schema)
+		return;   /* a decoder's event_reset() with an unknown id */
+	unsigned id = ev->schema->id;
 	if (id < CAPTURE_EVENT_SLOTS)
 		m->decided[id]++;
 	if (!rules_decide(m->config->rules, ev, &rule_name))
