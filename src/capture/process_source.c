@@ -389,7 +389,8 @@ static int decode_exit(struct process_state *st, struct capture_env *env, const 
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
 	set_uint(ev, f->process_id, rec.tgid);
 	event_set_str(ev, f->image, info ? info->image : "<unknown process>");
-	event_set_str(ev, f->user, user_name(rec.uid));
+	/* the user of its ProcessCreate: one process, one User */
+	event_set_str(ev, f->user, user_name(info ? info->uid : rec.uid));
 	env->emit(env, ev);
 	process_cache_exit(env->processes, rec.tgid, wall);
 	return 0;
