@@ -14,8 +14,8 @@
  *    that is a block device opened for reading is a RawAccessRead.  The path
  *    is the struct file's own (dentry walk): absolute, symlinks resolved.
  *    O_TMPFILE opens have no name; the linkat that names them is reported.
- *  - link/linkat/symlink/symlinkat, at sys_exit with success: FileCreate of
- *    the new name.
+ *  - link/linkat/symlink/symlinkat, mknod/mknodat of a regular file, at
+ *    sys_exit with success: FileCreate of the new name.
  *  - unlink/unlinkat, rename/renameat/renameat2, utime/utimes/futimesat/
  *    utimensat need the inode behind a name, which a syscall tracepoint
  *    cannot look up.  The kernel updates the ctime of every inode such a call
@@ -63,9 +63,11 @@ __u32 enabled_events = 0;
 #define NR_UNLINK 87
 #define NR_SYMLINK 88
 #define NR_UTIME 132
+#define NR_MKNOD 133
 #define NR_UTIMES 235
 #define NR_OPENAT 257
 #define NR_FUTIMESAT 261
+#define NR_MKNODAT 259
 #define NR_UNLINKAT 263
 #define NR_RENAMEAT 264
 #define NR_LINKAT 265
@@ -91,6 +93,8 @@ __u32 enabled_events = 0;
 #define NR_UTIME 100007
 #define NR_UTIMES 100008
 #define NR_FUTIMESAT 100009
+#define NR_MKNOD 100010
+#define NR_MKNODAT 33
 #define NR_OPENAT 56
 #define NR_UNLINKAT 35
 #define NR_RENAMEAT 38
@@ -530,7 +534,7 @@ static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u3
 	return 0;
 }
 
-static __always_inline int on_link(struct pt_regs *regs, long nr, long ret, __u32 mask)
+static __always_inline int on_new_name(struct pt_regs *regs, long nr, long ret, __u32 mask)
 {
 	long dirfd = AT_FDCWD_VALUE;
 	const char *name;
@@ -549,6 +553,18 @@ static __always_inline int on_link(struct pt_regs *regs, long nr, long ret, __u3
 	} else if (nr == NR_SYMLINK) {
 		how = FILE_CREATE_SYMLINK;
 		name = (const char *)SYSCALL_ARG2(regs);
+	} else if (nr == NR_MKNOD || nr == NR_MKNODAT) {
+		/* a regular file (type 0 is one too); nodes and FIFOs are not */
+		__u32 mode = nr == NR_MKNOD ? SYSCALL_ARG2(regs) : SYSCALL_ARG3(regs);
+		if ((mode & S_IFMT_BITS) != 0 && (mode & S_IFMT_BITS) != S_IFREG_BITS)
+			return 0;
+		how = FILE_CREATE_MKNOD;
+		if (nr == NR_MKNOD) {
+			name = (const char *)SYSCALL_ARG1(regs);
+		} else {
+			dirfd = (int)SYSCALL_ARG1(regs);
+			name = (const char *)SYSCALL_ARG2(regs);
+		}
 	} else {
 		how = FILE_CREATE_SYMLINK;
 		dirfd = (int)SYSCALL_ARG2(regs);
@@ -639,6 +655,7 @@ static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct
 	if (over) {
 		s->rec.flags |= FILE_HAVE_TWO_MODES;
 		s->rec.other_mode = j->inodes[second & (JOURNAL_INODES - 1)].mode;
+		s->rec.other_ino = j->inodes[second & (JOURNAL_INODES - 1)].ino;
 	}
 	submit(s, write_named_path(s, &key, dirfd, name), event_id);
 	return 0;
@@ -760,7 +777,9 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	case NR_LINKAT:
 	case NR_SYMLINK:
 	case NR_SYMLINKAT:
-		return on_link(regs, nr, ret, mask);
+	case NR_MKNOD:
+	case NR_MKNODAT:
+		return on_new_name(regs, nr, ret, mask);
 	case NR_UNLINK:
 	case NR_UNLINKAT:
 	case NR_RENAME:

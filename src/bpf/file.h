@@ -46,14 +46,15 @@ enum file_create_how {
 	FILE_CREATE_LINK = 4,        /* link/linkat (also an O_TMPFILE linked in) */
 	FILE_CREATE_SYMLINK = 5,     /* symlink/symlinkat */
 	FILE_DELETE_UNLINK = 6,      /* unlink/unlinkat */
+	FILE_CREATE_MKNOD = 7,       /* mknod/mknodat of a regular file */
 };
 
 /* Flags of a record. */
 #define FILE_HAVE_MODE      (1u << 0)  /* mode (and ino, dev) are the target's */
 #define FILE_HAVE_PREVIOUS  (1u << 1)  /* old_sec/old_nsec hold the previous mtime */
 #define FILE_PATH_PARTIAL   (1u << 2)  /* the path's beginning was not recovered */
-/* Rename-over: mode and other_mode are the renamed and the replaced file's,
- * in an order the kernel does not reveal. */
+/* Rename-over: mode/ino and other_mode/other_ino are the renamed and the
+ * replaced file's, in an order the kernel does not reveal. */
 #define FILE_HAVE_TWO_MODES (1u << 3)
 
 struct file_record {
@@ -66,7 +67,7 @@ struct file_record {
 	__u32 dev;             /* FILE_HAVE_MODE: its file system (kernel dev_t) */
 	__u32 mode;            /* FILE_HAVE_MODE: its i_mode */
 	__u32 other_mode;      /* FILE_HAVE_TWO_MODES */
-	__u32 pad;
+	__u64 other_ino;       /* FILE_HAVE_TWO_MODES */
 	__s64 new_sec;         /* FILE_RECORD_TIME: the mtime the call set */
 	__s64 old_sec;         /* FILE_HAVE_PREVIOUS: the mtime before the call */
 	__u32 new_nsec;

@@ -315,7 +315,8 @@ static bool birth_time(const char *path, const struct file_record *rec, char buf
 		return false;
 	if (!(stx.stx_mask & STATX_BTIME))
 		return false;
-	if ((rec->flags & FILE_HAVE_MODE) && stx.stx_ino != rec->ino)
+	if ((rec->flags & FILE_HAVE_MODE) && stx.stx_ino != rec->ino &&
+	    !((rec->flags & FILE_HAVE_TWO_MODES) && stx.stx_ino == rec->other_ino))
 		return false;
 	format_file_time(stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec, buf);
 	return true;
@@ -360,7 +361,8 @@ static void emit_create(struct file_state *st, struct capture_env *env, const st
 			const char *utc_time)
 {
 	char creation[48];
-	bool new_name = rec->how == FILE_CREATE_NEW || rec->how == FILE_CREATE_SYMLINK;
+	bool new_name = rec->how == FILE_CREATE_NEW || rec->how == FILE_CREATE_SYMLINK ||
+			rec->how == FILE_CREATE_MKNOD;
 
 	if (new_name || !birth_time(strbuf_str(&st->path), rec, creation))
 		snprintf(creation, sizeof(creation), "%s", utc_time);

@@ -133,32 +133,39 @@ def test_file_create_overwrite_symlink_link_rename(monitor, work):
     with open(old, "w") as f:
         f.write("old content")
     old_birth = birth_time(old)
-    names = {k: os.path.join(work, k) for k in ("sym", "hard", "hard2", "renamed")}
+    names = {k: os.path.join(work, k) for k in ("sym", "hard", "hard2", "renamed", "fifo", "node")}
     pid = run_python("""
-old, sym, hard, hard2, renamed = %r
+import stat
+old, sym, hard, hard2, renamed, fifo, node = %r
 with open(old, "w") as f:          # O_TRUNC of an existing file: overwritten
     f.write("new")
 os.symlink("does-not-matter", sym)
 os.link(old, hard)
 os.link(old, hard2)
 os.rename(hard2, renamed)
-""" % [old, names["sym"], names["hard"], names["hard2"], names["renamed"]])
+os.mknod(fifo, 0o600 | stat.S_IFIFO)      # not a file
+os.mknod(node, 0o600 | stat.S_IFREG)      # an empty regular file
+""" % [old, names["sym"], names["hard"], names["hard2"], names["renamed"], names["fifo"],
+       names["node"]])
+    node = wait_event(monitor, pid, 11, names["node"])
     renamed = wait_event(monitor, pid, 11, names["renamed"])
     overwrite = wait_event(monitor, pid, 11, old)
     symlink = wait_event(monitor, pid, 11, names["sym"])
     hard = wait_event(monitor, pid, 11, names["hard"])
-    for event in (overwrite, symlink, hard, renamed):
+    for event in (overwrite, symlink, hard, renamed, node):
         check_process_fields(monitor, event, pid)
     # an overwritten or newly named file keeps its birth time; a symlink is new
     assert overwrite["CreationUtcTime"] == old_birth
     assert hard["CreationUtcTime"] == old_birth
     assert renamed["CreationUtcTime"] == old_birth
     assert symlink["CreationUtcTime"] == symlink["UtcTime"]
+    assert node["CreationUtcTime"] == node["UtcTime"]
     # the symlink's own name, not its target
     assert symlink["TargetFilename"] == names["sym"]
     # a rename onto a free name deletes nothing
     assert events_of(monitor, pid, 23) == [] and events_of(monitor, pid, 26) == []
-    assert len(events_of(monitor, pid, 11)) == 5
+    assert names["fifo"] not in [e["TargetFilename"] for e in events_of(monitor, pid, 11)]
+    assert len(events_of(monitor, pid, 11)) == 6
 
 
 def test_file_create_relative_paths_are_absolute(monitor, work):
@@ -218,6 +225,7 @@ def test_file_delete_unlink_unlinkat_and_rename_over(monitor, work):
         with open(path, "w") as f:
             f.write("x")
         os.chmod(path, mode)
+    source_birth = birth_time(source)
     started = time.time()
     pid = run_python("""
 plain, script, d, replaced, source = %r
@@ -241,9 +249,11 @@ os.replace(source, replaced)
     assert [e["IsExecutable"] for e in detected] == ["false", "true", "false", "false"]
     assert all(e["Archived"] == "false" for e in deletes)
     assert all("Archived" not in e for e in detected)
-    # the replaced name now holds another file: a FileCreate too
+    # the replaced name now holds another file: a FileCreate too, with
+    # the renamed file's birth time
     [create] = events_of(monitor, pid, 11)
     assert create["TargetFilename"] == replaced
+    assert create["CreationUtcTime"] == source_birth
 
 
 def test_file_delete_detected_alone_without_file_delete_rules(start_monitor, work):
