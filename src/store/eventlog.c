@@ -25,8 +25,10 @@
  *    element); one row per monitor start, one small integer per record.
  *  - `meta`: max_size (the bound; `sysmon log set` writes it, the monitor
  *    reads it inside every flush transaction, so a change applies at the
- *    next flush) and next_record_id (ids never reused: written in the same
- *    transaction as the records, so a crash loses no id and reuses none).
+ *    next flush) and next_record_id (written in the same transaction as
+ *    the records: ids survive restarts and clears, and committed ids have no
+ *    gaps; a batch lost in a crash was never in the log, and its ids are
+ *    handed out again after the restart).
  *
  * Writing: eventlog_append() copies the event into an in-memory batch (so the
  * write lock is held only while flushing, and `sysmon log set/clear` get
@@ -38,8 +40,9 @@
  * file grows beyond the bound only if one batch is larger than the slack.
  * The database uses incremental auto-vacuum so that a smaller bound (or a
  * clear) can shrink the file without rewriting it.  The write-ahead log
- * beside it is kept to a fraction of the bound (fit_wal_to_bound).  synchronous=NORMAL: a
- * crash loses at most the last batches, never consistency.
+ * beside it is kept to a fraction of the bound (fit_wal_to_bound).
+ * synchronous=NORMAL: a crash loses at most the last batches, never
+ * consistency.
  *
  * Damage: the monitor's open checks the file (header, our tables, and
  * quick_check for files up to 256 MiB, which reads them whole); a damaged
