@@ -21,6 +21,7 @@ static const struct capture_source *const capture_sources[] = {
 	&network_source,
 	&procaccess_source,
 	&dns_source,
+	&imageload_source,
 	&file_source,
 };
 

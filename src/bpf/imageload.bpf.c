@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel half of the image-load source (records: bpf/imageload.h, user
+ * half: src/capture/imageload_source.c): ImageLoad (7) for every file that
+ * mmap maps executable (PROT_EXEC, backed by a file descriptor) into a
+ * process, seen at the exit of a successful mmap.  That is how ld.so
+ * loads a program's libraries and dlopen() loads more.  The main
+ * executable (the process's own exe file) is skipped; the dynamic loader
+ * itself is mapped by the kernel at exec, not by mmap, and is not seen.
+ *
+ * The path is walked from the mapped file at the call, so a library
+ * deleted or replaced a moment later keeps the name it was loaded from.
+ * Programs never block: a full ring counts a loss.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/capture.bpf.h"
+#include "bpf/imageload.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_MMAP 9
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_MMAP 222
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#else
+#error "imageload.bpf.c: syscall numbers are defined for x86 and arm64 only"
+#endif
+
+#define PROT_EXEC_BIT 0x4
+#define MAP_ANONYMOUS_BIT 0x20
+
+/* State of one path walk (see append_path). */
+struct path_walk {
+	__u32 depth;            /* components collected */
+	__u32 off;              /* write position in data */
+	__u32 length;           /* bytes the collected components will take */
+	int complete;           /* reached the root */
+	int overflow;           /* longer than IMAGELOAD_PATH_MAX */
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+};
+
+struct load_scratch {
+	struct imageload_record rec;
+	char data[IMAGELOAD_DATA_SIZE];
+	struct dentry *components[IMAGELOAD_PATH_DEPTH];
+	struct path_walk walk;
+};
+
+/* Indexed by CPU (the loader sets max_entries): tracepoint programs are
+ * not preempted, so a CPU's slot is ours for the call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct load_scratch);
+} load_scratch_map SEC(".maps");
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* One step up the tree: collect a component, or cross a mount point.  The
+ * walk's state lives in the map value so that the verifier checks the
+ * callback once. */
+static long collect_component(__u64 index, void *ctx)
+{
+	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	struct dentry *dentry = walk->dentry;
+	struct vfsmount *vfsmnt = walk->vfsmnt;
+	struct mount *mnt = walk->mnt;
+
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (!mnt_parent || mnt_parent == mnt) {
+			walk->complete = 1;
+			return 1;
+		}
+		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		walk->mnt = mnt_parent;
+		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	if (!parent || parent == dentry) {
+		walk->complete = 1;
+		return 1;
+	}
+	/* keep the deepest components that fit: a cut path loses its start */
+	__u32 depth = walk->depth;
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	if (depth >= IMAGELOAD_PATH_DEPTH || walk->length + 1 + len > IMAGELOAD_PATH_MAX)
+		return 1;
+	s->components[depth & (IMAGELOAD_PATH_DEPTH - 1)] = dentry;
+	walk->length += 1 + len;
+	walk->depth = depth + 1;
+	walk->dentry = parent;
+	return 0;
+}
+
+/* Append "/name" of the INDEX-th component from the top. */
+static long append_component(__u64 index, void *ctx)
+{
+	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, ctx);
+
+	if (!s)
+		return 1;
+	struct path_walk *walk = &s->walk;
+	__u32 depth = walk->depth;
+	if (index >= depth)
+		return 1;
+	struct dentry *d = s->components[(depth - 1 - index) & (IMAGELOAD_PATH_DEPTH - 1)];
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	__u32 off = walk->off;
+
+	if (len > 255)
+		len = 255;
+	if (off + 1 + len > IMAGELOAD_PATH_MAX) {
+		walk->overflow = 1;
+		return 1;
+	}
+	s->data[off & IMAGELOAD_DATA_MASK] = '/';
+	off++;
+	if (bpf_probe_read_kernel(&s->data[off & IMAGELOAD_DATA_MASK], len & 255, name) != 0)
+		return 1;
+	walk->off = off + len;
+	return 0;
+}
+
+/* The absolute path of FILE into S->data; returns its length. */
+static __always_inline __u32 walk_path(struct load_scratch *s, __u32 *cpu, struct file *file)
+{
+	struct path_walk *walk = &s->walk;
+	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+
+	walk->depth = 0;
+	walk->length = 0;
+	walk->off = 0;
+	walk->complete = 0;
+	walk->overflow = 0;
+	walk->dentry = BPF_CORE_READ(file, f_path.dentry);
+	walk->vfsmnt = vfsmnt;
+	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	/* mount crossings take steps too, hence the margin */
+	bpf_loop(IMAGELOAD_PATH_DEPTH + 16, collect_component, cpu, 0);
+	if (walk->depth == 0) {
+		s->data[0] = '/';
+		walk->off = 1;
+	} else {
+		bpf_loop(IMAGELOAD_PATH_DEPTH, append_component, cpu, 0);
+	}
+	if (!walk->complete || walk->overflow)
+		s->rec.flags |= IMAGELOAD_PATH_PARTIAL;
+	return walk->off;
+}
+
+static __always_inline int on_mmap_exit(long ret, struct pt_regs *regs)
+{
+	/* an error is a small negative number, an address is not */
+	if (ret < 0 && ret > -4096)
+		return 0;
+	unsigned long prot = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	unsigned long flags = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	long fd = (int)PT_REGS_PARM5_CORE_SYSCALL(regs);
+	if (!(prot & PROT_EXEC_BIT) || (flags & MAP_ANONYMOUS_BIT) || fd < 0)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (capture_is_monitor(tgid))
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
+		return 0;   /* 32-bit syscall: other numbers and arguments */
+#endif
+
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
+	if (fd >= fdt->max_fds ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
+		return 0;
+	if (file == task->mm->exe_file)
+		return 0;   /* the main executable is the process, not a load */
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, &cpu);
+	if (!s) {
+		capture_count_lost(IMAGELOAD_EVENT_ID);
+		return 0;
+	}
+	struct imageload_record *rec = &s->rec;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	rec->tgid = tgid;
+	rec->uid = (__u32)bpf_get_current_uid_gid();
+	rec->boot_ns = bpf_ktime_get_boot_ns();
+	rec->ino = BPF_CORE_READ(inode, i_ino);
+	rec->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	rec->flags = 0;
+	rec->reserved[0] = rec->reserved[1] = rec->reserved[2] = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	__u32 len = walk_path(s, &cpu, file);
+	rec->path_len = len;
+
+	__u64 size = sizeof(*rec) + (len & IMAGELOAD_DATA_MASK);
+	if (size > sizeof(*rec) + IMAGELOAD_DATA_SIZE)
+		size = sizeof(*rec) + IMAGELOAD_DATA_SIZE;
+	capture_submit(rec, size, IMAGELOAD_EVENT_ID);
+	return 0;
+}
+
+/* mmap's own exit tracepoint when tracefs is there; every syscall exit
+ * through imageload_sys_exit otherwise. */
+SEC("tp/syscalls/sys_exit_mmap")
+int exit_mmap(struct syscall_trace_exit *ctx)
+{
+	return on_mmap_exit(ctx->ret, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(imageload_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (SYSCALL_NR(regs) != NR_MMAP)
+		return 0;
+	return on_mmap_exit(ret, regs);
+}
