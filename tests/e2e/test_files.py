@@ -12,6 +12,7 @@ call has been decided: that is how "not logged" is checked.
 import datetime
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -268,6 +269,54 @@ def test_file_delete_detected_alone_without_file_delete_rules(start_monitor, wor
     assert events_of(mon, pid, 23) == []
     # no FileCreate rules: the kernel side does not even send it
     assert events_of(mon, pid, 11) == []
+
+
+def test_reload_changes_the_file_events_captured(start_monitor, work):
+    mon = start_monitor(config_text="""<Sysmon schemaversion="4.90"><EventFiltering>
+      <FileDeleteDetected onmatch="exclude"/>
+    </EventFiltering></Sysmon>""")
+    mon.wait_for(lambda e: e.get("EventID") == 4, what="the Started event")
+    code = "open(sys.argv[1], 'w').close(); os.unlink(sys.argv[1])"
+    target = os.path.join(work, "before")
+    pid = run([PYTHON, "-c", "import os, sys\n" + code, target])
+    wait_event(mon, pid, 26, target)
+    assert events_of(mon, pid, 11) == [] and events_of(mon, pid, 23) == []
+
+    with open(os.path.join(work, "config0.xml"), "w") as f:   # start_monitor wrote it there
+        f.write("""<Sysmon schemaversion="4.90"><EventFiltering>
+      <FileCreate onmatch="exclude"/><FileDelete onmatch="exclude"/>
+    </EventFiltering></Sysmon>""")
+    os.kill(mon.pid, signal.SIGHUP)
+    mon.wait_for(lambda e: e.get("EventID") == 16, count=2, what="a second event 16")
+    target = os.path.join(work, "after")
+    pid = run([PYTHON, "-c", "import os, sys\n" + code, target])
+    wait_event(mon, pid, 23, target)
+    assert [e["TargetFilename"] for e in events_of(mon, pid, 11)] == [target]
+    assert events_of(mon, pid, 26) == []
+
+
+def test_a_full_ring_buffer_is_reported(start_monitor, work):
+    # one page of ring buffer holds a handful of records; a stopped monitor
+    # reads none, so a burst overflows it
+    mon = start_monitor(config_text=ALL_FILE_EVENTS, args=["--ring-buffer-pages", "1"])
+    os.kill(mon.pid, signal.SIGSTOP)
+    try:
+        pid = run_python("""
+for i in range(300):
+    open(os.path.join(%r, "burst-%%d" %% i), "w").close()
+""" % work)
+    finally:
+        os.kill(mon.pid, signal.SIGCONT)
+    lost = mon.wait_for(lambda e: e.get("EventID") == 255 and "FileCreate" in e["Description"],
+                        what="a lost-events Error event")
+    count, rest = lost["Description"].split(" ", 1)
+    assert rest == "FileCreate events lost: ring buffer full"
+    assert int(count) > 0
+    assert int(count) + len(events_of(mon, pid, 11)) >= 300
+    # still capturing
+    target = os.path.join(work, "after-burst")
+    pid = run_python("open(%r, 'w').close()" % target)
+    wait_event(mon, pid, 11, target)
 
 
 def test_file_create_time_touch_and_utimensat(monitor, work):
