@@ -74,6 +74,10 @@ static const struct {
  * without one of them loads without its program. */
 #define CTIME_TRACEPOINTS 3
 
+static const char *const ctime_tracepoints[CTIME_TRACEPOINTS] = {
+	"inode_set_ctime_to_ts", "ctime_xchg_skip", "ctime_ns_xchg",
+};
+
 struct file_state {
 	struct file_bpf *skel;
 	struct bpf_program *ctime_progs[CTIME_TRACEPOINTS];
@@ -160,9 +164,6 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
 
-	static const char *const ctime_tracepoints[CTIME_TRACEPOINTS] = {
-		"inode_set_ctime_to_ts", "ctime_xchg_skip", "ctime_ns_xchg",
-	};
 	struct bpf_program *progs[CTIME_TRACEPOINTS] = {
 		st->skel->progs.file_ctime_set, st->skel->progs.file_ctime_skip,
 		st->skel->progs.file_ctime_xchg,
@@ -220,7 +221,7 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 		/* the journal first, so that no watched call runs without it */
 		for (int i = 0; i < CTIME_TRACEPOINTS; i++)
 			if (st->ctime_progs[i] &&
-			    attach(st->ctime_progs[i], &st->ctime_links[i], "ctime", err) != 0)
+			    attach(st->ctime_progs[i], &st->ctime_links[i], ctime_tracepoints[i], err) != 0)
 				goto fail;
 		if (attach(st->skel->progs.file_sys_enter, &st->enter_link, "sys_enter", err) != 0)
 			goto fail;
