@@ -1263,7 +1263,9 @@ static void group_table_free(struct group_table *t)
 }
 
 /* The slot of KEY, added (with no text, count 0) if new. */
-static struct group_slot *group_slot(struct group_table *t, const char *key, size_t len)
+/* The slot of KEY, added (with no text, count 0) if new.  OWNED: KEY was
+ * allocated by the caller and now belongs to the table (freed if present). */
+static struct group_slot *find_slot(struct group_table *t, const char *key, size_t len, char *owned)
 {
 	if (2 * (t->count + 1) > t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 256;
@@ -1285,17 +1287,28 @@ static struct group_slot *group_slot(struct group_table *t, const char *key, siz
 	size_t j = hash_bytes(key, len) & (t->cap - 1);
 
 	while (t->slots[j].key) {
-		if (t->slots[j].key_len == len && !memcmp(t->slots[j].key, key, len))
+		if (t->slots[j].key_len == len && !memcmp(t->slots[j].key, key, len)) {
+			free(owned);
 			return &t->slots[j];
+		}
 		j = (j + 1) & (t->cap - 1);
 	}
-	/* Keys are bytes (stored integers hold zeros): no string copy. */
-	t->slots[j].key = xmalloc(len + 1);
-	memcpy(t->slots[j].key, key, len);
-	t->slots[j].key[len] = '\0';
+	if (owned) {
+		t->slots[j].key = owned;
+	} else {
+		/* Keys are bytes (stored integers hold zeros): no string copy. */
+		t->slots[j].key = xmalloc(len + 1);
+		memcpy(t->slots[j].key, key, len);
+		t->slots[j].key[len] = '\0';
+	}
 	t->slots[j].key_len = len;
 	t->count++;
 	return &t->slots[j];
+}
+
+static struct group_slot *group_slot(struct group_table *t, const char *key, size_t len)
+{
+	return find_slot(t, key, len, NULL);
 }
 
 /* Values of one record joined with '\t' (tabs inside values become spaces,
@@ -1432,7 +1445,8 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 		group_table_free(&table);
 		return -1;
 	}
-	/* Merge by text (the C path's keys are the texts already). */
+	/* Merge by text (two stored forms can read alike once joined), moving
+	 * the texts rather than copying them: a million groups is a lot. */
 	struct group_table merged = { 0 };
 
 	for (size_t i = 0; i < table.cap; i++) {
@@ -1440,10 +1454,13 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 
 		if (!from->key)
 			continue;
-		const char *text = from->text ? from->text : from->key;
+		char *text = from->text ? from->text : from->key;
 		size_t len = from->text ? strlen(from->text) : from->key_len;
 
-		group_slot(&merged, text, len)->count += from->count;
+		if (from->text)
+			free(from->key);
+		from->key = from->text = NULL;
+		find_slot(&merged, text, len, text)->count += from->count;
 	}
 	group_table_free(&table);
 	struct query_group *list = xcalloc(merged.count + 1, sizeof(*list));
