@@ -12,7 +12,8 @@
  *    socket; the record is sent when that socket reaches ESTABLISHED (the
  *    connection is made: a refused or timed-out connect is never logged),
  *    with both endpoints as the socket then holds them.
- *  - Inbound TCP, at the exit of accept()/accept4(): the returned fd's
+ *  - Inbound TCP, at the exit of accept()/accept4() and at the completion
+ *    of an io_uring accept (tp_btf/io_uring_complete): the new descriptor's
  *    socket gives both endpoints; the accepting process is the current one.
  *  - UDP, sent (Initiated) or received (not initiated).  On an unconnected
  *    socket, at the exit of sendto/sendmsg/sendmmsg and recvfrom/recvmsg/
@@ -251,18 +252,61 @@ static __always_inline bool is_inet(__u16 family)
 	return family == NETWORK_AF_INET || family == NETWORK_AF_INET6;
 }
 
-static __always_inline void handle_accept(long fd)
+static __always_inline bool is_tcp_socket(const struct sock *sk)
 {
-	struct sock *sk = socket_of_fd(fd);
+	return sk && sk->sk_protocol == NETWORK_PROTO_TCP && is_inet(sk->__sk_common.skc_family);
+}
+
+/* The current process accepted connection SK. */
+static __always_inline void report_accept(const struct sock *sk)
+{
 	struct network_record rec;
 
-	if (!sk || sk->sk_protocol != NETWORK_PROTO_TCP ||
-	    !is_inet(sk->__sk_common.skc_family))
-		return;
 	init_record(&rec, NETWORK_PROTO_TCP, NETWORK_TCP_ACCEPT);
 	get_current_process(&rec.process);
 	read_endpoints(sk, &rec);
 	capture_submit(&rec, sizeof(rec), NETWORK_EVENT_ID);
+}
+
+static __always_inline void handle_accept(long fd)
+{
+	struct sock *sk = socket_of_fd(fd);
+
+	if (is_tcp_socket(sk))
+		report_accept(sk);
+}
+
+/* An io_uring request completed: an accept (IORING_OP_ACCEPT) did not go
+ * through the accept syscalls.  Its result is the new descriptor, in the
+ * files of the process (the completing task is one of its threads); the
+ * socket there must be a connection of the listening socket the request
+ * named (a direct accept into a fixed-file slot returns no descriptor).
+ * The completions of a multishot accept carry no request and are not seen. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	struct io_kiocb *request;
+	struct socket *listening;
+	struct sock *sk;
+	struct file *file;
+
+	if (!req || cqe->res < 0)
+		return 0;
+	request = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
+	if (request->opcode != IORING_OP_ACCEPT)
+		return 0;
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	file = request->file;
+	if (!file)
+		return 0;
+	listening = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = socket_of_fd(cqe->res);
+	if (!is_tcp_socket(sk) || !listening || sk == listening->sk ||
+	    sk->__sk_common.skc_num != listening->sk->__sk_common.skc_num)
+		return 0;
+	report_accept(sk);
+	return 0;
 }
 
 /* Sockaddr as the user passed or received it: family first, then the port

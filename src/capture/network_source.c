@@ -74,6 +74,7 @@ struct network_state {
 	struct bpf_link *tcp_state_link;
 	struct bpf_link *connected_send_link;
 	struct bpf_link *connected_recv_link;
+	struct bpf_link *io_uring_link;
 	/* Syscall exits: one link per watched syscall when tracefs is there,
 	 * else the one catch-all sys_exit link. */
 	struct bpf_link *syscall_links[NETWORK_SYSCALLS];
@@ -141,8 +142,9 @@ static void detach_all(struct network_state *st)
 	bpf_link__destroy(st->datagram_link);
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
+	bpf_link__destroy(st->io_uring_link);
 	st->tcp_state_link = st->datagram_link = NULL;
-	st->connected_send_link = st->connected_recv_link = NULL;
+	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
 
 static void free_state(struct network_state *st)
@@ -251,6 +253,7 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 	    attach(st->skel->progs.tcp_state_change, &st->tcp_state_link, "inet_sock_set_state", err) != 0 ||
 	    attach(st->skel->progs.udp_connected_send, &st->connected_send_link, "sock_send_length", err) != 0 ||
 	    attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link, "sock_recv_length", err) != 0 ||
+	    attach(st->skel->progs.io_uring_done, &st->io_uring_link, "io_uring_complete", err) != 0 ||
 	    attach_syscalls(st, err) != 0) {
 		detach_all(st);
 		return -1;

@@ -562,3 +562,96 @@ def test_udp_recvmmsg_and_sendmmsg_report_every_peer(start_monitor, tmp_path):
     sent = sorted(e["DestinationPort"] for e in events
                   if e["Initiated"] == "true" and e["SourcePort"] == server)
     assert sent == sorted(str(p) for p in ports["targets"])
+
+
+# An accept through io_uring (IORING_OP_ACCEPT) makes no accept syscall.
+# Raw io_uring calls (liburing is not installed): one accept request, then a
+# connect from the same process.  It prints the ports as JSON.
+URING_ACCEPT_C = r"""
+/* Accept one TCP connection through io_uring (IORING_OP_ACCEPT). */
+#include <arpa/inet.h>
+#include <linux/io_uring.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(void)
+{
+	struct io_uring_params p;
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	int ring, lfd, cfd;
+
+	memset(&p, 0, sizeof(p));
+	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0)
+		return 1;
+	size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (cq_size > sq_size)
+		sq_size = cq_size;
+	char *sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || sqes == MAP_FAILED || !(p.features & IORING_FEAT_SINGLE_MMAP))
+		return 2;
+	char *cq = sq;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 8) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&addr, &len) != 0)
+		return 3;
+
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_ACCEPT;
+	sqes[0].fd = lfd;
+	unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
+	unsigned *array = (unsigned *)(sq + p.sq_off.array);
+	array[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 0, 0, NULL, 0) != 1)
+		return 4;
+
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(cfd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		return 5;
+	if (syscall(__NR_io_uring_enter, ring, 0, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return 6;
+	unsigned *head = (unsigned *)(cq + p.cq_off.head);
+	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	struct io_uring_cqe *cqe = &cqes[*head & *(unsigned *)(cq + p.cq_off.ring_mask)];
+	if (cqe->res < 0)
+		return 7;
+	struct sockaddr_in client;
+	len = sizeof(client);
+	getsockname(cfd, (struct sockaddr *)&client, &len);
+	printf("{\"port\": %u, \"client_port\": %u, \"fd\": %d}\n", ntohs(addr.sin_port),
+	       ntohs(client.sin_port), cqe->res);
+	return 0;
+}
+"""
+
+
+def test_io_uring_accept(start_monitor, tmp_path):
+    source = tmp_path / "uaccept.c"
+    source.write_text(URING_ACCEPT_C)
+    program = str(tmp_path / "uaccept")
+    subprocess.run(["cc", "-O2", "-o", program, str(source)], check=True)
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    proc = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=WAIT)
+    if proc.returncode == 1:
+        pytest.skip("io_uring is disabled on this kernel")
+    assert proc.returncode == 0, "io_uring helper failed with %d" % proc.returncode
+    ports = json.loads(out)
+    events = wait_network(mon, proc.pid, lambda e: e["Initiated"] == "false", "the io_uring accept")
+    [accepted] = [e for e in events if e["Initiated"] == "false"]
+    assert accepted["Image"] == program
+    assert (accepted["SourceIp"], accepted["SourcePort"]) == ("127.0.0.1", str(ports["client_port"]))
+    assert (accepted["DestinationIp"], accepted["DestinationPort"]) == ("127.0.0.1", str(ports["port"]))
