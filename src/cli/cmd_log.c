@@ -159,11 +159,16 @@ static int do_info(const struct log_args *a, struct strbuf *err)
 	}
 	printf("log:            %s\n", a->log_path);
 	printf("records:        %" PRIu64 "\n", info.records);
-	printf("first record:   %" PRIu64 " at ", info.first_record_id);
-	print_time(stdout, info.first_time_ns);
-	printf("\nlast record:    %" PRIu64 " at ", info.last_record_id);
-	print_time(stdout, info.last_time_ns);
-	printf("\nnext record id: %" PRIu64 "\n", info.next_record_id);
+	if (info.records) {
+		printf("first record:   %" PRIu64 " at ", info.first_record_id);
+		print_time(stdout, info.first_time_ns);
+		printf("\nlast record:    %" PRIu64 " at ", info.last_record_id);
+		print_time(stdout, info.last_time_ns);
+		putchar('\n');
+	} else {
+		printf("first record:   -\nlast record:    -\n");
+	}
+	printf("next record id: %" PRIu64 "\n", info.next_record_id);
 	printf("size on disk:   %" PRIu64 " bytes (database %" PRIu64 ", write-ahead log %" PRIu64 ")\n",
 	       info.file_bytes + info.wal_bytes, info.file_bytes, info.wal_bytes);
 	printf("in use:         %" PRIu64 " bytes", info.used_bytes);
