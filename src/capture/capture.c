@@ -22,6 +22,7 @@ static const struct capture_source *const capture_sources[] = {
 	&procaccess_source,
 	&dns_source,
 	&imageload_source,
+	&driver_source,
 	&file_source,
 };
 

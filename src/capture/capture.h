@@ -100,6 +100,7 @@ extern const struct capture_source network_source;
 extern const struct capture_source procaccess_source;
 extern const struct capture_source dns_source;
 extern const struct capture_source imageload_source;
+extern const struct capture_source driver_source;
 extern const struct capture_source file_source;
 
 /* Helper for load(): size the `events` map of a source (a struct bpf_map *)
