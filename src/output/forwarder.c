@@ -43,6 +43,7 @@
 
 #define BATCH_RECORDS 512
 #define CONFIRM_DELAY_NS (1000 * 1000000LL)
+#define HEALTHY_NS (5000 * 1000000LL)
 #define CURSOR_SAVE_INTERVAL_NS (1000 * 1000000LL)
 #define LOG_LOOK_INTERVAL_NS (1000 * 1000000LL)
 #define IDLE_WAIT_MS 1000
@@ -91,7 +92,7 @@ struct forwarder {
 	size_t ninflight, inflight_cap;
 	uint64_t read_pos, confirmed, saved;
 	uint64_t gap_counted_to;     /* a gap before this record was counted */
-	int64_t last_save_ns, last_look_ns, last_progress_ns;
+	int64_t last_save_ns, last_look_ns, last_progress_ns, connected_ns;
 	unsigned failures;
 	int64_t next_attempt_ns;
 	bool more;                   /* the last batch was full: read on at once */
@@ -579,13 +580,14 @@ static void connection_lost(struct forwarder *f, const char *reason)
 	f->outage_reported = true;
 }
 
+/* A new connection counts as recovery (back-off and outage report reset)
+ * only once it has stayed up for HEALTHY_NS: a collector that accepts and
+ * drops at once is retried with growing delays and reported once. */
 static void connected(struct forwarder *f)
 {
 	f->clean_close = true;
-	f->failures = 0;
-	f->outage_reported = false;
 	f->read_pos = f->confirmed;
-	f->last_progress_ns = monotonic_ns();
+	f->connected_ns = f->last_progress_ns = monotonic_ns();
 	pthread_mutex_lock(&f->lock);
 	f->status.connects++;
 	f->status.connected_since = wall_ns();
@@ -770,6 +772,10 @@ static void look_at_log(struct forwarder *f, int64_t now)
  * wait: 0 when there is more to do at once. */
 static int connected_round(struct forwarder *f, int64_t now)
 {
+	if (f->failures && now - f->connected_ns >= HEALTHY_NS) {
+		f->failures = 0;
+		f->outage_reported = false;
+	}
 	if (f->out.len == 0) {
 		int n = fill_batch(f);
 		if (n < 0)

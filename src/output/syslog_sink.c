@@ -4,6 +4,7 @@
  * queue fills); this writes the same datagrams with MSG_DONTWAIT instead.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "output/wire.h"
 
 #define RECONNECT_INTERVAL_NS (1000 * 1000000LL)
+#define CLOSE_DRAIN_NS (1000 * 1000000LL)
 
 struct syslog_sink {
 	char *socket_path;
@@ -192,8 +194,16 @@ void syslog_sink_close(struct syslog_sink *sink)
 {
 	if (!sink)
 		return;
-	if (sink->fd >= 0)
+	/* at stop, give a busy syslog a moment for what waits */
+	int64_t deadline = monotonic_ns() + CLOSE_DRAIN_NS;
+	while (sink->fd >= 0) {
 		drain_queue(sink);
+		int64_t left = deadline - monotonic_ns();
+		if (sink->queue_head == sink->queue.len || left <= 0)
+			break;
+		struct pollfd pfd = { .fd = sink->fd, .events = POLLOUT };
+		poll(&pfd, 1, (int)(left / 1000000) + 1);
+	}
 	disconnect(sink);
 	strbuf_release(&sink->queue);
 	strbuf_release(&sink->message);
