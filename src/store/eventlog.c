@@ -187,6 +187,22 @@ bool eventlog_column_groupable(const char *field)
 	return true;
 }
 
+bool eventlog_column_nocase_exact(const char *field)
+{
+	for (size_t e = 0; e < schema_event_count(); e++) {
+		const struct schema_event *event = schema_event_at(e);
+		int index = schema_field_index(event, field);
+
+		if (index < 0)
+			continue;
+		enum codec codec = codec_of(&event->fields[index]);
+
+		if (codec == CODEC_TIME || codec == CODEC_HASHES)
+			return false;
+	}
+	return true;
+}
+
 /* Value codecs.  Each encoder returns false when the text has no exact
  * compact form; the caller then stores the text. */
 

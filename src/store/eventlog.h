@@ -120,6 +120,11 @@ bool eventlog_encode_value(const struct schema_event *event, int index, const ch
  * record (so SQL may GROUP BY it)?  False for times stored relative to
  * TimeCreated. */
 bool eventlog_column_groupable(const char *field);
+/* Can SQL decide "FIELD equals TEXT, ASCII case ignored" (Sysmon's `is`)
+ * exactly on this column, with TEXT encoded by eventlog_encode_value() (GUIDs
+ * given in lower case)?  False for Hashes, whose stored digests are
+ * case-sensitive bytes. */
+bool eventlog_column_nocase_exact(const char *field);
 /* Decode a stored value (as returned by an SQL aggregate over a groupable
  * column) back into the text of field INDEX of EVENT.  NULL reads as "-". */
 struct sqlite3_value;

@@ -930,7 +930,7 @@ static void push_down_is(struct query *q, const struct query_condition *c)
 		event = schema_event_by_id((unsigned)id);
 		index = schema_field_index(event, c->field);
 	}
-	if (index < 0 || !eventlog_column_groupable(c->field))
+	if (index < 0 || !eventlog_column_nocase_exact(c->field))
 		return;
 	/* `is` ignores case; GUIDs are stored in lower case. */
 	char *value = xstrdup(c->value);

@@ -287,6 +287,8 @@ static void test_where_filters(void **state)
 	assert_string_equal(where("Hashes contains md5=B4D99C80BDE0DB7FEE34827E4C3A5F4C", NULL), "1");
 	assert_string_equal(where("Hashes is SHA1=22973940649bdb0982aa47f877f8f0948eb1ff32,"
 				  "MD5=b4d99c80bde0db7fee34827e4c3a5f4c", NULL), "1");
+	assert_string_equal(where("Hashes is sha1=22973940649BDB0982AA47F877F8F0948EB1FF32,"
+				  "md5=B4D99C80BDE0DB7FEE34827E4C3A5F4C", NULL), "1");
 	/* Repeated --where: AND. */
 	assert_string_equal(where("Image end with curl", "DestinationPort is 443"), "2");
 	assert_string_equal(where("Image end with curl", "DestinationPort is 80"), "");
