@@ -252,7 +252,15 @@ reconnect_max = 1s
     status = wait_status(tmp_path, "central", lambda s: s["state"] == "connected" and s["cursor"] >= last,
                          what="caught-up status")
     assert status["target"] == "tcp://127.0.0.1:%d" % port
+    # `sysmon status` finds the status file through the same outputs.conf
+    shown = subprocess.run([SYSMON, "status"], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "monitor: running (pid %d)" % mon.pid in shown.stdout
+    assert "forward central: connected, tcp://127.0.0.1:%d" % port in shown.stdout
+    assert re.search(r"cursor=\d+ .*backlog=\d+", shown.stdout)
     assert mon.stop() == 0
+    stopped = subprocess.run([SYSMON, "status"], capture_output=True, text=True)
+    assert stopped.returncode == 1 and "monitor: not running" in stopped.stdout
 
     ids = log_record_ids(mon)
     wait_collected([out], ids)
