@@ -38,6 +38,7 @@
 #include "util/strbuf.h"
 
 #define MAX_RATES 16
+#define MAX_ROUNDS 5            /* alternating rounds of the max-rate comparison */
 #define READY_LINE "sysmon: monitoring started"
 #define CATCH_UP_NS (500 * 1000000LL)   /* let the monitor finish the backlog */
 
@@ -288,11 +289,6 @@ static uint64_t drive_load(long rate, double duration, int workers)
 	return total;
 }
 
-static double unmonitored_rate(const struct options *opt)
-{
-	return (double)drive_load(0, opt->duration, opt->workers) / opt->duration;
-}
-
 /* Run a private copy of the monitor: `make` elsewhere may relink the
  * original while the benchmark runs. */
 static char *copy_program(const char *path)
@@ -313,6 +309,87 @@ static char *copy_program(const char *path)
 	if (n < 0 || close(out) != 0)
 		die(copy);
 	return copy;
+}
+
+static uint64_t stat_value(const char *text, const char *key)
+{
+	const char *at = strstr(text, "ProcessCreate: ");
+	uint64_t captured = 0, logged = 0, lost = 0;
+
+	if (at)
+		sscanf(at, "ProcessCreate: %" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
+		       &captured, &logged, &lost);
+	return strcmp(key, "logged") == 0 ? logged : lost;
+}
+
+/* One monitored load: what the monitor and its programs cost. */
+struct run {
+	uint64_t execs, logged, lost;
+	double load_s;          /* the load's wall time */
+	double cpu_s, bpf_s;    /* the monitor's CPU time, its programs' run time */
+};
+
+static void add_run(struct run *total, const struct run *one)
+{
+	total->execs += one->execs;
+	total->logged += one->logged;
+	total->lost += one->lost;
+	total->load_s += one->load_s;
+	total->cpu_s += one->cpu_s;
+	total->bpf_s += one->bpf_s;
+}
+
+/* Start a monitor, run the load (RATE per second, 0 = as fast as possible)
+ * for DURATION seconds, let the monitor catch up, stop it. */
+static void run_monitored(const struct options *opt, long rate, double duration, struct run *out)
+{
+	struct monitor m;
+	struct usage_sample before, after;
+	long ticks_per_s = sysconf(_SC_CLK_TCK);
+
+	start_monitor(&m, opt);
+	usleep(300000);
+	sample(m.pid, &before);
+	out->execs = drive_load(rate, duration, opt->workers);
+	int64_t load_end = now_ns();
+	usleep(CATCH_UP_NS / 1000);
+	sample(m.pid, &after);
+	stop_monitor(&m);
+	out->load_s = (double)(load_end - before.wall_ns) / 1e9;
+	out->cpu_s = (double)(after.cpu_ticks - before.cpu_ticks) / (double)ticks_per_s;
+	out->bpf_s = (double)(after.bpf_ns - before.bpf_ns) / 1e9;
+	out->logged = stat_value(strbuf_str(&m.err), "logged");
+	out->lost = stat_value(strbuf_str(&m.err), "lost");
+	strbuf_release(&m.err);
+}
+
+static void print_run(long rate, const struct run *r)
+{
+	char label[32];
+	/* over the load's time: the catch-up's work is the load's too */
+	double monitor_pct = 100.0 * r->cpu_s / r->load_s;
+	double bpf_pct = 100.0 * r->bpf_s / r->load_s;
+
+	if (rate > 0)
+		snprintf(label, sizeof(label), "%ld/s", rate);
+	else
+		snprintf(label, sizeof(label), "max");
+	printf("%-8s %8" PRIu64 " %9.0f %8" PRIu64 " %6" PRIu64 " %9.2f %7.2f %8.2f %8.1f\n", label,
+	       r->execs, (double)r->execs / r->load_s, r->logged, r->lost, monitor_pct, bpf_pct,
+	       monitor_pct + bpf_pct, r->logged ? 1e6 * (r->cpu_s + r->bpf_s) / (double)r->logged : 0.0);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *values, int n)
+{
+	qsort(values, (size_t)n, sizeof(double), compare_doubles);
+	return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 static bool parse_rates(const char *text, struct options *opt)
@@ -353,16 +430,6 @@ static int set_bpf_stats(int value)
 	return old;
 }
 
-static uint64_t stat_value(const char *text, const char *key)
-{
-	const char *at = strstr(text, "ProcessCreate: ");
-	uint64_t captured = 0, logged = 0, lost = 0;
-
-	if (at)
-		sscanf(at, "ProcessCreate: %" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
-		       &captured, &logged, &lost);
-	return strcmp(key, "logged") == 0 ? logged : lost;
-}
 
 int main(int argc, char **argv)
 {
@@ -410,67 +477,48 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench/exec: run as root (the monitor loads eBPF programs)\n");
 		return 2;
 	}
-	long ticks_per_s = sysconf(_SC_CLK_TCK);
 	opt.sysmon = copy_program(opt.sysmon);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("bench/exec: fork+exec /bin/true, %.0f s per rate, config %s\n", opt.duration, opt.config);
-	/* the machine's own pace, measured next to the monitored max-rate run
-	 * (before and after it) so that other load affects both alike */
-	double base_rate = -1;
-
 	int old_stats = set_bpf_stats(1);
 	printf("%-8s %8s %9s %8s %6s %9s %7s %8s %8s\n", "rate", "execs", "exec/s", "logged", "lost",
 	       "monitor%", "eBPF%", "total%", "us/event");
-	double max_rate_with = -1;
+	double rate_without[MAX_ROUNDS], rate_with[MAX_ROUNDS];
+	int rounds = 0;
 	for (int i = 0; i < opt.nrates; i++) {
-		struct monitor m;
-		struct usage_sample before, after;
+		struct run total;
 
-		if (opt.rates[i] == 0)
-			base_rate = unmonitored_rate(&opt);
-		start_monitor(&m, &opt);
-		usleep(300000);
-		sample(m.pid, &before);
-		uint64_t execs = drive_load(opt.rates[i], opt.duration, opt.workers);
-		int64_t load_end = now_ns();
-		usleep(CATCH_UP_NS / 1000);
-		sample(m.pid, &after);
-		stop_monitor(&m);
+		memset(&total, 0, sizeof(total));
+		if (opt.rates[i] > 0) {
+			run_monitored(&opt, opt.rates[i], opt.duration, &total);
+		} else {
+			/* the machine's pace without and with the monitor, in
+			 * alternating short rounds, so that other load on the
+			 * machine weighs on both alike; medians are compared */
+			for (rounds = 0; rounds < MAX_ROUNDS; rounds++) {
+				struct run one;
+				double d = opt.duration / MAX_ROUNDS;
 
-		double load_s = (double)(load_end - before.wall_ns) / 1e9;
-		double window_s = (double)(after.wall_ns - before.wall_ns) / 1e9;
-		double cpu_s = (double)(after.cpu_ticks - before.cpu_ticks) / (double)ticks_per_s;
-		double bpf_s = (double)(after.bpf_ns - before.bpf_ns) / 1e9;
-		double monitor_pct = 100.0 * cpu_s / window_s;
-		double bpf_pct = 100.0 * bpf_s / window_s;
-		uint64_t logged = stat_value(strbuf_str(&m.err), "logged");
-		uint64_t lost = stat_value(strbuf_str(&m.err), "lost");
-		char label[32];
-		if (opt.rates[i] > 0)
-			snprintf(label, sizeof(label), "%ld/s", opt.rates[i]);
-		else
-			snprintf(label, sizeof(label), "max");
-		double rate = (double)execs / load_s;
-		if (opt.rates[i] == 0) {
-			max_rate_with = rate;
-			base_rate = (base_rate + unmonitored_rate(&opt)) / 2;
+				rate_without[rounds] = (double)drive_load(0, d, opt.workers) / d;
+				run_monitored(&opt, 0, d, &one);
+				rate_with[rounds] = (double)one.execs / one.load_s;
+				add_run(&total, &one);
+			}
 		}
-		printf("%-8s %8" PRIu64 " %9.0f %8" PRIu64 " %6" PRIu64 " %9.2f %7.2f %8.2f %8.1f\n", label,
-		       execs, rate, logged, lost, monitor_pct, bpf_pct, monitor_pct + bpf_pct,
-		       logged ? 1e6 * (cpu_s + bpf_s) / (double)logged : 0.0);
-		fflush(stdout);
-		strbuf_release(&m.err);
+		print_run(opt.rates[i], &total);
 	}
 	set_bpf_stats(old_stats);
 	unlink(opt.sysmon);
-	if (max_rate_with >= 0)
-		printf("\nmax exec rate (%d workers): %.0f/s without the monitor (mean of the runs just "
-		       "before and after), %.0f/s with it (%+.1f%%)\n", opt.workers, base_rate,
-		       max_rate_with, 100.0 * (max_rate_with - base_rate) / base_rate);
-	printf("(%% = of one core over the load plus %.1f s of catch-up; logged/lost: the monitor's "
-	       "ProcessCreate statistics, every exec on the machine;\n us/event: monitor + eBPF time "
-	       "per logged event, so 1600 events/s cost us/event * 0.16 %% of a core)\n",
-	       CATCH_UP_NS / 1e9);
+	if (rounds) {
+		double without = median(rate_without, rounds), with = median(rate_with, rounds);
+		printf("\nmax exec rate (%d workers, median of %d alternating rounds): %.0f/s without the "
+		       "monitor, %.0f/s with it (%+.1f%%)\n", opt.workers, rounds, without, with,
+		       100.0 * (with - without) / without);
+	}
+	printf("(%% = of one core during the load, counting the work of the %.1f s catch-up after it; "
+	       "logged/lost: the monitor's\n ProcessCreate statistics, every exec on the machine; "
+	       "us/event: monitor + eBPF time per logged event,\n so 1600 events/s cost us/event * 0.16 "
+	       "%% of a core)\n", CATCH_UP_NS / 1e9);
 	return 0;
 }
