@@ -757,3 +757,68 @@ reconnect_max = 1s
     first = [m["record_id"] for m in parse_collected(out1)]
     gap = second[0] - (max(first) if first else 0) - 1
     assert gap > 0 and status["skipped"] >= gap
+
+
+def test_json_lines_file_rotation_and_ecs(tmp_path, monkeypatch, start_monitor):
+    plain, ecs = tmp_path / "events.json", tmp_path / "events.ecs.json"
+    monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, """
+[json plain]
+path = %s
+max_size = 64k
+keep = 100
+[json ecs]
+path = %s
+ecs = yes
+""" % (plain, ecs)))
+    mon = start_monitor(config_text=CONFIG)
+    marker = "json-" + uuid.uuid4().hex[:8]
+    file_workload(marker, 60, extra=["x" * 1500])
+    mon.wait_for(lambda e: e["EventID"] == 1 and marker in e["CommandLine"], count=60, what="workload")
+    assert mon.stop() == 0
+
+    # every event, once, whole lines, across the rotated files (oldest first)
+    files = sorted(tmp_path.glob("events.json.*"), key=lambda p: -int(p.suffix[1:])) + [plain]
+    assert len(files) > 2, "no rotation"
+    records = []
+    for path in files:
+        assert path.stat().st_size <= 64 * 1024
+        with open(path, encoding="utf-8") as f:
+            records += [json.loads(line) for line in f]
+    ids = [r["EventRecordID"] for r in records]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert set(e["EventRecordID"] for e in mon.snapshot()) <= set(ids)
+    by_id = {r["EventRecordID"]: r for r in records}
+    for e in mon.snapshot():
+        assert by_id[e["EventRecordID"]] == e   # the same flat JSON as --stdout json
+
+    with open(ecs, encoding="utf-8") as f:
+        ecs_records = [json.loads(line) for line in f]
+    ours = [r for r in ecs_records if r["event"]["code"] == "1" and marker in r["process"]["command_line"]]
+    assert len(ours) == 60
+    r = ours[0]
+    assert r["process"]["executable"] == "/usr/bin/echo" and r["process"]["name"] == "echo"
+    assert isinstance(r["process"]["pid"], int) and r["event"]["provider"] == "Linux-Sysmon"
+    assert r["process"]["hash"]["sha256"] and r["host"]["name"] == socket.gethostname()
+    assert r["@timestamp"].endswith("Z") and "sysmon" in r
+
+
+def test_json_lines_stdout(tmp_path):
+    conf = write_outputs(tmp_path, "[json out]\npath = -\necs = yes\n")
+    config = tmp_path / "config.xml"
+    config.write_text(CONFIG)
+    env = dict(os.environ, SYSMON_OUTPUTS=conf)
+    proc = subprocess.Popen([SYSMON, "run", "--config", str(config), "--log", str(tmp_path / "events.db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        for line in proc.stderr:                   # wait until it monitors
+            if line.startswith(b"sysmon: monitoring started"):
+                break
+        marker = "stdout-" + uuid.uuid4().hex[:8]
+        file_workload(marker, 5)
+        time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert sum(1 for r in lines if r["event"]["code"] == "1" and marker in r["process"]["command_line"]) == 5
