@@ -174,6 +174,12 @@ def test_image_is_resolved_from_the_file(start_monitor):
     ev = wait_create(mon, relative.pid, ECHO)
     assert ev["CommandLine"] == "./echo relative"
     assert ev["CurrentDirectory"] == os.path.realpath("/bin")
+    # posix_spawn: glibc's clone(CLONE_VM | CLONE_VFORK), then execve
+    spawned = os.posix_spawn(ECHO, [ECHO, "after-vfork"], {})
+    os.waitpid(spawned, 0)
+    ev = wait_create(mon, spawned, ECHO)
+    assert ev["CommandLine"] == ECHO + " after-vfork"
+    assert ev["ParentProcessId"] == str(os.getpid())
 
 
 EXEC_IN = textwrap.dedent("""
