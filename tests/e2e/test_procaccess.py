@@ -250,3 +250,19 @@ def test_not_attached_unless_configured(start_monitor):
     # only the wanted ids are reported (and their programs attached)
     assert "ProcessAccess" not in mon.stderr()
     assert "CreateRemoteThread" not in mon.stderr()
+
+
+def test_mstic_collect_all_config(start_monitor, tracer, target):
+    """MSTIC's collect-all config logs every ProcessAccess: a gdb-style attach."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    config = os.path.join(repo, "..", "shared", "configs", "mstic-linux", "collect-all.xml")
+    if not os.path.exists(config):
+        pytest.skip("no MSTIC configs at %s" % config)
+    mon = start_monitor(config_path=config)
+    assert "ProcessAccess (10): active" in mon.stderr()
+    pid, status = run([tracer, str(target.pid)])
+    assert status == 0
+    ev = mon.wait_for(lambda e: is_event(e, 10, pid) and e["GrantedAccess"] == "0x1f3fff",
+                      what="ProcessAccess of the attach")
+    assert ev["TargetProcessId"] == str(target.pid)
+    assert ev["TargetImage"] == SLEEP
