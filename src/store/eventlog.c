@@ -509,6 +509,7 @@ struct eventlog {
 	int failure;                /* SQLite's primary code of the last failed flush */
 
 	/* reader */
+	bool column_present[MAX_COLUMNS];
 	struct origin *origins;
 	size_t norigins;
 	struct eventlog_cursor *by_id;      /* eventlog_get() */
@@ -601,11 +602,13 @@ static int create_schema(struct eventlog *log, struct strbuf *err)
 }
 
 /* Columns the catalogue gained since the file was made. */
-static int add_missing_columns(struct eventlog *log, struct strbuf *err)
+/* Which catalogue columns the file's table has (a log written by an older
+ * build may lack some). */
+static int find_columns(struct eventlog *log, struct strbuf *err)
 {
-	bool present[MAX_COLUMNS] = { false };
 	sqlite3_stmt *stmt;
 
+	memset(log->column_present, 0, sizeof(log->column_present));
 	if (sqlite3_prepare_v2(log->db, "PRAGMA table_info(events)", -1, &stmt, NULL) != SQLITE_OK) {
 		set_error(err, "%s: %s", log->path, sqlite3_errmsg(log->db));
 		return -1;
@@ -615,17 +618,25 @@ static int add_missing_columns(struct eventlog *log, struct strbuf *err)
 
 		for (int c = 0; name && c < catalogue.ncolumns; c++)
 			if (strcasecmp(name, catalogue.columns[c].name) == 0)
-				present[c] = true;
+				log->column_present[c] = true;
 	}
 	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int add_missing_columns(struct eventlog *log, struct strbuf *err)
+{
+	if (find_columns(log, err) < 0)
+		return -1;
 	for (int c = 0; c < catalogue.ncolumns; c++) {
-		if (present[c])
+		if (log->column_present[c])
 			continue;
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "ALTER TABLE events ADD COLUMN %s", catalogue.columns[c].quoted);
 		if (exec(log, sql, err) < 0)
 			return -1;
+		log->column_present[c] = true;
 	}
 	return 0;
 }
@@ -1003,6 +1014,8 @@ struct eventlog *eventlog_open_readonly(const char *path, struct strbuf *err)
 		set_error(err, "%s: not a sysmon event log (an empty file)", path);
 		goto fail;
 	}
+	if (find_columns(log, err) < 0)
+		goto fail;
 	/* Queries scan; mapping the file saves a copy per page. */
 	exec(log, "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768", NULL);
 	return log;
@@ -1542,9 +1555,9 @@ struct eventlog_cursor *eventlog_select(struct eventlog *log, const struct event
 	cur->log = log;
 	strbuf_puts(&sql, "SELECT EventRecordID, EventID, TimeCreated, Origin");
 	for (int c = 0; c < catalogue.ncolumns; c++) {
-		bool wanted = !sel->fields;
+		bool wanted = !sel->fields && log->column_present[c];
 
-		for (size_t i = 0; !wanted && i < sel->nfields; i++)
+		for (size_t i = 0; !wanted && log->column_present[c] && i < sel->nfields; i++)
 			wanted = strcasecmp(sel->fields[i], catalogue.columns[c].name) == 0;
 		cur->result_of_column[c] = wanted ? result++ : -1;
 		if (wanted)

@@ -544,6 +544,40 @@ static void test_damaged_while_in_use(void **state)
 	strbuf_release(&err);
 }
 
+static void test_log_from_an_older_build(void **state)
+{
+	(void)state;
+	struct strbuf err = STRBUF_INIT;
+	struct eventlog *log = open_log();
+	struct event *out;
+	sqlite3 *db;
+
+	append_many(log, 3, 3);
+	eventlog_close(log);
+	/* A build whose catalogue had no ParentUser yet. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE events DROP COLUMN ParentUser", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct eventlog *reader = eventlog_open_readonly(path, &err);
+
+	assert_non_null(reader);
+	assert_int_equal(read_all(reader, &out), 3);
+	assert_string_equal(event_value(&out[0], 22), "-");
+	assert_string_equal(event_value(&out[0], 20), "/usr/bin/bash");
+	free_all(out, 3);
+	eventlog_close(reader);
+
+	/* The monitor's open adds the column back. */
+	log = open_log();
+	append_many(log, 1, 1);
+	assert_int_equal(read_all(log, &out), 4);
+	assert_string_equal(event_value(&out[3], 22), "root");
+	free_all(out, 4);
+	eventlog_close(log);
+	strbuf_release(&err);
+}
+
 static void test_permissions(void **state)
 {
 	(void)state;
@@ -603,6 +637,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_then_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_while_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_from_an_older_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_sees_snapshot_while_writer_writes, setup, teardown),
 	};
