@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "log info|set --max-size N|clear|export FILE   the event log (wevtutil: gl, sl /ms:N, cl, epl, qe)" },
 	{ "query", cmd_query, "query [--event N] [--where ...] [--count-by F] ...   read the event log (--help)" },
 	{ "status", cmd_status, "status [--json]         state of the outputs: syslog, forwarders (cursor, backlog), JSON files" },
-	{ "outputs", cmd_outputs, "outputs check [FILE] | show   validate / print outputs.conf (syslog, forwarding, JSON)" },
+	{ "outputs", cmd_outputs, "outputs check [FILE] | show | apply FILE   validate, print or apply (live) outputs.conf" },
 	{ "service", cmd_service, "service ACTION          control the installed monitor (what the init script calls):\n"
 	                    "                          start, stop, restart, reload or status" },
 };

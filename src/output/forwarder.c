@@ -927,6 +927,21 @@ fail:
 	return NULL;
 }
 
+int forwarder_check_config(const struct forward_config *config, struct strbuf *err)
+{
+	if (config->protocol != FORWARD_TLS)
+		return 0;
+	struct strbuf tls_err = STRBUF_INIT;
+	SSL_CTX *ctx = tls_context(config, &tls_err);
+	if (!ctx) {
+		strbuf_printf(err, "forwarder %s: %s", config->name, tls_err.data);
+		strbuf_release(&tls_err);
+		return -1;
+	}
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
 void forwarder_free(struct forwarder *f)
 {
 	if (!f)

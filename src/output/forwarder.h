@@ -56,6 +56,9 @@ struct forwarder_status {
 struct forwarder *forwarder_start(const struct forward_config *config, const char *log_path,
 				  const char *state_dir, const struct field_sizes *field_sizes,
 				  struct strbuf *err);
+/* Check what forwarder_start would check, without starting anything: the
+ * TLS files load (for `sysmon outputs check`).  0, or -1 with ERR. */
+int forwarder_check_config(const struct forward_config *config, struct strbuf *err);
 /* New records were committed to the log. */
 void forwarder_wake(struct forwarder *fwd);
 void forwarder_set_field_sizes(struct forwarder *fwd, const struct field_sizes *field_sizes);
