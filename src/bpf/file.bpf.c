@@ -29,7 +29,9 @@
  *    ext4, xfs, btrfs, tmpfs).  At sys_exit the journal says: the unlinked
  *    file's mode; whether a rename replaced an existing file (two
  *    non-directory inodes touched) or moved onto a free name (one); the
- *    previous mtime of the file whose times were set.
+ *    previous mtime of the file whose times were set.  A call through a
+ *    stacked file system (inodes of two devices) answers less: see
+ *    journal_ambiguous().
  * The target path of a name-based call is the absolute path of the
  * directory the name is resolved from (dirfd, working directory, or the
  * process's root for an absolute name; walked from its dentry at sys_exit),
@@ -129,14 +131,16 @@ __u32 enabled_events = 0;
 #define S_IFREG_BITS 0100000
 #define S_IFDIR_BITS 0040000
 #define S_IFBLK_BITS 0060000
+#define S_IFCHR_BITS 0020000
 
 /* ------------------------------------------------------------------ */
 /* The per-thread journal of inodes whose ctime a call changed.        */
 
-#define JOURNAL_INODES 4
+/* A ring of the last inodes noted: a call touches a few (a stacked file
+ * system more: see journal_ambiguous). */
+#define JOURNAL_INODES 8
 
 struct journal_inode {
-	__u64 inode;            /* struct inode *, to note each inode once */
 	__u64 ino;
 	__s64 mtime_sec;        /* when the ctime changed, before any new mtime */
 	__u32 mtime_nsec;
@@ -146,11 +150,11 @@ struct journal_inode {
 };
 
 struct journal {
-	__u32 count;
+	__u32 count;            /* inodes noted; the last JOURNAL_INODES are kept */
 	__u32 have_previous;    /* fd-based utimensat: previous mtime read at sys_enter */
 	__s64 previous_sec;
 	__u32 previous_nsec;
-	__u32 pad;
+	__u32 keep_dirs;        /* utimes: the target may be a directory */
 	struct journal_inode inodes[JOURNAL_INODES];
 };
 
@@ -168,21 +172,50 @@ static __always_inline void journal_note(struct inode *inode)
 
 	if (!j)
 		return;
+	__u32 mode = BPF_CORE_READ(inode, i_mode);
+	__u64 ino = BPF_CORE_READ(inode, i_ino);
+	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	__u32 type = mode & S_IFMT_BITS;
+
+	/* directories (the parents a call also touches) only where the call
+	 * may target one; overlayfs whiteouts (0:0 character devices) never */
+	if ((type == S_IFDIR_BITS && !j->keep_dirs) ||
+	    (type == S_IFCHR_BITS && BPF_CORE_READ(inode, i_rdev) == 0))
+		return;
 	__u32 count = j->count;
 	for (int i = 0; i < JOURNAL_INODES; i++)
-		if (i < count && j->inodes[i].inode == (__u64)inode)
+		if (i < count && j->inodes[i].ino == ino && j->inodes[i].dev == dev)
 			return;
-	if (count >= JOURNAL_INODES)
-		return;
 	struct journal_inode *e = &j->inodes[count & (JOURNAL_INODES - 1)];
-	e->inode = (__u64)inode;
-	e->ino = BPF_CORE_READ(inode, i_ino);
-	e->mode = BPF_CORE_READ(inode, i_mode);
-	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->ino = ino;
+	e->mode = mode;
+	e->dev = dev;
 	e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
 	e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
 	e->multigrain = BPF_CORE_READ(inode, i_opflags) & IOP_MGTIME_FLAG;
 	j->count = count + 1;
+}
+
+/* Entries of J still held (the ring keeps the last JOURNAL_INODES). */
+static __always_inline __u32 journal_kept(const struct journal *j)
+{
+	return j->count < JOURNAL_INODES ? j->count : JOURNAL_INODES;
+}
+
+/* Did the call touch inodes of more than one file system, or more than the
+ * ring holds?  Then it went through a stacked file system (overlayfs: its
+ * own inodes, the real ones, copies made on the way) and the inodes do not
+ * say which file was which. */
+static __always_inline bool journal_ambiguous(const struct journal *j)
+{
+	__u32 kept = journal_kept(j);
+
+	if (j->count > JOURNAL_INODES)
+		return true;
+	for (int i = 1; i < JOURNAL_INODES; i++)
+		if ((__u32)i < kept && j->inodes[i].dev != j->inodes[0].dev)
+			return true;
+	return false;
 }
 
 /* inode_set_ctime_current() fires exactly one of these three on success
@@ -460,6 +493,7 @@ int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 
 	struct journal j = {};
+	j.keep_dirs = id == NR_UTIME || id == NR_UTIMES || id == NR_FUTIMESAT || id == NR_UTIMENSAT;
 	/* futimens(fd) / futimesat(fd, NULL): the file is known now, read its
 	 * mtime before the call (exact on every file system). */
 	if ((id == NR_UTIMENSAT || id == NR_FUTIMESAT) && SYSCALL_ARG2(regs) == 0) {
@@ -585,6 +619,11 @@ static __always_inline bool is_dir(__u32 mode)
 	return (mode & S_IFMT_BITS) == S_IFDIR_BITS;
 }
 
+static __always_inline bool is_executable(__u32 mode)
+{
+	return (mode & S_IFMT_BITS) == S_IFREG_BITS && (mode & 0111);
+}
+
 static __always_inline void copy_journal_inode(struct file_record *rec, const struct journal_inode *e)
 {
 	rec->flags |= FILE_HAVE_MODE;
@@ -608,12 +647,22 @@ static __always_inline int on_unlink(struct pt_regs *regs, long nr, const struct
 		capture_count_lost(FILE_EVENT_DELETE);
 		return 0;
 	}
+	/* the unlinked file; through a stacked file system also its copies,
+	 * which must agree on being executable for the mode to be sent */
+	int first = -1;
+	bool conflict = false;
+	__u32 kept = journal_kept(j);
 	for (int i = 0; i < JOURNAL_INODES; i++) {
-		if (i < j->count && !is_dir(j->inodes[i].mode)) {
-			copy_journal_inode(&s->rec, &j->inodes[i]);
-			break;
-		}
+		if ((__u32)i >= kept || is_dir(j->inodes[i].mode))
+			continue;
+		if (first < 0)
+			first = i;
+		else if (is_executable(j->inodes[i].mode) !=
+			 is_executable(j->inodes[first & (JOURNAL_INODES - 1)].mode))
+			conflict = true;
 	}
+	if (first >= 0 && !conflict)
+		copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
 	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_DELETE);
 	return 0;
 }
@@ -629,8 +678,9 @@ static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct
 		dirfd = (int)SYSCALL_ARG3(regs);
 		name = (const char *)SYSCALL_ARG4(regs);
 	}
+	__u32 kept = journal_kept(j);
 	for (int i = 0; i < JOURNAL_INODES; i++) {
-		if (i >= j->count || is_dir(j->inodes[i].mode))
+		if ((__u32)i >= kept || is_dir(j->inodes[i].mode))
 			continue;
 		if (first < 0)
 			first = i;
@@ -640,7 +690,11 @@ static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct
 	/* no file touched: a directory was renamed */
 	if (first < 0)
 		return 0;
-	bool over = second >= 0;
+	/* Through a stacked file system the count of files touched means
+	 * nothing: the new name holds the renamed file (a FileCreate), whether
+	 * it replaced one is not known. */
+	bool ambiguous = journal_ambiguous(j);
+	bool over = !ambiguous && second >= 0;
 	if (!over && !(mask & BIT(FILE_EVENT_CREATE)))
 		return 0;
 	__u32 key = 0;
@@ -651,7 +705,8 @@ static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct
 		capture_count_lost(event_id);
 		return 0;
 	}
-	copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
+	if (!ambiguous)
+		copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
 	if (over) {
 		s->rec.flags |= FILE_HAVE_TWO_MODES;
 		s->rec.other_mode = j->inodes[second & (JOURNAL_INODES - 1)].mode;
@@ -705,13 +760,16 @@ static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct 
 	}
 	s->rec.new_sec = sec;
 	s->rec.new_nsec = (__u32)nsec;
-	if (j->count > 0)
+	/* the only file the call touched is its target; through a stacked
+	 * file system copies are touched too and their times mean nothing */
+	bool first_kept = j->count > 0 && !journal_ambiguous(j);
+	if (first_kept)
 		copy_journal_inode(&s->rec, &j->inodes[0]);
 	if (j->have_previous) {
 		s->rec.flags |= FILE_HAVE_PREVIOUS;
 		s->rec.old_sec = j->previous_sec;
 		s->rec.old_nsec = j->previous_nsec;
-	} else if (j->count > 0 && j->inodes[0].multigrain) {
+	} else if (first_kept && j->inodes[0].multigrain) {
 		/* setattr_copy() sets a multigrain inode's ctime before the new
 		 * mtime, so the journal saw the old one; other file systems set
 		 * the mtime first: no previous time then, rather than a wrong one */
@@ -736,27 +794,30 @@ static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct journal *found = bpf_map_lookup_elem(&journals, &tid);
+	const struct journal *j = bpf_map_lookup_elem(&journals, &tid);
 
-	if (!found)
+	if (!j)
 		return 0;
-	struct journal j = *found;
-	bpf_map_delete_elem(&journals, &tid);
-	if (ret != 0)
-		return 0;
-	__u32 tgid = pid_tgid >> 32;
+	if (ret == 0) {
+		__u32 tgid = pid_tgid >> 32;
 
-	switch (nr) {
-	case NR_UNLINK:
-	case NR_UNLINKAT:
-		return on_unlink(regs, nr, &j, tgid);
-	case NR_RENAME:
-	case NR_RENAMEAT:
-	case NR_RENAMEAT2:
-		return on_rename(regs, nr, &j, tgid, mask);
-	default:
-		return on_utime(regs, nr, &j, tgid);
+		switch (nr) {
+		case NR_UNLINK:
+		case NR_UNLINKAT:
+			on_unlink(regs, nr, j, tgid);
+			break;
+		case NR_RENAME:
+		case NR_RENAMEAT:
+		case NR_RENAMEAT2:
+			on_rename(regs, nr, j, tgid, mask);
+			break;
+		default:
+			on_utime(regs, nr, j, tgid);
+		}
 	}
+	/* after use: a deleted entry may be reused at once */
+	bpf_map_delete_elem(&journals, &tid);
+	return 0;
 }
 
 SEC("tp_btf/sys_exit")
