@@ -201,6 +201,40 @@ os.unlink("/etc/gone")
         os.path.join(jail, "etc", "opened"), os.path.join(jail, "etc", "named")]
 
 
+def test_overlayfs_calls_are_never_misread(monitor, work):
+    # a container's file system: a rename or unlink there touches the
+    # overlay's inodes, the real ones and copies made on the way
+    layers = {k: os.path.join(work, k) for k in ("lower", "upper", "work", "merged")}
+    for path in layers.values():
+        os.makedirs(path)
+    for name, mode in (("script", 0o755), ("data", 0o644)):
+        with open(os.path.join(layers["lower"], name), "w") as f:
+            f.write("x")
+        os.chmod(os.path.join(layers["lower"], name), mode)
+    mounted = subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                              "lowerdir=%(lower)s,upperdir=%(upper)s,workdir=%(work)s" % layers,
+                              layers["merged"]], capture_output=True, text=True, timeout=WAIT)
+    if mounted.returncode != 0:
+        pytest.skip("no overlayfs: %s" % mounted.stderr.strip())
+    merged = layers["merged"]
+    try:
+        pid = run_python("""
+os.chdir(%r)
+os.rename("script", "moved")      # onto a free name
+os.unlink("data")
+os.unlink("moved")
+""" % merged)
+        wait_event(monitor, pid, 26, os.path.join(merged, "moved"))
+    finally:
+        subprocess.run(["umount", merged], timeout=WAIT)
+    creates = events_of(monitor, pid, 11)
+    assert [e["TargetFilename"] for e in creates] == [os.path.join(merged, "moved")]
+    deletes = events_of(monitor, pid, 23)
+    assert [e["TargetFilename"] for e in deletes] == [os.path.join(merged, "data"),
+                                                      os.path.join(merged, "moved")]
+    assert [e["IsExecutable"] for e in deletes] == ["false", "true"]
+
+
 def test_file_create_user_of_an_unprivileged_process(monitor):
     # pytest's own directories are root's alone
     shared = tempfile.mkdtemp(prefix="sysmon-files-")
