@@ -22,9 +22,9 @@
  *    changes (the unlinked file, the renamed and the replaced file, the file
  *    whose times are set) through inode_set_ctime_current(), which fires one
  *    of the tracepoints inode_set_ctime_to_ts, ctime_xchg_skip or
- *    ctime_ns_xchg.  While a thread is inside one of these calls (marked at
- *    sys_enter), those tracepoints note the inodes it touches in a per-thread
- *    journal: mode, identity and the mtime at that moment (before a utimes
+ *    ctime_ns_xchg.  When the thread changing a ctime is inside one of these
+ *    calls (the syscall number in its saved user registers says so), those
+ *    tracepoints note the inode in the call's per-thread journal: mode, identity and the mtime at that moment (before a utimes
  *    call stores the new one, on file systems with multigrain timestamps:
  *    ext4, xfs, btrfs, tmpfs).  At sys_exit the journal says: the unlinked
  *    file's mode; whether a rename replaced an existing file (two
@@ -151,12 +151,12 @@ struct journal_inode {
 
 struct journal {
 	__u32 count;            /* inodes noted; the last JOURNAL_INODES are kept */
-	__u32 have_previous;    /* fd-based utimensat: previous mtime read at sys_enter */
-	__s64 previous_sec;
-	__u32 previous_nsec;
 	__u32 keep_dirs;        /* utimes: the target may be a directory */
 	struct journal_inode inodes[JOURNAL_INODES];
 };
+
+/* The journal of a watched call that touched no inode. */
+static const struct journal empty_journal = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -165,13 +165,61 @@ struct {
 	__type(value, struct journal);
 } journals SEC(".maps");
 
+/* Is syscall NR (arguments in REGS) a call whose inodes are journaled? */
+static __always_inline bool wants_journal(long nr, struct pt_regs *regs, __u32 mask)
+{
+	switch (nr) {
+	case NR_UNLINK:
+		return mask & DELETE_BITS;
+	case NR_UNLINKAT:
+		return (mask & DELETE_BITS) && !(SYSCALL_ARG3(regs) & AT_REMOVEDIR_FLAG);
+	case NR_RENAME:
+	case NR_RENAMEAT:
+		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
+	case NR_RENAMEAT2:
+		return (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
+		       !(SYSCALL_ARG5(regs) & RENAME_EXCHANGE_FLAG);
+	case NR_UTIME:
+	case NR_UTIMES:
+	case NR_FUTIMESAT:
+	case NR_UTIMENSAT:
+		return mask & BIT(FILE_EVENT_CREATE_TIME);
+	default:
+		return false;
+	}
+}
+
+static __always_inline bool is_utime_call(long nr)
+{
+	return nr == NR_UTIME || nr == NR_UTIMES || nr == NR_FUTIMESAT || nr == NR_UTIMENSAT;
+}
+
+/* INODE's ctime changes: note it if the current thread is inside a watched
+ * call (its syscall number is in its saved user registers), starting the
+ * call's journal at its first inode.  sys_exit ends it. */
 static __always_inline void journal_note(struct inode *inode)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct journal *j = bpf_map_lookup_elem(&journals, &tid);
+	__u32 mask = enabled_events;
 
-	if (!j)
+	if (!mask)
 		return;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = SYSCALL_NR(regs);
+	if (!wants_journal(nr, regs, mask))
+		return;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (capture_is_monitor(pid_tgid >> 32))
+		return;
+	__u32 tid = (__u32)pid_tgid;
+	struct journal *j = bpf_map_lookup_elem(&journals, &tid);
+	if (!j) {
+		struct journal fresh = { .keep_dirs = is_utime_call(nr) };
+
+		bpf_map_update_elem(&journals, &tid, &fresh, BPF_NOEXIST);
+		j = bpf_map_lookup_elem(&journals, &tid);
+		if (!j)
+			return;
+	}
 	__u32 mode = BPF_CORE_READ(inode, i_mode);
 	__u64 ino = BPF_CORE_READ(inode, i_ino);
 	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
@@ -458,58 +506,6 @@ static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 even
 
 /* ------------------------------------------------------------------ */
 
-static __always_inline bool wants_journal(long nr, struct pt_regs *regs, __u32 mask)
-{
-	switch (nr) {
-	case NR_UNLINK:
-		return mask & DELETE_BITS;
-	case NR_UNLINKAT:
-		return (mask & DELETE_BITS) && !(SYSCALL_ARG3(regs) & AT_REMOVEDIR_FLAG);
-	case NR_RENAME:
-	case NR_RENAMEAT:
-		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
-	case NR_RENAMEAT2:
-		return (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
-		       !(SYSCALL_ARG5(regs) & RENAME_EXCHANGE_FLAG);
-	case NR_UTIME:
-	case NR_UTIMES:
-	case NR_FUTIMESAT:
-	case NR_UTIMENSAT:
-		return mask & BIT(FILE_EVENT_CREATE_TIME);
-	default:
-		return false;
-	}
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
-{
-	__u32 mask = enabled_events;
-
-	if (!mask || !wants_journal(id, regs, mask))
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (capture_is_monitor(pid_tgid >> 32))
-		return 0;
-
-	struct journal j = {};
-	j.keep_dirs = id == NR_UTIME || id == NR_UTIMES || id == NR_FUTIMESAT || id == NR_UTIMENSAT;
-	/* futimens(fd) / futimesat(fd, NULL): the file is known now, read its
-	 * mtime before the call (exact on every file system). */
-	if ((id == NR_UTIMENSAT || id == NR_FUTIMESAT) && SYSCALL_ARG2(regs) == 0) {
-		struct file *file = file_of_fd((long)SYSCALL_ARG1(regs));
-		if (file) {
-			struct inode *inode = BPF_CORE_READ(file, f_inode);
-			j.have_previous = 1;
-			j.previous_sec = BPF_CORE_READ(inode, i_mtime_sec);
-			j.previous_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
-		}
-	}
-	__u32 tid = (__u32)pid_tgid;
-	bpf_map_update_elem(&journals, &tid, &j, BPF_ANY);
-	return 0;
-}
-
 static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u32 mask)
 {
 	bool want_create = mask & BIT(FILE_EVENT_CREATE);
@@ -765,11 +761,7 @@ static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct 
 	bool first_kept = j->count > 0 && !journal_ambiguous(j);
 	if (first_kept)
 		copy_journal_inode(&s->rec, &j->inodes[0]);
-	if (j->have_previous) {
-		s->rec.flags |= FILE_HAVE_PREVIOUS;
-		s->rec.old_sec = j->previous_sec;
-		s->rec.old_nsec = j->previous_nsec;
-	} else if (first_kept && j->inodes[0].multigrain) {
+	if (first_kept && j->inodes[0].multigrain) {
 		/* setattr_copy() sets a multigrain inode's ctime before the new
 		 * mtime, so the journal saw the old one; other file systems set
 		 * the mtime first: no previous time then, rather than a wrong one */
@@ -794,12 +786,11 @@ static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret,
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	const struct journal *j = bpf_map_lookup_elem(&journals, &tid);
+	const struct journal *found = bpf_map_lookup_elem(&journals, &tid);
+	__u32 tgid = pid_tgid >> 32;
 
-	if (!j)
-		return 0;
-	if (ret == 0) {
-		__u32 tgid = pid_tgid >> 32;
+	if (ret == 0 && wants_journal(nr, regs, mask) && !capture_is_monitor(tgid)) {
+		const struct journal *j = found ? found : &empty_journal;
 
 		switch (nr) {
 		case NR_UNLINK:
@@ -816,7 +807,8 @@ static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret,
 		}
 	}
 	/* after use: a deleted entry may be reused at once */
-	bpf_map_delete_elem(&journals, &tid);
+	if (found)
+		bpf_map_delete_elem(&journals, &tid);
 	return 0;
 }
 

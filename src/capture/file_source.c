@@ -82,7 +82,6 @@ struct file_state {
 	struct file_bpf *skel;
 	struct bpf_program *ctime_progs[CTIME_TRACEPOINTS];
 	struct bpf_link *ctime_links[CTIME_TRACEPOINTS];
-	struct bpf_link *enter_link;
 	struct bpf_link *exit_link;
 	uint32_t mask;                  /* ids the config can log now */
 	int fields[FILE_EVENT_TYPES][FF_COUNT];
@@ -118,15 +117,21 @@ static int resolve_fields(struct file_state *st, struct strbuf *err)
 	return 0;
 }
 
-static void detach_all(struct file_state *st)
+static void detach_journal(struct file_state *st)
 {
 	for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
 		bpf_link__destroy(st->ctime_links[i]);
 		st->ctime_links[i] = NULL;
 	}
-	bpf_link__destroy(st->enter_link);
+}
+
+/* The journal programs first: every journal started must find sys_exit
+ * attached to end it. */
+static void detach_all(struct file_state *st)
+{
+	detach_journal(st);
 	bpf_link__destroy(st->exit_link);
-	st->enter_link = st->exit_link = NULL;
+	st->exit_link = NULL;
 }
 
 static void free_state(struct file_state *st)
@@ -217,24 +222,17 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach_all(st);
 		return 0;
 	}
+	/* sys_exit first: it ends every journal the ctime programs start */
+	if (attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err) != 0)
+		goto fail;
 	if (mask & journaled) {
-		/* the journal first, so that no watched call runs without it */
 		for (int i = 0; i < CTIME_TRACEPOINTS; i++)
 			if (st->ctime_progs[i] &&
 			    attach(st->ctime_progs[i], &st->ctime_links[i], ctime_tracepoints[i], err) != 0)
 				goto fail;
-		if (attach(st->skel->progs.file_sys_enter, &st->enter_link, "sys_enter", err) != 0)
-			goto fail;
 	} else {
-		for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
-			bpf_link__destroy(st->ctime_links[i]);
-			st->ctime_links[i] = NULL;
-		}
-		bpf_link__destroy(st->enter_link);
-		st->enter_link = NULL;
+		detach_journal(st);
 	}
-	if (attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err) != 0)
-		goto fail;
 	return 0;
 fail:
 	st->skel->bss->enabled_events = 0;
