@@ -375,8 +375,8 @@ static int fill_batch(struct forwarder *f)
 		f->status.last_log_id = f->read_pos;
 	pthread_mutex_unlock(&f->lock);
 	if (skipped)
-		add_problem(f, "%" PRIu64 " events were dropped from the event log (its size bound) before "
-			    "they could be sent (records %" PRIu64 " to %" PRIu64 ")",
+		add_problem(f, "%" PRIu64 " events were dropped from the event log (its size bound, or a "
+			    "clear) before they could be sent (records %" PRIu64 " to %" PRIu64 ")",
 			    skipped, first_id - skipped, first_id - 1);
 	return n;
 }

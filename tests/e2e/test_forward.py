@@ -538,10 +538,8 @@ reconnect_max = 1s
         marker = "stuck-" + uuid.uuid4().hex[:8]
         padding = "p" * 3000
         count = 2000
-        started = time.monotonic()
         for i in range(count):
             subprocess.run(["/bin/true", "%s-%d" % (marker, i), padding])
-        spawned = time.monotonic() - started
         # capture keeps up: every process is logged and printed promptly
         mon.wait_for(lambda e: e["EventID"] == 1 and marker in e["CommandLine"], count=count,
                      timeout=15, what="workload events")
@@ -563,7 +561,6 @@ reconnect_max = 1s
         stop_started = time.monotonic()
         assert mon.stop() == 0
         assert time.monotonic() - stop_started < 10, "a stuck collector held up the stop"
-        assert spawned < 60
     finally:
         server.close()
         for c in held:
