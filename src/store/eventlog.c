@@ -20,7 +20,10 @@
  *  - One index, (EventID), for event-id filters.  Everything else scans in
  *    record id order: a scan reads ~1M records in well under a second, and
  *    each further index costs ingest speed (an index on Image halved it) and
- *    bytes.  Time ranges scan too.
+ *    bytes.
+ *  - `batches`: the id range and time range of every committed batch, so a
+ *    time filter reads only the batches that can hold matching records
+ *    (exact: times need not be monotonic; eventlog_time_window()).
  *  - `origins`: who wrote a record (computer, pid, tid of the <System>
  *    element); one row per monitor start, one small integer per record.
  *  - `meta`: max_size (the bound; `sysmon log set` writes it, the monitor
@@ -584,6 +587,8 @@ static int create_schema(struct eventlog *log, struct strbuf *err)
 		    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 		    "CREATE TABLE IF NOT EXISTS origins(id INTEGER PRIMARY KEY, computer TEXT NOT NULL,"
 		    " process_id INTEGER, thread_id INTEGER);"
+		    "CREATE TABLE IF NOT EXISTS batches(first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL,"
+		    " min_time INTEGER NOT NULL, max_time INTEGER NOT NULL);"
 		    "CREATE TABLE IF NOT EXISTS events(EventRecordID INTEGER PRIMARY KEY,"
 		    " EventID INTEGER NOT NULL, TimeCreated INTEGER NOT NULL, Origin INTEGER NOT NULL");
 	for (int c = 0; c < catalogue.ncolumns; c++)
@@ -1215,6 +1220,9 @@ static int enforce_bound(struct eventlog *log)
 				return -1;
 			used = pragma_int(log, "PRAGMA page_count") - pragma_int(log, "PRAGMA freelist_count");
 		}
+		if (sqlite3_exec(log->db, "DELETE FROM batches WHERE last_id < "
+				 "(SELECT coalesce(min(EventRecordID), 1 << 62) FROM events)", NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
 	}
 	page_count = pragma_int(log, "PRAGMA page_count");
 	if (page_count > bound_pages) {
@@ -1224,6 +1232,23 @@ static int enforce_bound(struct eventlog *log)
 			return -1;
 	}
 	return 0;
+}
+
+/* The batch's id and time range, for eventlog_time_window(). */
+static int record_batch(struct eventlog *log)
+{
+	int64_t min_time = log->batch[0].time_ns, max_time = min_time;
+	char sql[160];
+
+	for (size_t i = 1; i < log->nbatch; i++) {
+		if (log->batch[i].time_ns < min_time)
+			min_time = log->batch[i].time_ns;
+		if (log->batch[i].time_ns > max_time)
+			max_time = log->batch[i].time_ns;
+	}
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO batches VALUES(%" PRIu64 ", %" PRIu64 ", %" PRId64 ", %" PRId64 ")",
+		 log->batch[0].record_id, log->batch[log->nbatch - 1].record_id, min_time, max_time);
+	return sqlite3_exec(log->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int commit_batch(struct eventlog *log)
@@ -1244,6 +1269,8 @@ static int commit_batch(struct eventlog *log)
 		if (insert_event(log, &log->batch[i]) < 0)
 			goto fail;
 	if (log->nbatch && meta_put(log, "next_record_id", (int64_t)log->next_record_id) < 0)
+		goto fail;
+	if (log->nbatch && record_batch(log) < 0)
 		goto fail;
 	if (enforce_bound(log) < 0)
 		goto fail;
@@ -1499,8 +1526,10 @@ int eventlog_clear(struct eventlog *log, uint64_t up_to, struct strbuf *err)
 		 "coalesce((SELECT value FROM meta WHERE key = 'next_record_id'), 1),"
 		 "coalesce((SELECT max(EventRecordID) FROM events), 0) + 1))", err) < 0)
 		goto fail;
-	snprintf(sql, sizeof(sql), "DELETE FROM events WHERE EventRecordID <= %" PRId64,
-		 up_to > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)up_to);
+	int64_t last = up_to > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)up_to;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM events WHERE EventRecordID <= %" PRId64 ";"
+		 "DELETE FROM batches WHERE last_id <= %" PRId64, last, last);
 	if (exec(log, sql, err) < 0 || exec(log, "PRAGMA incremental_vacuum", err) < 0 ||
 	    exec(log, "COMMIT", err) < 0)
 		goto fail;
@@ -1516,6 +1545,41 @@ fail:
 }
 
 /* Reading. */
+
+int eventlog_time_window(struct eventlog *log, const int64_t *since, const int64_t *until,
+			 uint64_t *after, uint64_t *up_to)
+{
+	sqlite3_stmt *stmt;
+	int rc = 0;
+
+	*after = 0;
+	*up_to = 0;
+	/* Only if every record is in a batch row (logs that began before the
+	 * batches table have records that are not). */
+	if (sqlite3_prepare_v2(log->db,
+		"SELECT (SELECT min(first_id) FROM batches) <= (SELECT min(EventRecordID) FROM events),"
+		" (SELECT min(first_id) FROM batches WHERE max_time >= ?1),"
+		" (SELECT max(last_id) FROM batches WHERE min_time <= ?2)", -1, &stmt, NULL) != SQLITE_OK)
+		return 0;   /* a log without the table: no narrowing */
+	sqlite3_bind_int64(stmt, 1, since ? *since : INT64_MIN);
+	sqlite3_bind_int64(stmt, 2, until ? *until : INT64_MAX);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) == 1) {
+		if (since) {
+			if (sqlite3_column_type(stmt, 1) == SQLITE_NULL)
+				rc = 1;   /* every batch ended before SINCE */
+			else
+				*after = (uint64_t)sqlite3_column_int64(stmt, 1) - 1;
+		}
+		if (until) {
+			if (sqlite3_column_type(stmt, 2) == SQLITE_NULL)
+				rc = 1;   /* every batch began after UNTIL */
+			else
+				*up_to = (uint64_t)sqlite3_column_int64(stmt, 2);
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
 
 struct eventlog_cursor {
 	struct eventlog *log;

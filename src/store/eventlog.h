@@ -103,6 +103,13 @@ void eventlog_cursor_free(struct eventlog_cursor *cur);
 int eventlog_get(struct eventlog *log, uint64_t record_id, struct event *ev, unsigned *origin,
 		 struct strbuf *err);
 
+/* Narrow a time filter to record ids, from the log's per-batch time ranges:
+ * records with TimeCreated >= *SINCE (if SINCE) and <= *UNTIL (if UNTIL) all
+ * lie in ids > *AFTER and <= *UP_TO (0 = unbounded).  Returns 1 if no record
+ * can match, 0 otherwise.  The filter itself must still be applied. */
+int eventlog_time_window(struct eventlog *log, const int64_t *since, const int64_t *until,
+			 uint64_t *after, uint64_t *up_to);
+
 /* The writer of records with ORIGIN; computer "-" if unknown. */
 void eventlog_origin(struct eventlog *log, unsigned origin, const char **computer,
 		     unsigned *process_id, unsigned *thread_id);

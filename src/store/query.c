@@ -1120,11 +1120,27 @@ int query_prepare(struct query *q, struct strbuf *err)
 
 /* Running. */
 
-static void set_window(struct query *q)
+/* The record id window of the SQL (its first two binds): --follow's, cut
+ * down to the batches that can hold the --since/--until range. */
+static void set_window(struct query *q, struct eventlog *log)
 {
-	q->binds[0].number = (int64_t)(q->after_record_id > INT64_MAX ? INT64_MAX : q->after_record_id);
-	q->binds[1].number = q->up_to_record_id && q->up_to_record_id < INT64_MAX
-		? (int64_t)q->up_to_record_id : INT64_MAX;
+	uint64_t after = q->after_record_id, up_to = q->up_to_record_id;
+
+	if (q->has_since || q->has_until) {
+		uint64_t time_after, time_up_to;
+
+		if (eventlog_time_window(log, q->has_since ? &q->since_ns : NULL,
+					 q->has_until ? &q->until_ns : NULL, &time_after, &time_up_to)) {
+			after = INT64_MAX;   /* nothing can match */
+		} else {
+			if (time_after > after)
+				after = time_after;
+			if (time_up_to && (!up_to || time_up_to < up_to))
+				up_to = time_up_to;
+		}
+	}
+	q->binds[0].number = (int64_t)(after > INT64_MAX ? INT64_MAX : after);
+	q->binds[1].number = up_to && up_to < INT64_MAX ? (int64_t)up_to : INT64_MAX;
 }
 
 static const char **needed_fields(const struct query *q, const char *const *fields, size_t nfields,
@@ -1152,7 +1168,7 @@ int64_t query_run(struct eventlog *log, struct query *q, const char *const *fiel
 {
 	if ((!q->prepared && query_prepare(q, err) < 0))
 		return -1;
-	set_window(q);
+	set_window(q, log);
 
 	/* With conditions to decide in C and whole records wanted, read only
 	 * the conditions' fields while scanning, and each match in full. */
@@ -1426,7 +1442,7 @@ int query_count_by(struct eventlog *log, struct query *q, const char *const *fie
 			strbuf_printf(&sql, "%s, ", !strcmp(fields[i], "EventID") ? "EventID"
 						    : eventlog_column_name(fields[i]));
 		strbuf_printf(&sql, "EventID FROM events WHERE %s", q->where_sql.data);
-		set_window(q);
+		set_window(q, log);
 		rc = eventlog_sql_rows(log, sql.data, q->binds, q->nbinds, count_sql_row, &st, err);
 		strbuf_release(&sql);
 	} else {

@@ -578,6 +578,65 @@ static void test_log_from_an_older_build(void **state)
 	strbuf_release(&err);
 }
 
+static void append_at(struct eventlog *log, const int64_t *times, size_t n)
+{
+	struct event ev;
+
+	event_init(&ev);
+	for (size_t i = 0; i < n; i++) {
+		process_create(&ev, (unsigned)i);
+		ev.time_ns = times[i];
+		assert_int_equal(eventlog_append(log, &ev), 0);
+	}
+	assert_int_equal(eventlog_flush(log), 0);
+	event_free(&ev);
+}
+
+static void test_time_window(void **state)
+{
+	(void)state;
+	struct strbuf err = STRBUF_INIT;
+	struct eventlog *log = open_log();
+	uint64_t after, up_to;
+	int64_t t;
+
+	/* Times out of order inside and across batches. */
+	append_at(log, (const int64_t[]){ 100, 300, 200 }, 3);    /* ids 1-3 */
+	append_at(log, (const int64_t[]){ 50, 400, 60 }, 3);      /* ids 4-6 */
+	append_at(log, (const int64_t[]){ 500, 600, 700 }, 3);    /* ids 7-9 */
+	t = 350;
+	assert_int_equal(eventlog_time_window(log, &t, NULL, &after, &up_to), 0);
+	assert_int_equal(after, 3);   /* id 5 (400) is in the second batch */
+	assert_int_equal(up_to, 0);
+	t = 100;
+	assert_int_equal(eventlog_time_window(log, NULL, &t, &after, &up_to), 0);
+	assert_int_equal(after, 0);
+	assert_int_equal(up_to, 6);   /* ids 4 and 6 are early */
+	t = 800;
+	assert_int_equal(eventlog_time_window(log, &t, NULL, &after, &up_to), 1);
+	t = 10;
+	assert_int_equal(eventlog_time_window(log, NULL, &t, &after, &up_to), 1);
+
+	/* Cleared records take their batches along; the window follows. */
+	assert_int_equal(eventlog_clear(log, 3, &err), 0);
+	t = 0;
+	assert_int_equal(eventlog_time_window(log, &t, NULL, &after, &up_to), 0);
+	assert_int_equal(after, 3);
+
+	/* Records without a batch row (a log from before the table): no
+	 * narrowing rather than a wrong one. */
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM batches WHERE first_id = 4", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	t = 350;
+	assert_int_equal(eventlog_time_window(log, &t, NULL, &after, &up_to), 0);
+	assert_int_equal(after, 0);
+	eventlog_close(log);
+	strbuf_release(&err);
+}
+
 static void test_permissions(void **state)
 {
 	(void)state;
@@ -638,6 +697,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_file_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_while_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_from_an_older_build, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_sees_snapshot_while_writer_writes, setup, teardown),
 	};

@@ -62,6 +62,8 @@ static int setup(void **state)
 	add(log, 3, T0 + 3 * SEC, (const char *[]){ "Image", "/usr/bin/wget", "DestinationPort", "80",
 		"RuleName", "technique_id=T1105,technique_name=Ingress Tool Transfer", NULL });
 	add(log, 5, T0 + 4 * SEC, (const char *[]){ "Image", "/usr/bin/curl", NULL });
+	/* Its own batch (time windows come from batches). */
+	assert_int_equal(eventlog_flush(log), 0);
 	add(log, 255, T0 + 5 * SEC, (const char *[]){ "Description", "events lost", "ID", "Monitor", NULL });
 	eventlog_close(log);
 	reader = eventlog_open_readonly(path, &err);
@@ -248,6 +250,18 @@ static void test_event_time_order_limit(void **state)
 	q.since_ns = T0 + SEC;
 	q.until_ns = T0 + 3 * SEC;
 	assert_string_equal(run(&q), "2,3,4");
+	query_init(&q);
+	q.has_since = true;
+	q.since_ns = T0 + 5 * SEC;
+	assert_string_equal(run(&q), "6");
+	query_init(&q);
+	q.has_until = true;
+	q.until_ns = T0 + 4 * SEC;
+	assert_string_equal(run(&q), "1,2,3,4,5");
+	query_init(&q);
+	q.has_since = true;
+	q.since_ns = T0 + 6 * SEC;
+	assert_string_equal(run(&q), "");
 	query_init(&q);
 	q.newest_first = true;
 	q.limit = 2;
