@@ -261,6 +261,11 @@ static const char *hashes_of(struct capture_env *env, uint32_t pid, const char *
 	return hashes;
 }
 
+static bool may_log(const struct capture_env *env, unsigned id)
+{
+	return !env->config || rules_may_log(env->config->rules, id);
+}
+
 static int decode_exec(struct process_state *st, struct capture_env *env, const void *data, size_t size)
 {
 	struct process_exec_record rec;
@@ -290,6 +295,9 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 		env->processes, rec.tgid, rec.ppid, rec.uid, rec.exec_boot_ns, strbuf_str(&st->image),
 		st->command_line.len ? st->command_line.data : "-",
 		st->cwd.len ? st->cwd.data : "-");
+	/* attached only to keep the cache for other sources: no event to build */
+	if (!may_log(env, EVENT_PROCESS_CREATE))
+		return 0;
 	const struct process_info *parent = process_cache_lookup(env->processes, rec.ppid);
 
 	const struct create_fields *f = &st->create;
@@ -381,6 +389,10 @@ static int decode_exit(struct process_state *st, struct capture_env *env, const 
 	}
 
 	int64_t wall = guid_boot_to_wall_ns(rec.exit_boot_ns);
+	if (!may_log(env, EVENT_PROCESS_TERMINATE)) {
+		process_cache_exit(env->processes, rec.tgid, wall);
+		return 0;
+	}
 	const struct terminate_fields *f = &st->terminate;
 	struct event *ev = &st->ev;
 
