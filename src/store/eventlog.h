@@ -6,9 +6,10 @@
  * Layout (eventlog.c has the details): one wide table `events` with one
  * nullable column per distinct field name of the schema catalogue, plus
  * EventRecordID (the rowid), EventID, TimeCreated (ns) and Origin (who wrote
- * it: computer, pid, tid, in the small `origins` table).  `meta` holds the
- * maximum size and the next record id, so `sysmon log set` reaches a running
- * monitor through the database itself.
+ * it: computer, pid, tid, in the small `origins` table); `batches` holds each
+ * committed batch's id and time range.  `meta` holds the maximum size and the
+ * next record id, so `sysmon log set` reaches a running monitor through the
+ * database itself.
  */
 #ifndef SYSMON_EVENTLOG_H
 #define SYSMON_EVENTLOG_H
