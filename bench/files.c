@@ -16,7 +16,7 @@
  *
  * Rates are file events per second (two per create+delete pair).  Run as
  * root from the repository's top directory (defaults: build/sysmon, 20 s,
- * 2 workers for "max", files in a fresh directory under /tmp).
+ * 2 workers, files in a fresh directory under /tmp).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -258,13 +258,13 @@ static bool create_delete(const char *dir, int worker, uint64_t i)
 	return unlink(path) == 0;
 }
 
-/* Children make create+delete pairs in DIR: at RATE events per second
- * (one worker, paced per millisecond) or as fast as they can (WORKERS
- * workers).  Returns the number of file events made (two per pair). */
+/* WORKERS children make create+delete pairs in DIR: together RATE events
+ * per second (each paced per millisecond) or as fast as they can (RATE 0).
+ * Returns the number of file events made (two per pair). */
 static uint64_t drive_load(const char *dir, long rate, double duration, int workers)
 {
 	int pipefd[2];
-	int nproc = rate > 0 ? 1 : workers;
+	int nproc = workers;
 	pid_t drivers[64];
 
 	if (nproc > 64)
@@ -285,7 +285,7 @@ static uint64_t drive_load(const char *dir, long rate, double duration, int work
 			uint64_t due = pairs + 1;
 			if (rate > 0) {
 				/* pairs due by the next millisecond, then sleep to it */
-				due = (uint64_t)((double)(t - start + PACE_NS) * (double)rate / 2e9);
+				due = (uint64_t)((double)(t - start + PACE_NS) * (double)rate / nproc / 2e9);
 				int64_t next = t + PACE_NS;
 				if (pairs >= due) {
 					struct timespec ts = { next / 1000000000LL, next % 1000000000LL };
