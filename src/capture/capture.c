@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,10 +68,36 @@ uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env
 	return bytes / 4;
 }
 
+/* libbpf's messages on stderr, without its debug chatter; a verifier log
+ * (thousands of lines when the kernel refuses a program) is cut to its end,
+ * where the verifier says why. */
+static int print_libbpf(enum libbpf_print_level level, const char *format, va_list args)
+{
+	char text[2048];
+	va_list again;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(again, args);
+	int len = vsnprintf(text, sizeof(text), format, args);
+	if (len >= 0 && (size_t)len < sizeof(text)) {
+		fputs(text, stderr);
+	} else if (len >= 0) {
+		char *full = xmalloc((size_t)len + 1);
+		vsnprintf(full, (size_t)len + 1, format, again);
+		fprintf(stderr, "libbpf: (log cut to its last %zu bytes)\n...%s", sizeof(text),
+			full + len - sizeof(text));
+		free(full);
+	}
+	va_end(again);
+	return len;
+}
+
 struct capture *capture_open(struct capture_env *env)
 {
 	struct capture *cap = xcalloc(1, sizeof(*cap));
 
+	libbpf_set_print(print_libbpf);
 	cap->env = env;
 	for (size_t i = 0; i < SOURCE_COUNT; i++) {
 		cap->slots[i].source = capture_sources[i];
