@@ -16,9 +16,9 @@ if ls tests/e2e/test_*.py >/dev/null 2>&1; then
 		e2e_out=$(/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1); e2e_rc=$?
 		printf '%s\n' "$e2e_out"
 		summary=$(printf '%s\n' "$e2e_out" | tail -1)
-		ep=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')
-		ef=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-		er=$(printf '%s\n' "$summary" | sed -n 's/.* \([0-9]*\) error.*/\1/p')
+		ep=$(printf '%s\n' "$summary" | grep -o '[0-9]* passed' | cut -d' ' -f1)
+		ef=$(printf '%s\n' "$summary" | grep -o '[0-9]* failed' | cut -d' ' -f1)
+		er=$(printf '%s\n' "$summary" | grep -o '[0-9]* error' | cut -d' ' -f1)
 		ep=${ep:-0}; ef=$(( ${ef:-0} + ${er:-0} ))
 		[ $e2e_rc -eq 5 ] && e2e_rc=0   # no tests collected
 		[ $e2e_rc -ne 0 ] && [ $ef -eq 0 ] && ef=1
