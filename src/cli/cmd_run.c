@@ -20,6 +20,8 @@ static void run_usage(FILE *out)
 		"  --log PATH              event log (default /var/log/sysmon/events.db)\n"
 		"  --no-log                write no event log\n"
 		"  --pid-file PATH         write the pid there and refuse to run twice\n"
+		"  --outputs FILE          syslog, forwarders and JSON files (default $SYSMON_OUTPUTS,\n"
+		"                          else /etc/sysmon/outputs.conf; see docs/outputs.md)\n"
 		"  --ring-buffer-pages N   pages per eBPF ring buffer (rounded up to a power of two)\n");
 }
 
@@ -32,6 +34,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-log", no_argument, NULL, 'n' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "ring-buffer-pages", required_argument, NULL, 'r' },
+		{ "outputs", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -40,7 +43,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&options, 0, sizeof(options));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:l:np:r:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:l:np:r:o:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			options.config_path = optarg;
@@ -63,6 +66,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'p':
 			options.pid_file = optarg;
+			break;
+		case 'o':
+			options.outputs_path = optarg;
 			break;
 		case 'r': {
 			char *end;

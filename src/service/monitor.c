@@ -344,6 +344,7 @@ static int open_sinks(struct monitor *m)
 		.log_path = m->log ? (m->options->log_path ? m->options->log_path : EVENTLOG_DEFAULT_PATH)
 				   : NULL,
 		.format = m->format,
+		.config_path = m->options->outputs_path,
 	};
 	struct strbuf err = STRBUF_INIT;
 

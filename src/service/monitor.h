@@ -23,6 +23,7 @@ struct monitor_options {
 	bool no_log;                  /* write no event log (stdout only) */
 	enum monitor_stdout stdout_format;
 	const char *pid_file;         /* NULL: none; else written and locked */
+	const char *outputs_path;     /* outputs.conf; NULL: $SYSMON_OUTPUTS, else the default */
 	unsigned ring_buffer_pages;   /* per source; 0: the default */
 };
 
