@@ -369,6 +369,106 @@ static void test_xpath(void **state)
 	strbuf_release(&many);
 }
 
+/* Random XPath from the supported grammar. */
+static void random_xpath(struct strbuf *out, unsigned *seed, int depth, int context)
+{
+	static const char *const ops[] = { "=", "!=", "<", "<=", ">", ">=" };
+	static const char *const fields[] = { "Image", "DestinationPort", "ProcessGuid", "Hashes",
+					      "RuleName", "CommandLine", "Description" };
+	static const char *const values[] = { "'443'", "'/usr/bin/curl'", "'-'", "\"x'y\"", "'0443'",
+					      "'{3d1219c7-d63a-6b07-0984-000000000002}'", "''" };
+	unsigned r = rand_r(seed) % (depth > 3 ? 3 : 6);
+	const char *op = ops[rand_r(seed) % 6];
+
+	if (r >= 3) {
+		const char *joins[] = { " and ", " or " };
+
+		if (r == 5 && context == 0) {
+			strbuf_puts(out, "not(");
+			random_xpath(out, seed, depth + 1, context);
+			strbuf_puts(out, ")");
+			return;
+		}
+		strbuf_puts(out, "(");
+		random_xpath(out, seed, depth + 1, context);
+		strbuf_puts(out, joins[r % 2]);
+		random_xpath(out, seed, depth + 1, context);
+		strbuf_puts(out, ")");
+		return;
+	}
+	switch (context) {
+	case 0:
+		if (r == 0) {
+			strbuf_puts(out, "*[System[");
+			random_xpath(out, seed, depth + 1, 1);
+			strbuf_puts(out, "]]");
+		} else {
+			strbuf_puts(out, "*[EventData[");
+			random_xpath(out, seed, depth + 1, 2);
+			strbuf_puts(out, "]]");
+		}
+		return;
+	case 1:
+		switch (rand_r(seed) % 6) {
+		case 0: strbuf_printf(out, "EventID%s%u", op, rand_r(seed) % 8); return;
+		case 1: strbuf_printf(out, "Level %s %u", op, rand_r(seed) % 5); return;
+		case 2: strbuf_printf(out, "TimeCreated[timediff(@SystemTime) %s %u]", op, rand_r(seed)); return;
+		case 3: strbuf_puts(out, "Provider[@Name='Linux-Sysmon']"); return;
+		case 4: strbuf_printf(out, "Computer%s'vm'", op); return;
+		default: strbuf_printf(out, "EventRecordID %s %u", op, rand_r(seed) % 8); return;
+		}
+	default:
+		if (op[0] == '<' || op[0] == '>')
+			strbuf_printf(out, "Data[@Name='%s'] %s %u", fields[rand_r(seed) % 7], op, rand_r(seed) % 1000);
+		else
+			strbuf_printf(out, "Data[@Name='%s']%s%s", fields[rand_r(seed) % 7], op, values[rand_r(seed) % 7]);
+		return;
+	}
+}
+
+/* Every XPath of the grammar runs as valid SQL; the same texts cut short
+ * or with a byte changed are refused with a message or run; --where and
+ * times never crash on them. */
+static void test_random_inputs(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 5000; round++) {
+		struct strbuf text = STRBUF_INIT, err = STRBUF_INIT, ids = STRBUF_INIT;
+		struct query q;
+		int64_t t;
+
+		random_xpath(&text, &seed, 0, 0);
+		if (round % 2) {
+			/* Mutate: cut, or change one byte. */
+			size_t at = rand_r(&seed) % text.len;
+
+			if (round % 4 == 1)
+				text.data[at] = '\0';
+			else
+				text.data[at] = (char)(rand_r(&seed) % 255 + 1);
+		}
+		query_init(&q);
+		if (query_add_xpath(&q, text.data, T0, &err) == 0) {
+			if (query_run(reader, &q, NULL, 0, collect_id, &ids, &err) < 0)
+				fail_msg("accepted but failed to run: %s: %s", text.data, strbuf_str(&err));
+		} else {
+			if (round % 2 == 0)
+				fail_msg("refused: %s: %s", text.data, strbuf_str(&err));
+			assert_true(err.len > 0);
+		}
+		query_free(&q);
+		query_init(&q);
+		query_add_where(&q, text.data, &err);
+		query_parse_time(text.data, T0, &t, &err);
+		query_free(&q);
+		strbuf_release(&text);
+		strbuf_release(&err);
+		strbuf_release(&ids);
+	}
+}
+
 static char *count_by(const char *field, const char *event, const char *condition)
 {
 	static char result[512];
@@ -472,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_event_time_order_limit),
 		cmocka_unit_test(test_where_filters),
 		cmocka_unit_test(test_xpath),
+		cmocka_unit_test(test_random_inputs),
 		cmocka_unit_test(test_count_by),
 		cmocka_unit_test(test_field_values),
 	};
