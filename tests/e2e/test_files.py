@@ -169,6 +169,31 @@ os.mknod(node, 0o600 | stat.S_IFREG)      # an empty regular file
     assert len(events_of(monitor, pid, 11)) == 6
 
 
+def test_file_create_creat_openat2_and_tmpfile_linked_in(monitor, work):
+    names = [os.path.join(work, n) for n in ("by-creat", "by-openat2", "linked-tmpfile")]
+    pid = run_python("""
+import ctypes, struct
+creat_path, openat2_path, linked = %r
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def check(fd):
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "syscall")
+    os.close(fd)
+check(libc.syscall(85, creat_path.encode(), 0o644))                 # creat
+how = ctypes.create_string_buffer(struct.pack("QQQ", os.O_CREAT | os.O_WRONLY, 0o644, 0))
+check(libc.syscall(437, -100, openat2_path.encode(), how, 24))       # openat2
+fd = os.open(os.path.dirname(linked), os.O_TMPFILE | os.O_WRONLY, 0o600)
+os.write(fd, b"unnamed until linked")
+if libc.linkat(fd, b"", -100, linked.encode(), 0x1000) != 0:          # AT_EMPTY_PATH
+    raise OSError(ctypes.get_errno(), "linkat")
+os.close(fd)
+""" % names)
+    wait_event(monitor, pid, 11, names[2])
+    # the O_TMPFILE open itself has no name: not a FileCreate
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == names
+
+
 def test_file_create_relative_paths_are_absolute(monitor, work):
     os.makedirs(os.path.join(work, "a", "b"))
     os.makedirs(os.path.join(work, "c"))
