@@ -78,6 +78,7 @@
 #define BUSY_TIMEOUT_MS 10000
 #define MONITOR_BUSY_TIMEOUT_MS 1000
 #define CHECK_MAX_BYTES (256ull << 20)
+#define BATCH_ROW_RECORDS 4096
 #define MAX_COLUMNS 128
 #define MAX_EVENT_ID 256
 
@@ -507,6 +508,7 @@ struct eventlog {
 	uint64_t max_size;
 	unsigned page_size;
 	int64_t data_version;       /* of the last idle flush */
+	uint64_t batch_row_first, batch_row_last;   /* the batches row being extended */
 	struct origin self;         /* id 0 until written */
 	bool repair;                /* the monitor's log: replace it if damaged */
 	int failure;                /* SQLite's primary code of the last failed flush */
@@ -1234,11 +1236,15 @@ static int enforce_bound(struct eventlog *log)
 	return 0;
 }
 
-/* The batch's id and time range, for eventlog_time_window(). */
+/* The batch's id and time range, for eventlog_time_window().  Small
+ * batches (a quiet system flushes a few records at a time) extend the
+ * previous row up to BATCH_ROW_RECORDS records, so the table stays a
+ * small fraction of the log. */
 static int record_batch(struct eventlog *log)
 {
 	int64_t min_time = log->batch[0].time_ns, max_time = min_time;
-	char sql[160];
+	uint64_t first = log->batch[0].record_id, last = log->batch[log->nbatch - 1].record_id;
+	char sql[200];
 
 	for (size_t i = 1; i < log->nbatch; i++) {
 		if (log->batch[i].time_ns < min_time)
@@ -1246,9 +1252,23 @@ static int record_batch(struct eventlog *log)
 		if (log->batch[i].time_ns > max_time)
 			max_time = log->batch[i].time_ns;
 	}
+	if (log->batch_row_first && first == log->batch_row_last + 1 &&
+	    last - log->batch_row_first < BATCH_ROW_RECORDS) {
+		snprintf(sql, sizeof(sql), "UPDATE batches SET last_id = %" PRIu64 ", min_time = min(min_time, %" PRId64
+			 "), max_time = max(max_time, %" PRId64 ") WHERE first_id = %" PRIu64,
+			 last, min_time, max_time, log->batch_row_first);
+		if (sqlite3_exec(log->db, sql, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(log->db) == 1) {
+			log->batch_row_last = last;
+			return 0;
+		}
+	}
 	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO batches VALUES(%" PRIu64 ", %" PRIu64 ", %" PRId64 ", %" PRId64 ")",
-		 log->batch[0].record_id, log->batch[log->nbatch - 1].record_id, min_time, max_time);
-	return sqlite3_exec(log->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+		 first, last, min_time, max_time);
+	if (sqlite3_exec(log->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	log->batch_row_first = first;
+	log->batch_row_last = last;
+	return 0;
 }
 
 static int commit_batch(struct eventlog *log)

@@ -600,10 +600,26 @@ static void test_time_window(void **state)
 	uint64_t after, up_to;
 	int64_t t;
 
-	/* Times out of order inside and across batches. */
+	/* Times out of order inside and across batches (a new connection
+	 * starts a new batches row; small batches of one connection share one). */
 	append_at(log, (const int64_t[]){ 100, 300, 200 }, 3);    /* ids 1-3 */
-	append_at(log, (const int64_t[]){ 50, 400, 60 }, 3);      /* ids 4-6 */
+	eventlog_close(log);
+	log = open_log();
+	append_at(log, (const int64_t[]){ 50, 400 }, 2);          /* ids 4-6 */
+	append_at(log, (const int64_t[]){ 60 }, 1);
+	eventlog_close(log);
+	log = open_log();
 	append_at(log, (const int64_t[]){ 500, 600, 700 }, 3);    /* ids 7-9 */
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(first_id || '-' || last_id, ' ') FROM batches",
+					    -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "1-3 4-6 7-9");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
 	t = 350;
 	assert_int_equal(eventlog_time_window(log, &t, NULL, &after, &up_to), 0);
 	assert_int_equal(after, 3);   /* id 5 (400) is in the second batch */
@@ -625,8 +641,6 @@ static void test_time_window(void **state)
 
 	/* Records without a batch row (a log from before the table): no
 	 * narrowing rather than a wrong one. */
-	sqlite3 *db;
-
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DELETE FROM batches WHERE first_id = 4", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
