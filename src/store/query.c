@@ -438,13 +438,12 @@ static const char *xp_operator(struct xpath *x)
 	return "=";
 }
 
-/* A literal: 'text', "text" or a number; *IS_NUMBER tells which. */
-static char *xp_literal(struct xpath *x, bool *is_number)
+/* A literal: 'text', "text" or a number (digits, maybe a '-'). */
+static char *xp_literal(struct xpath *x)
 {
 	xp_space(x);
 	char quote = *x->p;
 
-	*is_number = false;
 	if (quote == '\'' || quote == '"') {
 		const char *end = strchr(x->p + 1, quote);
 
@@ -467,7 +466,6 @@ static char *xp_literal(struct xpath *x, bool *is_number)
 		xp_fail(x, "expected a number or a quoted string");
 		return xstrdup("");
 	}
-	*is_number = true;
 	char *value = xstrndup(x->p, n);
 
 	x->p += n;
@@ -507,7 +505,7 @@ static bool xp_compare(const char *op, int64_t a, int64_t b)
 	return a >= b;
 }
 
-static int64_t xp_number(struct xpath *x, const char *text, bool is_number)
+static int64_t xp_number(struct xpath *x, const char *text)
 {
 	char *end;
 
@@ -515,7 +513,6 @@ static int64_t xp_number(struct xpath *x, const char *text, bool is_number)
 	long long v = strtoll(text, &end, 10);
 
 	if (!*text || *end || errno) {
-		(void)is_number;
 		xp_fail(x, "expected a number");
 		return 0;
 	}
@@ -553,13 +550,11 @@ static void xp_system_atom(struct xpath *x)
 	x->p += n;
 	if (!strcasecmp(name, "Provider")) {
 		char attr[32];
-		bool is_number;
-
 		xp_expect(x, '[');
 		xp_expect(x, '@');
 		x->p += xp_name(x, attr, sizeof(attr));
 		const char *op = xp_operator(x);
-		char *value = xp_literal(x, &is_number);
+		char *value = xp_literal(x);
 
 		xp_expect(x, ']');
 		bool ours = !strcasecmp(attr, "Name") &&
@@ -578,18 +573,17 @@ static void xp_system_atom(struct xpath *x)
 		return;
 	}
 	const char *op = xp_operator(x);
-	bool is_number;
-	char *value = xp_literal(x, &is_number);
+	char *value = xp_literal(x);
 	const char *sql_op = !strcmp(op, "!=") ? "<>" : op;
 
 	if (!strcasecmp(name, "EventID") || !strcasecmp(name, "Task")) {
 		strbuf_printf(x->sql, "EventID %s ", sql_op);
-		xp_bind_int(x, xp_number(x, value, is_number));
+		xp_bind_int(x, xp_number(x, value));
 	} else if (!strcasecmp(name, "EventRecordID")) {
 		strbuf_printf(x->sql, "EventRecordID %s ", sql_op);
-		xp_bind_int(x, xp_number(x, value, is_number));
+		xp_bind_int(x, xp_number(x, value));
 	} else if (!strcasecmp(name, "Level") || !strcasecmp(name, "Version")) {
-		xp_ids_where(x, !strcasecmp(name, "Level"), op, xp_number(x, value, is_number));
+		xp_ids_where(x, !strcasecmp(name, "Level"), op, xp_number(x, value));
 	} else if (!strcasecmp(name, "Computer")) {
 		struct eventlog_bind bind = { .kind = BIND_TEXT, .data = value, .len = strlen(value) };
 
@@ -604,15 +598,13 @@ static void xp_system_atom(struct xpath *x)
 
 static void xp_time_atom(struct xpath *x)
 {
-	bool is_number;
-
 	if (xp_char(x, '@')) {
 		if (!xp_keyword(x, "SystemTime")) {
 			xp_fail(x, "expected @SystemTime");
 			return;
 		}
 		const char *op = xp_operator(x);
-		char *value = xp_literal(x, &is_number);
+		char *value = xp_literal(x);
 		int64_t ns = 0;
 
 		if (!x->failed && parse_absolute(value, &ns) < 0)
@@ -632,8 +624,8 @@ static void xp_time_atom(struct xpath *x)
 		xp_fail(x, "expected timediff(@SystemTime)");
 	xp_expect(x, ')');
 	const char *op = xp_operator(x);
-	char *value = xp_literal(x, &is_number);
-	int64_t ms = xp_number(x, value, is_number);
+	char *value = xp_literal(x);
+	int64_t ms = xp_number(x, value);
 
 	/* timediff is now minus the event's time, in milliseconds. */
 	strbuf_puts(x->sql, "(");
@@ -663,8 +655,6 @@ static void ids_with_field(struct strbuf *sql, const char *field)
 static void xp_data_atom(struct xpath *x)
 {
 	char attr[32];
-	bool is_number;
-
 	if (!xp_keyword(x, "Data")) {
 		xp_fail(x, "expected Data[@Name='Field']");
 		return;
@@ -678,11 +668,11 @@ static void xp_data_atom(struct xpath *x)
 	if (strcasecmp(attr, "Name"))
 		xp_fail(x, "expected @Name");
 	xp_expect(x, '=');
-	char *field = xp_literal(x, &is_number);
+	char *field = xp_literal(x);
 
 	xp_expect(x, ']');
 	const char *op = xp_operator(x);
-	char *value = xp_literal(x, &is_number);
+	char *value = xp_literal(x);
 	const char *column = eventlog_column_name(field);
 
 	if (!x->failed && !column) {
@@ -728,7 +718,7 @@ static void xp_data_atom(struct xpath *x)
 	} else {
 		/* XPath orders numbers: compare as numbers. */
 		strbuf_printf(x->sql, "(%s IS NOT NULL AND CAST(%s AS REAL) %s ", column, column, op);
-		xp_bind_int(x, xp_number(x, value, is_number));
+		xp_bind_int(x, xp_number(x, value));
 		strbuf_putc(x->sql, ')');
 	}
 	free(field);
