@@ -9,8 +9,10 @@
  *
  * wevtutil's qe spellings work too (`sysmon log qe` calls this): a channel
  * name as first word (ignored), /q:XPATH, /c:N, /rd:true, /f:text|xml.
- * Output: xml is the monitor's own line, json its JSON line, text is
- * `wevtutil qe /f:text`'s layout, table aligns the chosen fields.
+ * Output: xml is the monitor's own line, json its JSON line (both byte for
+ * byte, except that the log keeps whole values where the config's FieldSizes
+ * cut the monitor's output), text is `wevtutil qe /f:text`'s layout, table
+ * aligns the chosen fields.
  * Exit status: 0; 87 for bad input (unknown field or condition, malformed
  * XPath or time); 1 when the log cannot be read.
  */
