@@ -83,6 +83,11 @@ __u32 enabled_events = 0;
 #define SYSCALL_ARG3(regs) ((regs)->dx)
 #define SYSCALL_ARG4(regs) ((regs)->r10)
 #define SYSCALL_ARG5(regs) ((regs)->r8)
+/* A 32-bit (ia32) syscall: its numbers are another table's.  TS_COMPAT in
+ * thread_info.status is set while one runs, also for int 0x80 from 64-bit
+ * code. */
+#define TS_COMPAT_FLAG 0x0002
+#define IN_COMPAT_SYSCALL(task, regs) (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_FLAG)
 #elif defined(__TARGET_ARCH_arm64)
 /* The generic syscall table has only the *at forms; the others get
  * numbers no syscall has. */
@@ -111,6 +116,8 @@ __u32 enabled_events = 0;
 #define SYSCALL_ARG3(regs) ((regs)->regs[2])
 #define SYSCALL_ARG4(regs) ((regs)->regs[3])
 #define SYSCALL_ARG5(regs) ((regs)->regs[4])
+/* An AArch32 task (PSR_MODE32_BIT): its numbers are another table's. */
+#define IN_COMPAT_SYSCALL(task, regs) ((regs)->pstate & 0x10)
 #else
 #error "file.bpf.c: syscall numbers are defined for x86 and arm64 only"
 #endif
@@ -203,9 +210,10 @@ static __always_inline void journal_note(struct inode *inode)
 
 	if (!mask)
 		return;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	long nr = SYSCALL_NR(regs);
-	if (!wants_journal(nr, regs, mask))
+	if (!wants_journal(nr, regs, mask) || IN_COMPAT_SYSCALL(task, regs))
 		return;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (capture_is_monitor(pid_tgid >> 32))
@@ -812,6 +820,36 @@ static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret,
 	return 0;
 }
 
+/* Is the syscall NR one of ours?  The switch keeps every other syscall's
+ * cost at a few instructions. */
+static __always_inline bool watched_call(long nr)
+{
+	switch (nr) {
+	case NR_OPEN:
+	case NR_OPENAT:
+	case NR_OPENAT2:
+	case NR_CREAT:
+	case NR_LINK:
+	case NR_LINKAT:
+	case NR_SYMLINK:
+	case NR_SYMLINKAT:
+	case NR_MKNOD:
+	case NR_MKNODAT:
+	case NR_UNLINK:
+	case NR_UNLINKAT:
+	case NR_RENAME:
+	case NR_RENAMEAT:
+	case NR_RENAMEAT2:
+	case NR_UTIME:
+	case NR_UTIMES:
+	case NR_FUTIMESAT:
+	case NR_UTIMENSAT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -820,6 +858,8 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	if (!mask)
 		return 0;
 	long nr = SYSCALL_NR(regs);
+	if (!watched_call(nr) || IN_COMPAT_SYSCALL(bpf_get_current_task_btf(), regs))
+		return 0;
 	switch (nr) {
 	case NR_OPEN:
 	case NR_OPENAT:

@@ -194,6 +194,52 @@ os.close(fd)
     assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == names
 
 
+COMPAT_SYSCALL = r"""
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	/* argv[1] an existing regular file, argv[2] a symlink to a 3-byte
+	 * target, argv[3] a file to create */
+	int fd = open(argv[1], O_WRONLY);
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long ret;
+
+	if (fd != 3 || low == MAP_FAILED)
+		return 1;
+	strcpy(low, argv[2]);
+	/* ia32 readlink (85) by int 0x80 returns 3; x86_64's 85 is creat,
+	 * and descriptor 3 is a regular file opened for writing */
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(85), "b"(low), "c"(low + 1024), "d"(100) : "memory");
+	if (ret != 3)
+		return 2;
+	/* then a real creat, which must be seen */
+	return syscall(SYS_creat, argv[3], 0644) < 0 ? 3 : 0;
+}
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="int 0x80 is x86's")
+def test_a_32_bit_syscall_is_not_read_as_a_64_bit_one(monitor, work):
+    source = os.path.join(work, "compat.c")
+    program = os.path.join(work, "compat")
+    with open(source, "w") as f:
+        f.write(COMPAT_SYSCALL)
+    if shutil.which("cc") is None or subprocess.run(["cc", "-O1", "-o", program, source]).returncode != 0:
+        pytest.skip("cannot build the test program")
+    existing = os.path.join(work, "existing")
+    with open(existing, "w") as f:
+        f.write("x")
+    os.symlink("abc", os.path.join(work, "link"))
+    created = os.path.join(work, "created")
+    pid = run([program, existing, os.path.join(work, "link"), created])
+    wait_event(monitor, pid, 11, created)
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == [created]
+
+
 def test_file_create_relative_paths_are_absolute(monitor, work):
     os.makedirs(os.path.join(work, "a", "b"))
     os.makedirs(os.path.join(work, "c"))
