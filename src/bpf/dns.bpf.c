@@ -5,21 +5,26 @@
  * to, or receives from, remote port 53, over UDP or TCP, read from the
  * caller's buffer:
  *
- *   sent, at the call's entry: sendto, sendmsg, sendmmsg (first
- *             DNS_MMSG_MAX messages), write, writev
- *   received, at its exit:     recvfrom, recvmsg, recvmmsg (first
- *             DNS_MMSG_MAX), read
- *
- * A send is taken at entry (whether it then fails is not known) because
- * another thread of the process may read the answer before the sending
- * thread leaves the call.
+ *   sent:     sendto, sendmsg, sendmmsg (first DNS_MMSG_MAX messages) at
+ *             the call's entry; write, writev to a socket once sent
+ *             (sock_send_length)
+ *   received: recvfrom, recvmsg, recvmmsg (first DNS_MMSG_MAX) at the
+ *             call's exit; read from a socket once received
+ *             (sock_recv_length)
  *
  * The remote port is the address the call named or returned, else the
  * connected peer's.  A receive on an unconnected socket that does not ask
  * for the sender's address is not seen (resolvers ask, or connect).  At most
  * DNS_PAYLOAD_MAX bytes of a message are copied, from its first two iovecs
- * (glibc's TCP queries are a 2-byte length and the query).  Programs never
- * block: a full ring counts a loss.
+ * (glibc's TCP queries are a 2-byte length and the query).
+ *
+ * Costs: write/writev/read are hooked through the socket layer's
+ * tracepoints, so file and pipe I/O runs nothing; receives are examined only
+ * for processes that sent a DNS message (one map lookup otherwise).  A send
+ * taken at entry may then fail (it times out in user space); a query seen
+ * after its answer (another thread read the answer before the sending
+ * thread's write returned) is paired by user space all the same.  Programs
+ * never block: a full ring counts a loss.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,7 +48,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RECVMMSG 299
 #define NR_SENDMMSG 307
 #define SYSCALL_NR(regs) ((regs)->orig_ax)
-#define SYSCALL_ARG6(regs) ((regs)->r9)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_READ 63
 #define NR_WRITE 64
@@ -55,7 +59,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_RECVMMSG 243
 #define NR_SENDMMSG 269
 #define SYSCALL_NR(regs) ((regs)->syscallno)
-#define SYSCALL_ARG6(regs) ((regs)->regs[5])
 #else
 #error "dns.bpf.c: syscall numbers are defined for x86 and arm64 only"
 #endif
@@ -70,10 +73,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK_BITS 0140000
 
 /* A record and room for a message; a message is cut at DNS_PAYLOAD_MAX,
- * the second half is slack the verifier needs for the last copy. */
+ * the rest is slack the verifier needs for the last copy (see copy_user). */
 struct dns_scratch {
 	struct dns_record rec;
-	__u8 payload[2 * DNS_PAYLOAD_MAX];
+	__u8 payload[3 * DNS_PAYLOAD_MAX];
 };
 
 struct {
@@ -83,7 +86,59 @@ struct {
 	__type(value, struct dns_scratch);
 } scratch SEC(".maps");
 
+/* Processes that sent a DNS message: only their receives are examined. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);                 /* tgid */
+	__type(value, __u8);
+} dns_processes SEC(".maps");
+
+/* A syscall's arguments, from the tracepoint's record or the saved
+ * registers. */
+struct syscall_args {
+	unsigned long arg[6];
+};
+
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline bool dns_process(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&dns_processes, &tgid) != NULL;
+}
+
+static __always_inline void mark_dns_process(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&dns_processes, &tgid))
+		bpf_map_update_elem(&dns_processes, &tgid, &one, BPF_ANY);
+}
+
+/* The arguments from the registers saved at syscall entry: one copy of
+ * the register set rather than a read per argument. */
+static __always_inline void args_from_regs(struct syscall_args *args, struct pt_regs *regs)
+{
+	struct pt_regs saved;
+
+	if (bpf_probe_read_kernel(&saved, sizeof(saved), regs) != 0)
+		return;
+#if defined(__TARGET_ARCH_x86)
+	args->arg[0] = saved.di;
+	args->arg[1] = saved.si;
+	args->arg[2] = saved.dx;
+	args->arg[3] = saved.r10;
+	args->arg[4] = saved.r8;
+	args->arg[5] = saved.r9;
+#else
+	args->arg[0] = saved.orig_x0;
+	for (int i = 1; i < 6; i++)
+		args->arg[i] = saved.regs[i];
+#endif
+}
 
 /* The socket behind descriptor FD of the current process, or NULL. */
 static __always_inline struct sock *socket_of_fd(long fd)
@@ -134,7 +189,11 @@ static __always_inline void copy_user(struct dns_scratch *s, __u32 *off, const v
 		len = DNS_PAYLOAD_MAX - o;
 	if (len == 0 || len > DNS_PAYLOAD_MAX)
 		return;
+	/* bounds the verifier can follow whatever the compiler reorders: the
+	 * masks keep the values, the scratch has room for both maxima */
+	asm volatile("" : "+r"(o), "+r"(len));   /* the compiler must keep the masks */
 	o &= DNS_PAYLOAD_MAX - 1;
+	len &= 2 * DNS_PAYLOAD_MAX - 1;
 	if (bpf_probe_read_user(&s->payload[o], len, buf) == 0)
 		*off = o + len;
 }
@@ -168,6 +227,8 @@ static __always_inline struct dns_scratch *new_record(bool sent, struct sock *sk
 
 	if (!s)
 		return NULL;
+	if (sent)
+		mark_dns_process();
 	s->rec.kind = sent ? DNS_RECORD_SENT : DNS_RECORD_RECEIVED;
 	s->rec.tgid = bpf_get_current_pid_tgid() >> 32;
 	s->rec.uid = (__u32)bpf_get_current_uid_gid();
@@ -221,7 +282,8 @@ static __always_inline void on_mmsg(bool sent, struct sock *sk, __u8 protocol, _
  * be seen before its answer, which another thread may read before this
  * one's syscall exits), a receive at its exit, RET bytes received.
  */
-static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
+static __always_inline int on_syscall(long nr, long ret, const struct syscall_args *args,
+				      struct sock *sk)
 {
 	bool sent = nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG ||
 		    nr == NR_WRITE || nr == NR_WRITEV;
@@ -232,7 +294,8 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
 		return 0;   /* 32-bit syscall: other numbers */
 #endif
-	struct sock *sk = socket_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (!sk)
+		sk = socket_of_fd(args->arg[0]);
 	if (!sk)
 		return 0;
 	__u16 family = sk->__sk_common.skc_family;
@@ -246,16 +309,17 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 	/* the connected peer's port, 0 if not connected; not the state: a TCP
 	 * answer is often read after the server closed (CLOSE_WAIT) */
 	__u16 peer_port = bpf_ntohs(sk->__sk_common.skc_dport);
-	/* bytes offered (send) or received */
-	__u64 size = sent ? PT_REGS_PARM3_CORE_SYSCALL(regs) : (__u64)ret;
+	/* bytes sent or received; before a send (ret 0), bytes offered */
+	__u64 size = ret > 0 ? (__u64)ret : args->arg[2];
+	__u64 iov_total = ret > 0 ? (__u64)ret : ~0ULL;
 	struct dns_scratch *s;
 	__u32 off = 0;
 
 	switch (nr) {
 	case NR_SENDTO:
 	case NR_RECVFROM: {
-		const void *uaddr = (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs);
-		__u64 arg6 = SYSCALL_ARG6(regs);
+		const void *uaddr = (const void *)args->arg[4];
+		__u64 arg6 = args->arg[5];
 		__u32 len = 0;
 
 		if (sent)
@@ -268,7 +332,7 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 		s = new_record(sent, sk, protocol);
 		if (!s)
 			return 0;
-		copy_user(s, &off, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), size);
+		copy_user(s, &off, (const void *)args->arg[1], size);
 		submit(s, off, size);
 		return 0;
 	}
@@ -279,7 +343,7 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 		s = new_record(sent, sk, protocol);
 		if (!s)
 			return 0;
-		copy_user(s, &off, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), size);
+		copy_user(s, &off, (const void *)args->arg[1], size);
 		submit(s, off, size);
 		return 0;
 	case NR_WRITEV: {
@@ -288,14 +352,14 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 		s = new_record(sent, sk, protocol);
 		if (!s)
 			return 0;
-		__u64 held = copy_iov(s, &off, (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				      PT_REGS_PARM3_CORE_SYSCALL(regs), ~0ULL);
+		__u64 held = copy_iov(s, &off, (const struct iovec *)args->arg[1],
+				      args->arg[2], iov_total);
 		submit(s, off, held);
 		return 0;
 	}
 	case NR_SENDMSG:
 	case NR_RECVMSG: {
-		const struct user_msghdr *umsg = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		const struct user_msghdr *umsg = (const void *)args->arg[1];
 		struct user_msghdr msg = {};
 
 		if (bpf_probe_read_user(&msg, sizeof(msg), umsg) != 0)
@@ -306,76 +370,114 @@ static __always_inline int on_syscall(long nr, long ret, struct pt_regs *regs)
 		s = new_record(sent, sk, protocol);
 		if (!s)
 			return 0;
-		__u64 held = copy_iov(s, &off, msg.msg_iov, msg.msg_iovlen, sent ? ~0ULL : (__u64)ret);
+		__u64 held = copy_iov(s, &off, msg.msg_iov, msg.msg_iovlen, iov_total);
 		submit(s, off, held);
 		return 0;
 	}
 	case NR_SENDMMSG:
 		on_mmsg(true, sk, protocol, peer_port,
-			(const struct mmsghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs), size);
+			(const struct mmsghdr *)args->arg[1], size);
 		return 0;
 	case NR_RECVMMSG:
 		on_mmsg(false, sk, protocol, peer_port,
-			(const struct mmsghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+			(const struct mmsghdr *)args->arg[1], ret);
 		return 0;
 	}
 	return 0;
 }
 
-/* One program per watched syscall when tracefs is there (sends at entry,
- * receives at exit); dns_sys_enter/dns_sys_exit on every syscall
- * otherwise. */
+/* sendto/sendmsg/sendmmsg at entry, with the arguments from the
+ * tracepoint's record (a program may read only as many as its syscall
+ * has: 3, 4 or 6 here); recvfrom/recvmsg/recvmmsg at exit, with the
+ * arguments from the saved registers.  dns_sys_enter/dns_sys_exit do the
+ * same on every syscall when tracefs is not there. */
 #define CURRENT_REGS ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))
-#define SYSCALL_ENTER_PROGRAM(name, nr)                                         \
+#define SYSCALL_ENTER_PROGRAM(name, nr, nargs)                                  \
 	SEC("tp/syscalls/sys_enter_" #name)                                     \
-	int enter_##name(void *ctx)                                             \
+	int enter_##name(struct syscall_trace_enter *ctx)                       \
 	{                                                                       \
-		return on_syscall(nr, 0, CURRENT_REGS);                         \
+		struct syscall_args args = {};                                  \
+                                                                                \
+		/* constant offsets: the verifier refuses a moved ctx */        \
+		args.arg[0] = ctx->args[0];                                     \
+		args.arg[1] = ctx->args[1];                                     \
+		args.arg[2] = ctx->args[2];                                     \
+		if (nargs > 3)                                                  \
+			args.arg[3] = ctx->args[3];                             \
+		if (nargs > 5) {                                                \
+			args.arg[4] = ctx->args[4];                             \
+			args.arg[5] = ctx->args[5];                             \
+		}                                                               \
+		return on_syscall(nr, 0, &args, NULL);                          \
 	}
 #define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
 	SEC("tp/syscalls/sys_exit_" #name)                                      \
 	int exit_##name(struct syscall_trace_exit *ctx)                         \
 	{                                                                       \
-		return on_syscall(nr, ctx->ret, CURRENT_REGS);                  \
+		struct syscall_args args = {};                                  \
+                                                                                \
+		if (ctx->ret <= 0 || !dns_process())                            \
+			return 0;                                               \
+		args_from_regs(&args, CURRENT_REGS);                            \
+		return on_syscall(nr, ctx->ret, &args, NULL);                   \
 	}
 
-SYSCALL_ENTER_PROGRAM(sendto, NR_SENDTO)
-SYSCALL_ENTER_PROGRAM(sendmsg, NR_SENDMSG)
-SYSCALL_ENTER_PROGRAM(sendmmsg, NR_SENDMMSG)
-SYSCALL_ENTER_PROGRAM(write, NR_WRITE)
-SYSCALL_ENTER_PROGRAM(writev, NR_WRITEV)
+SYSCALL_ENTER_PROGRAM(sendto, NR_SENDTO, 6)
+SYSCALL_ENTER_PROGRAM(sendmsg, NR_SENDMSG, 3)
+SYSCALL_ENTER_PROGRAM(sendmmsg, NR_SENDMMSG, 4)
 SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM)
 SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG)
 SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
-SYSCALL_EXIT_PROGRAM(read, NR_READ)
+
+/* write/writev/read: every process makes them all the time, on files and
+ * pipes too.  The socket layer's own tracepoints fire only for sockets:
+ * a write or writev to a socket is seen once sent (user space pairs an
+ * answer that arrives first), a read once received. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(dns_socket_sent, struct sock *sk, int ret, int flags)
+{
+	struct pt_regs *regs = CURRENT_REGS;
+	struct syscall_args args = {};
+	long nr = SYSCALL_NR(regs);
+
+	if (ret <= 0 || (nr != NR_WRITE && nr != NR_WRITEV))
+		return 0;
+	args_from_regs(&args, regs);
+	return on_syscall(nr, ret, &args, sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
+{
+	struct pt_regs *regs = CURRENT_REGS;
+	struct syscall_args args = {};
+
+	if (ret <= 0 || SYSCALL_NR(regs) != NR_READ || !dns_process())
+		return 0;
+	args_from_regs(&args, regs);
+	return on_syscall(NR_READ, ret, &args, sk);
+}
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(dns_sys_enter, struct pt_regs *regs, long id)
 {
-	switch (id) {
-	case NR_SENDTO:
-	case NR_SENDMSG:
-	case NR_SENDMMSG:
-	case NR_WRITE:
-	case NR_WRITEV:
-		return on_syscall(id, 0, regs);
-	default:
+	struct syscall_args args = {};
+
+	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)
 		return 0;
-	}
+	args_from_regs(&args, regs);
+	return on_syscall(id, 0, &args, NULL);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(dns_sys_exit, struct pt_regs *regs, long ret)
 {
+	struct syscall_args args = {};
 	long nr = SYSCALL_NR(regs);
 
-	switch (nr) {
-	case NR_RECVFROM:
-	case NR_RECVMSG:
-	case NR_RECVMMSG:
-	case NR_READ:
-		return on_syscall(nr, ret, regs);
-	default:
+	if ((nr != NR_RECVFROM && nr != NR_RECVMSG && nr != NR_RECVMMSG) || ret <= 0 ||
+	    !dns_process())
 		return 0;
-	}
+	args_from_regs(&args, regs);
+	return on_syscall(nr, ret, &args, NULL);
 }

@@ -7,7 +7,9 @@
  * the answer with the same id comes back on the same socket to the same
  * process; then one event is made: QueryName from the question,
  * QueryStatus and QueryResults from the answer, in Windows Sysmon's forms
- * (enrich/dnsmsg.h).  A query unanswered after DNS_ANSWER_TIMEOUT_NS gets
+ * (enrich/dnsmsg.h).  An answer seen before its query (sends through
+ * write/writev are seen once sent) waits DNS_EARLY_NS for it.  A query
+ * unanswered after DNS_ANSWER_TIMEOUT_NS gets
  * its event with QueryStatus 1460 (Windows' ERROR_TIMEOUT) and
  * QueryResults "-".  UtcTime is when the query was sent.  One event per
  * question sent: glibc's parallel A and AAAA queries are two events.
@@ -31,11 +33,16 @@
 #include "dns.skel.h"
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
-#define DNS_SYSCALLS 9     /* 5 sends at entry, 4 receives at exit */
+#define DNS_SYSCALLS 6     /* 3 sends at entry, 3 receives at exit */
 #define DNS_ANSWER_TIMEOUT_NS (5LL * 1000000000LL)
 /* Queries waiting for their answer; when full, the oldest is ended as
  * timed out. */
 #define DNS_PENDING_MAX 1024
+/* Answers seen before their query (a write() to a TCP socket is seen once
+ * sent, and another thread may read the answer first): kept this long, at
+ * most this many. */
+#define DNS_EARLY_NS (2LL * 1000000000LL)
+#define DNS_EARLY_MAX 64
 
 struct dns_fields {
 	int utc_time, process_guid, process_id, query_name, query_status, query_results, image, user;
@@ -53,15 +60,28 @@ struct pending_query {
 	char *user;
 };
 
+struct early_answer {
+	bool used;
+	uint16_t id;
+	uint32_t tgid;
+	uint64_t socket;
+	uint64_t boot_ns;
+	size_t len;
+	uint8_t message[DNS_PAYLOAD_MAX];
+};
+
 struct dns_state {
 	struct dns_bpf *skel;
 	struct bpf_link *syscall_links[DNS_SYSCALLS];
 	struct bpf_link *sys_enter_link, *sys_exit_link;
+	struct bpf_link *socket_sent_link, *socket_received_link;
 	struct dns_fields fields;
 	struct event ev;
 	struct pending_query pending[DNS_PENDING_MAX];
 	size_t pending_count;
 	uint64_t oldest_sent_ns;    /* of the pending queries; 0 when none */
+	struct early_answer early[DNS_EARLY_MAX];
+	size_t early_count;
 	struct strbuf results;
 	struct dns_message message;
 };
@@ -106,7 +126,10 @@ static void detach(struct dns_state *st)
 	}
 	bpf_link__destroy(st->sys_enter_link);
 	bpf_link__destroy(st->sys_exit_link);
+	bpf_link__destroy(st->socket_sent_link);
+	bpf_link__destroy(st->socket_received_link);
 	st->sys_enter_link = st->sys_exit_link = NULL;
+	st->socket_sent_link = st->socket_received_link = NULL;
 }
 
 static void free_state(struct dns_state *st)
@@ -169,18 +192,25 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 	struct bpf_program *programs[DNS_SYSCALLS] = {
 		/* the receives first: no answer of a query seen may go unseen */
 		st->skel->progs.exit_recvfrom, st->skel->progs.exit_recvmsg,
-		st->skel->progs.exit_recvmmsg, st->skel->progs.exit_read,
-		st->skel->progs.enter_sendto, st->skel->progs.enter_sendmsg,
-		st->skel->progs.enter_sendmmsg, st->skel->progs.enter_write,
-		st->skel->progs.enter_writev,
+		st->skel->progs.exit_recvmmsg, st->skel->progs.enter_sendto,
+		st->skel->progs.enter_sendmsg, st->skel->progs.enter_sendmmsg,
 	};
 
 	if (!(mask & CAPTURE_EVENT_BIT(DNS_EVENT_ID))) {
 		detach(st);
 		return 0;
 	}
-	if (st->sys_exit_link || st->syscall_links[0])
+	if (st->socket_sent_link)
 		return 0;
+	st->socket_received_link = bpf_program__attach(st->skel->progs.dns_socket_received);
+	if (st->socket_received_link)
+		st->socket_sent_link = bpf_program__attach(st->skel->progs.dns_socket_sent);
+	if (!st->socket_sent_link) {
+		strbuf_printf(err, "attaching to the sock_send_length/sock_recv_length tracepoints failed: %s",
+			      strerror(errno));
+		detach(st);
+		return -1;
+	}
 	if (tracefs_available()) {
 		size_t i;
 
@@ -191,7 +221,10 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 		}
 		if (i == DNS_SYSCALLS)
 			return 0;
-		detach(st);
+		for (i = 0; i < DNS_SYSCALLS; i++) {
+			bpf_link__destroy(st->syscall_links[i]);
+			st->syscall_links[i] = NULL;
+		}
 	}
 	st->sys_exit_link = bpf_program__attach(st->skel->progs.dns_sys_exit);
 	if (st->sys_exit_link)
@@ -260,6 +293,46 @@ static struct pending_query *find(struct dns_state *st, uint32_t tgid, uint64_t 
 	return NULL;
 }
 
+/* End query Q with the answer MSG (LEN bytes, parsed into PARSED). */
+static void answer(struct dns_state *st, struct capture_env *env, struct pending_query *q,
+		   const uint8_t *msg, size_t len, const struct dns_message *parsed)
+{
+	strbuf_reset(&st->results);
+	size_t results = dns_format_results(msg, len, parsed, &st->results);
+	emit(st, env, q, dns_query_status(parsed, results), strbuf_str(&st->results));
+	bool was_oldest = q->sent_boot_ns == st->oldest_sent_ns;
+	forget(st, q);
+	if (was_oldest)
+		recompute_oldest(st);
+}
+
+/* Keep an answer whose query is not seen yet; the oldest goes when full. */
+static void keep_early(struct dns_state *st, const struct dns_record *rec, const uint8_t *msg,
+		       size_t len, uint16_t id)
+{
+	struct early_answer *slot = NULL;
+
+	for (size_t i = 0; i < DNS_EARLY_MAX; i++) {
+		struct early_answer *e = &st->early[i];
+
+		if (!e->used) {
+			slot = e;
+			break;
+		}
+		if (!slot || e->boot_ns < slot->boot_ns)
+			slot = e;
+	}
+	if (!slot->used)
+		st->early_count++;
+	slot->used = true;
+	slot->id = id;
+	slot->tgid = rec->tgid;
+	slot->socket = rec->socket;
+	slot->boot_ns = rec->boot_ns;
+	slot->len = len;
+	memcpy(slot->message, msg, len);
+}
+
 static void remember_query(struct dns_state *st, struct capture_env *env, const struct dns_record *rec,
 			   const struct dns_message *msg)
 {
@@ -293,6 +366,20 @@ static void remember_query(struct dns_state *st, struct capture_env *env, const 
 	st->pending_count++;
 	if (!st->oldest_sent_ns || rec->boot_ns < st->oldest_sent_ns)
 		st->oldest_sent_ns = rec->boot_ns;
+
+	/* its answer may have been seen already */
+	for (size_t i = 0; i < DNS_EARLY_MAX && st->early_count; i++) {
+		struct early_answer *e = &st->early[i];
+		struct dns_message parsed;
+
+		if (!e->used || e->tgid != q->tgid || e->socket != q->socket || e->id != q->id)
+			continue;
+		e->used = false;
+		st->early_count--;
+		if (dns_parse(e->message, e->len, &parsed) == 0)
+			answer(st, env, q, e->message, e->len, &parsed);
+		return;
+	}
 }
 
 static int dns_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -330,15 +417,10 @@ static int dns_decode(void *state, struct capture_env *env, const void *data, si
 	if (rec.kind != DNS_RECORD_RECEIVED || !msg->response)
 		return 0;
 	struct pending_query *q = find(st, rec.tgid, rec.socket, msg->id);
-	if (!q)
-		return 0;   /* sent before we started, or not ours to pair */
-	strbuf_reset(&st->results);
-	size_t results = dns_format_results(payload, len, msg, &st->results);
-	emit(st, env, q, dns_query_status(msg, results), strbuf_str(&st->results));
-	bool was_oldest = q->sent_boot_ns == st->oldest_sent_ns;
-	forget(st, q);
-	if (was_oldest)
-		recompute_oldest(st);
+	if (q)
+		answer(st, env, q, payload, len, msg);
+	else
+		keep_early(st, &rec, payload, len, msg->id);
 	return 0;
 }
 
@@ -347,9 +429,17 @@ static void dns_tick(void *state, struct capture_env *env)
 	struct dns_state *st = state;
 	struct timespec now;
 
-	if (!st->pending_count || clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+	if ((!st->pending_count && !st->early_count) || clock_gettime(CLOCK_BOOTTIME, &now) != 0)
 		return;
 	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	for (size_t i = 0; i < DNS_EARLY_MAX && st->early_count; i++) {
+		struct early_answer *e = &st->early[i];
+
+		if (e->used && e->boot_ns + DNS_EARLY_NS < now_ns) {
+			e->used = false;
+			st->early_count--;
+		}
+	}
 	if (now_ns < DNS_ANSWER_TIMEOUT_NS || st->oldest_sent_ns > now_ns - DNS_ANSWER_TIMEOUT_NS)
 		return;
 	expire(st, env, now_ns - DNS_ANSWER_TIMEOUT_NS);
