@@ -37,6 +37,9 @@
  * process's root for an absolute name; walked from its dentry at sys_exit),
  * '/', and the name as passed.
  *
+ * 32-bit (ia32) calls are mapped to the native numbers with their own
+ * registers and time structures (read_call), never read as native ones.
+ *
  * Filtering: `enabled_events` (set by user space from the config) drops
  * every record of an event type the config can never log before any work;
  * the monitor's own activity is never reported.
@@ -83,11 +86,17 @@ __u32 enabled_events = 0;
 #define SYSCALL_ARG3(regs) ((regs)->dx)
 #define SYSCALL_ARG4(regs) ((regs)->r10)
 #define SYSCALL_ARG5(regs) ((regs)->r8)
-/* A 32-bit (ia32) syscall: its numbers are another table's.  TS_COMPAT in
- * thread_info.status is set while one runs, also for int 0x80 from 64-bit
- * code. */
+/* A 32-bit (ia32) syscall, from a 32-bit process or int 0x80: TS_COMPAT in
+ * thread_info.status is set while one runs.  Its numbers are the i386
+ * table's, its arguments in bx, cx, dx, si, di, 32 bits each. */
 #define TS_COMPAT_FLAG 0x0002
-#define IN_COMPAT_SYSCALL(task, regs) (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT_FLAG)
+#define IN_COMPAT_SYSCALL(task, regs) ((task)->thread_info.status & TS_COMPAT_FLAG)
+#define COMPAT_ARG1(regs) ((__u32)(regs)->bx)
+#define COMPAT_ARG2(regs) ((__u32)(regs)->cx)
+#define COMPAT_ARG3(regs) ((__u32)(regs)->dx)
+#define COMPAT_ARG4(regs) ((__u32)(regs)->si)
+#define COMPAT_ARG5(regs) ((__u32)(regs)->di)
+#define COMPAT_NR_UTIMENSAT_TIME64 412
 #elif defined(__TARGET_ARCH_arm64)
 /* The generic syscall table has only the *at forms; the others get
  * numbers no syscall has. */
@@ -116,7 +125,8 @@ __u32 enabled_events = 0;
 #define SYSCALL_ARG3(regs) ((regs)->regs[2])
 #define SYSCALL_ARG4(regs) ((regs)->regs[3])
 #define SYSCALL_ARG5(regs) ((regs)->regs[4])
-/* An AArch32 task (PSR_MODE32_BIT): its numbers are another table's. */
+/* An AArch32 task (PSR_MODE32_BIT): its numbers are another table's,
+ * which this file does not map (its calls are skipped). */
 #define IN_COMPAT_SYSCALL(task, regs) ((regs)->pstate & 0x10)
 #else
 #error "file.bpf.c: syscall numbers are defined for x86 and arm64 only"
@@ -139,6 +149,106 @@ __u32 enabled_events = 0;
 #define S_IFDIR_BITS 0040000
 #define S_IFBLK_BITS 0060000
 #define S_IFCHR_BITS 0020000
+
+/* Is the syscall NR one of ours?  The switch keeps every other syscall's
+ * cost at a few instructions. */
+static __always_inline bool watched_call(long nr)
+{
+	switch (nr) {
+	case NR_OPEN:
+	case NR_OPENAT:
+	case NR_OPENAT2:
+	case NR_CREAT:
+	case NR_LINK:
+	case NR_LINKAT:
+	case NR_SYMLINK:
+	case NR_SYMLINKAT:
+	case NR_MKNOD:
+	case NR_MKNODAT:
+	case NR_UNLINK:
+	case NR_UNLINKAT:
+	case NR_RENAME:
+	case NR_RENAMEAT:
+	case NR_RENAMEAT2:
+	case NR_UTIME:
+	case NR_UTIMES:
+	case NR_FUTIMESAT:
+	case NR_UTIMENSAT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A syscall as this file reads it: the native number of the call (a
+ * 32-bit call mapped to it) and its first five arguments. */
+struct call_args {
+	long nr;
+	unsigned long arg[5];
+	bool times32;           /* times are 32-bit structs (ia32 utime family) */
+};
+
+#if defined(__TARGET_ARCH_x86)
+/* The native number of an i386 syscall this file watches, else -1. */
+static __always_inline long ia32_call(long nr)
+{
+	switch (nr) {
+	case 5: return NR_OPEN;
+	case 8: return NR_CREAT;
+	case 9: return NR_LINK;
+	case 10: return NR_UNLINK;
+	case 14: return NR_MKNOD;
+	case 30: return NR_UTIME;
+	case 38: return NR_RENAME;
+	case 83: return NR_SYMLINK;
+	case 271: return NR_UTIMES;
+	case 295: return NR_OPENAT;
+	case 297: return NR_MKNODAT;
+	case 299: return NR_FUTIMESAT;
+	case 301: return NR_UNLINKAT;
+	case 302: return NR_RENAMEAT;
+	case 303: return NR_LINKAT;
+	case 304: return NR_SYMLINKAT;
+	case 320: return NR_UTIMENSAT;
+	case COMPAT_NR_UTIMENSAT_TIME64: return NR_UTIMENSAT;
+	case 353: return NR_RENAMEAT2;
+	case 437: return NR_OPENAT2;
+	default: return -1;
+	}
+}
+#endif
+
+/* Fill C from the saved user registers REGS of TASK.  Returns false for a
+ * call this file does not watch. */
+static __always_inline bool read_call(struct task_struct *task, struct pt_regs *regs, struct call_args *c)
+{
+	long nr = SYSCALL_NR(regs);
+
+	if (IN_COMPAT_SYSCALL(task, regs)) {
+#if defined(__TARGET_ARCH_x86)
+		c->nr = ia32_call(nr);
+		c->arg[0] = COMPAT_ARG1(regs);
+		c->arg[1] = COMPAT_ARG2(regs);
+		c->arg[2] = COMPAT_ARG3(regs);
+		c->arg[3] = COMPAT_ARG4(regs);
+		c->arg[4] = COMPAT_ARG5(regs);
+		c->times32 = nr != COMPAT_NR_UTIMENSAT_TIME64;
+		return c->nr >= 0;
+#else
+		return false;
+#endif
+	}
+	if (!watched_call(nr))
+		return false;
+	c->nr = nr;
+	c->arg[0] = SYSCALL_ARG1(regs);
+	c->arg[1] = SYSCALL_ARG2(regs);
+	c->arg[2] = SYSCALL_ARG3(regs);
+	c->arg[3] = SYSCALL_ARG4(regs);
+	c->arg[4] = SYSCALL_ARG5(regs);
+	c->times32 = false;
+	return true;
+}
 
 /* ------------------------------------------------------------------ */
 /* The per-thread journal of inodes whose ctime a call changed.        */
@@ -172,20 +282,20 @@ struct {
 	__type(value, struct journal);
 } journals SEC(".maps");
 
-/* Is syscall NR (arguments in REGS) a call whose inodes are journaled? */
-static __always_inline bool wants_journal(long nr, struct pt_regs *regs, __u32 mask)
+/* Is call C one whose inodes are journaled? */
+static __always_inline bool wants_journal(const struct call_args *c, __u32 mask)
 {
-	switch (nr) {
+	switch (c->nr) {
 	case NR_UNLINK:
 		return mask & DELETE_BITS;
 	case NR_UNLINKAT:
-		return (mask & DELETE_BITS) && !(SYSCALL_ARG3(regs) & AT_REMOVEDIR_FLAG);
+		return (mask & DELETE_BITS) && !(c->arg[2] & AT_REMOVEDIR_FLAG);
 	case NR_RENAME:
 	case NR_RENAMEAT:
 		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
 	case NR_RENAMEAT2:
 		return (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
-		       !(SYSCALL_ARG5(regs) & RENAME_EXCHANGE_FLAG);
+		       !(c->arg[4] & RENAME_EXCHANGE_FLAG);
 	case NR_UTIME:
 	case NR_UTIMES:
 	case NR_FUTIMESAT:
@@ -212,8 +322,8 @@ static __always_inline void journal_note(struct inode *inode)
 		return;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	long nr = SYSCALL_NR(regs);
-	if (!wants_journal(nr, regs, mask) || IN_COMPAT_SYSCALL(task, regs))
+	struct call_args c = {};
+	if (!read_call(task, regs, &c) || !wants_journal(&c, mask))
 		return;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (capture_is_monitor(pid_tgid >> 32))
@@ -221,7 +331,7 @@ static __always_inline void journal_note(struct inode *inode)
 	__u32 tid = (__u32)pid_tgid;
 	struct journal *j = bpf_map_lookup_elem(&journals, &tid);
 	if (!j) {
-		struct journal fresh = { .keep_dirs = is_utime_call(nr) };
+		struct journal fresh = { .keep_dirs = is_utime_call(c.nr) };
 
 		bpf_map_update_elem(&journals, &tid, &fresh, BPF_NOEXIST);
 		j = bpf_map_lookup_elem(&journals, &tid);
@@ -514,7 +624,7 @@ static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 even
 
 /* ------------------------------------------------------------------ */
 
-static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u32 mask)
+static __always_inline int on_open(const struct call_args *c, long ret, __u32 mask)
 {
 	bool want_create = mask & BIT(FILE_EVENT_CREATE);
 	bool want_raw = mask & BIT(FILE_EVENT_RAW_ACCESS);
@@ -522,13 +632,13 @@ static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u3
 
 	if (ret < 0)
 		return 0;
-	if (nr == NR_CREAT)
+	if (c->nr == NR_CREAT)
 		flags = O_CREAT_FLAG | O_TRUNC_FLAG | O_WRONLY_FLAG;
-	else if (nr == NR_OPEN)
-		flags = SYSCALL_ARG2(regs);
-	else if (nr == NR_OPENAT)
-		flags = SYSCALL_ARG3(regs);
-	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)SYSCALL_ARG3(regs)) != 0)
+	else if (c->nr == NR_OPEN)
+		flags = c->arg[1];
+	else if (c->nr == NR_OPENAT)
+		flags = c->arg[2];
+	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)c->arg[2]) != 0)
 		return 0;   /* openat2: struct open_how starts with the flags */
 	if (flags & O_TMPFILE_BIT)
 		return 0;   /* nameless until linkat */
@@ -572,7 +682,7 @@ static __always_inline int on_open(struct pt_regs *regs, long nr, long ret, __u3
 	return 0;
 }
 
-static __always_inline int on_new_name(struct pt_regs *regs, long nr, long ret, __u32 mask)
+static __always_inline int on_new_name(const struct call_args *c, long ret, __u32 mask)
 {
 	long dirfd = AT_FDCWD_VALUE;
 	const char *name;
@@ -583,30 +693,30 @@ static __always_inline int on_new_name(struct pt_regs *regs, long nr, long ret, 
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (capture_is_monitor(tgid))
 		return 0;
-	if (nr == NR_LINK) {
-		name = (const char *)SYSCALL_ARG2(regs);
-	} else if (nr == NR_LINKAT) {
-		dirfd = (int)SYSCALL_ARG3(regs);
-		name = (const char *)SYSCALL_ARG4(regs);
-	} else if (nr == NR_SYMLINK) {
+	if (c->nr == NR_LINK) {
+		name = (const char *)c->arg[1];
+	} else if (c->nr == NR_LINKAT) {
+		dirfd = (int)c->arg[2];
+		name = (const char *)c->arg[3];
+	} else if (c->nr == NR_SYMLINK) {
 		how = FILE_CREATE_SYMLINK;
-		name = (const char *)SYSCALL_ARG2(regs);
-	} else if (nr == NR_MKNOD || nr == NR_MKNODAT) {
+		name = (const char *)c->arg[1];
+	} else if (c->nr == NR_MKNOD || c->nr == NR_MKNODAT) {
 		/* a regular file (type 0 is one too); nodes and FIFOs are not */
-		__u32 mode = nr == NR_MKNOD ? SYSCALL_ARG2(regs) : SYSCALL_ARG3(regs);
+		__u32 mode = c->nr == NR_MKNOD ? c->arg[1] : c->arg[2];
 		if ((mode & S_IFMT_BITS) != 0 && (mode & S_IFMT_BITS) != S_IFREG_BITS)
 			return 0;
 		how = FILE_CREATE_MKNOD;
-		if (nr == NR_MKNOD) {
-			name = (const char *)SYSCALL_ARG1(regs);
+		if (c->nr == NR_MKNOD) {
+			name = (const char *)c->arg[0];
 		} else {
-			dirfd = (int)SYSCALL_ARG1(regs);
-			name = (const char *)SYSCALL_ARG2(regs);
+			dirfd = (int)c->arg[0];
+			name = (const char *)c->arg[1];
 		}
 	} else {
 		how = FILE_CREATE_SYMLINK;
-		dirfd = (int)SYSCALL_ARG2(regs);
-		name = (const char *)SYSCALL_ARG3(regs);
+		dirfd = (int)c->arg[1];
+		name = (const char *)c->arg[2];
 	}
 	__u32 key = 0;
 	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid);
@@ -636,14 +746,14 @@ static __always_inline void copy_journal_inode(struct file_record *rec, const st
 	rec->dev = e->dev;
 }
 
-static __always_inline int on_unlink(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid)
+static __always_inline int on_unlink(const struct call_args *c, const struct journal *j, __u32 tgid)
 {
 	long dirfd = AT_FDCWD_VALUE;
-	const char *name = (const char *)SYSCALL_ARG1(regs);
+	const char *name = (const char *)c->arg[0];
 
-	if (nr == NR_UNLINKAT) {
-		dirfd = (int)SYSCALL_ARG1(regs);
-		name = (const char *)SYSCALL_ARG2(regs);
+	if (c->nr == NR_UNLINKAT) {
+		dirfd = (int)c->arg[0];
+		name = (const char *)c->arg[1];
 	}
 	__u32 key = 0;
 	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, tgid);
@@ -671,16 +781,16 @@ static __always_inline int on_unlink(struct pt_regs *regs, long nr, const struct
 	return 0;
 }
 
-static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid,
+static __always_inline int on_rename(const struct call_args *c, const struct journal *j, __u32 tgid,
 				     __u32 mask)
 {
 	long dirfd = AT_FDCWD_VALUE;
-	const char *name = (const char *)SYSCALL_ARG2(regs);
+	const char *name = (const char *)c->arg[1];
 	int first = -1, second = -1;
 
-	if (nr != NR_RENAME) {
-		dirfd = (int)SYSCALL_ARG3(regs);
-		name = (const char *)SYSCALL_ARG4(regs);
+	if (c->nr != NR_RENAME) {
+		dirfd = (int)c->arg[2];
+		name = (const char *)c->arg[3];
 	}
 	__u32 kept = journal_kept(j);
 	for (int i = 0; i < JOURNAL_INODES; i++) {
@@ -720,7 +830,7 @@ static __always_inline int on_rename(struct pt_regs *regs, long nr, const struct
 	return 0;
 }
 
-static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct journal *j, __u32 tgid)
+static __always_inline int on_utime(const struct call_args *c, const struct journal *j, __u32 tgid)
 {
 	long dirfd = AT_FDCWD_VALUE;
 	const char *name;
@@ -728,28 +838,40 @@ static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct 
 	__s64 sec = 0;
 	long nsec = 0;
 
-	if (nr == NR_UTIME || nr == NR_UTIMES) {
-		name = (const char *)SYSCALL_ARG1(regs);
-		times = (const void *)SYSCALL_ARG2(regs);
+	if (c->nr == NR_UTIME || c->nr == NR_UTIMES) {
+		name = (const char *)c->arg[0];
+		times = (const void *)c->arg[1];
 	} else {
-		dirfd = (int)SYSCALL_ARG1(regs);
-		name = (const char *)SYSCALL_ARG2(regs);
-		times = (const void *)SYSCALL_ARG3(regs);
+		dirfd = (int)c->arg[0];
+		name = (const char *)c->arg[1];
+		times = (const void *)c->arg[2];
 	}
 	if (!times)
 		return 0;   /* "now" */
-	if (nr == NR_UTIME) {
-		/* struct utimbuf { actime, modtime } */
+	/* struct utimbuf { actime, modtime }, or the second of two timeval /
+	 * timespec { seconds, usec or nsec }; all fields 32-bit for ia32 */
+	if (c->times32) {
+		__s32 pair[2] = {};
+		if (c->nr == NR_UTIME) {
+			if (bpf_probe_read_user(&pair[0], sizeof(pair[0]), times + 4) != 0)
+				return 0;
+		} else if (bpf_probe_read_user(pair, sizeof(pair), times + 8) != 0) {
+			return 0;
+		}
+		sec = pair[0];
+		nsec = pair[1];
+	} else if (c->nr == NR_UTIME) {
 		if (bpf_probe_read_user(&sec, sizeof(sec), times + 8) != 0)
 			return 0;
 	} else {
-		/* the second of two timeval / timespec: { seconds, usec or nsec } */
 		__s64 pair[2];
 		if (bpf_probe_read_user(pair, sizeof(pair), times + 16) != 0)
 			return 0;
 		sec = pair[0];
 		nsec = pair[1];
-		if (nr == NR_UTIMENSAT) {
+	}
+	if (c->nr != NR_UTIME) {
+		if (c->nr == NR_UTIMENSAT) {
 			if (nsec == UTIME_NOW_VALUE || nsec == UTIME_OMIT_VALUE)
 				return 0;
 		} else {
@@ -790,64 +912,34 @@ static __always_inline int on_utime(struct pt_regs *regs, long nr, const struct 
 	return 0;
 }
 
-static __always_inline int on_journaled(struct pt_regs *regs, long nr, long ret, __u32 mask)
+static __always_inline int on_journaled(const struct call_args *c, long ret, __u32 mask)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	const struct journal *found = bpf_map_lookup_elem(&journals, &tid);
 	__u32 tgid = pid_tgid >> 32;
 
-	if (ret == 0 && wants_journal(nr, regs, mask) && !capture_is_monitor(tgid)) {
+	if (ret == 0 && wants_journal(c, mask) && !capture_is_monitor(tgid)) {
 		const struct journal *j = found ? found : &empty_journal;
 
-		switch (nr) {
+		switch (c->nr) {
 		case NR_UNLINK:
 		case NR_UNLINKAT:
-			on_unlink(regs, nr, j, tgid);
+			on_unlink(c, j, tgid);
 			break;
 		case NR_RENAME:
 		case NR_RENAMEAT:
 		case NR_RENAMEAT2:
-			on_rename(regs, nr, j, tgid, mask);
+			on_rename(c, j, tgid, mask);
 			break;
 		default:
-			on_utime(regs, nr, j, tgid);
+			on_utime(c, j, tgid);
 		}
 	}
 	/* after use: a deleted entry may be reused at once */
 	if (found)
 		bpf_map_delete_elem(&journals, &tid);
 	return 0;
-}
-
-/* Is the syscall NR one of ours?  The switch keeps every other syscall's
- * cost at a few instructions. */
-static __always_inline bool watched_call(long nr)
-{
-	switch (nr) {
-	case NR_OPEN:
-	case NR_OPENAT:
-	case NR_OPENAT2:
-	case NR_CREAT:
-	case NR_LINK:
-	case NR_LINKAT:
-	case NR_SYMLINK:
-	case NR_SYMLINKAT:
-	case NR_MKNOD:
-	case NR_MKNODAT:
-	case NR_UNLINK:
-	case NR_UNLINKAT:
-	case NR_RENAME:
-	case NR_RENAMEAT:
-	case NR_RENAMEAT2:
-	case NR_UTIME:
-	case NR_UTIMES:
-	case NR_FUTIMESAT:
-	case NR_UTIMENSAT:
-		return true;
-	default:
-		return false;
-	}
 }
 
 SEC("tp_btf/sys_exit")
@@ -857,22 +949,22 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!mask)
 		return 0;
-	long nr = SYSCALL_NR(regs);
-	if (!watched_call(nr) || IN_COMPAT_SYSCALL(bpf_get_current_task_btf(), regs))
+	struct call_args c = {};
+	if (!read_call(bpf_get_current_task_btf(), regs, &c))
 		return 0;
-	switch (nr) {
+	switch (c.nr) {
 	case NR_OPEN:
 	case NR_OPENAT:
 	case NR_OPENAT2:
 	case NR_CREAT:
-		return on_open(regs, nr, ret, mask);
+		return on_open(&c, ret, mask);
 	case NR_LINK:
 	case NR_LINKAT:
 	case NR_SYMLINK:
 	case NR_SYMLINKAT:
 	case NR_MKNOD:
 	case NR_MKNODAT:
-		return on_new_name(regs, nr, ret, mask);
+		return on_new_name(&c, ret, mask);
 	case NR_UNLINK:
 	case NR_UNLINKAT:
 	case NR_RENAME:
@@ -882,7 +974,7 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	case NR_UTIMES:
 	case NR_FUTIMESAT:
 	case NR_UTIMENSAT:
-		return on_journaled(regs, nr, ret, mask);
+		return on_journaled(&c, ret, mask);
 	default:
 		return 0;
 	}

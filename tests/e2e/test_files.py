@@ -203,7 +203,8 @@ COMPAT_SYSCALL = r"""
 int main(int argc, char **argv)
 {
 	/* argv[1] an existing regular file, argv[2] a symlink to a 3-byte
-	 * target, argv[3] a file to create */
+	 * target, argv[3] a file to create natively, argv[4] one to create
+	 * and delete with 32-bit calls */
 	int fd = open(argv[1], O_WRONLY);
 	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	long ret;
@@ -216,14 +217,28 @@ int main(int argc, char **argv)
 	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(85), "b"(low), "c"(low + 1024), "d"(100) : "memory");
 	if (ret != 3)
 		return 2;
-	/* then a real creat, which must be seen */
-	return syscall(SYS_creat, argv[3], 0644) < 0 ? 3 : 0;
+	/* ia32 creat (8) and unlink (10): seen as what they are */
+	strcpy(low, argv[4]);
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(8), "b"(low), "c"(0644) : "memory");
+	if (ret < 0)
+		return 3;
+	/* ia32 utimensat (320) with 32-bit timespecs: mtime 2000-01-01 */
+	int *times = (int *)(low + 2048);
+	times[0] = 0; times[1] = 0; times[2] = 946684800; times[3] = 0;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(320), "b"(-100), "c"(low), "d"(times), "S"(0) : "memory");
+	if (ret != 0)
+		return 6;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(10), "b"(low) : "memory");
+	if (ret != 0)
+		return 4;
+	/* then a native creat */
+	return syscall(SYS_creat, argv[3], 0644) < 0 ? 5 : 0;
 }
 """
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="int 0x80 is x86's")
-def test_a_32_bit_syscall_is_not_read_as_a_64_bit_one(monitor, work):
+def test_32_bit_syscalls_are_read_as_what_they_are(monitor, work):
     source = os.path.join(work, "compat.c")
     program = os.path.join(work, "compat")
     with open(source, "w") as f:
@@ -235,9 +250,15 @@ def test_a_32_bit_syscall_is_not_read_as_a_64_bit_one(monitor, work):
         f.write("x")
     os.symlink("abc", os.path.join(work, "link"))
     created = os.path.join(work, "created")
-    pid = run([program, existing, os.path.join(work, "link"), created])
+    by_ia32 = os.path.join(work, "by-ia32")
+    pid = run([program, existing, os.path.join(work, "link"), created, by_ia32])
     wait_event(monitor, pid, 11, created)
-    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == [created]
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 11)] == [by_ia32, created]
+    assert [e["TargetFilename"] for e in events_of(monitor, pid, 23)] == [by_ia32]
+    [stamp] = events_of(monitor, pid, 2)
+    assert stamp["TargetFilename"] == by_ia32
+    assert stamp["CreationUtcTime"] == "2000-01-01 00:00:00.000"
+    assert stamp["PreviousCreationUtcTime"] != "-"
 
 
 def test_file_create_relative_paths_are_absolute(monitor, work):
