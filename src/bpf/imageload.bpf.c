@@ -8,6 +8,9 @@
  * executable (the process's own exe file) is skipped; the dynamic loader
  * itself is mapped by the kernel at exec, not by mmap, and is not seen.
  *
+ * The mapping's arguments are checked at mmap's entry (cheap: the
+ * tracepoint's record), the file is read at its exit.
+ *
  * The path is walked from the mapped file at the call, so a library
  * deleted or replaced a moment later keeps the name it was loaded from.
  * Programs never block: a full ring counts a loss.
@@ -166,15 +169,28 @@ static __always_inline __u32 walk_path(struct load_scratch *s, __u32 *cpu, struc
 	return walk->off;
 }
 
-static __always_inline int on_mmap_exit(long ret, struct pt_regs *regs)
+/* Threads inside an mmap of a file with PROT_EXEC, and the descriptor:
+ * decided at the call's entry from the tracepoint's own record (no helper
+ * calls), so that the exit of the far more frequent other mmaps costs one
+ * lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);                 /* tid */
+	__type(value, __s32);               /* fd */
+} exec_mappings SEC(".maps");
+
+static __always_inline bool maps_file_executable(unsigned long prot, unsigned long flags, long fd)
+{
+	return (prot & PROT_EXEC_BIT) && !(flags & MAP_ANONYMOUS_BIT) && fd >= 0;
+}
+
+/* A successful mmap (RET) of descriptor FD, PROT_EXEC, by the current
+ * thread. */
+static __always_inline int on_exec_mapping(long ret, long fd)
 {
 	/* an error is a small negative number, an address is not */
 	if (ret < 0 && ret > -4096)
-		return 0;
-	unsigned long prot = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	unsigned long flags = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	long fd = (int)PT_REGS_PARM5_CORE_SYSCALL(regs);
-	if (!(prot & PROT_EXEC_BIT) || (flags & MAP_ANONYMOUS_BIT) || fd < 0)
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (capture_is_monitor(tgid))
@@ -220,12 +236,41 @@ static __always_inline int on_mmap_exit(long ret, struct pt_regs *regs)
 	return 0;
 }
 
-/* mmap's own exit tracepoint when tracefs is there; every syscall exit
- * through imageload_sys_exit otherwise. */
+/* mmap's own tracepoints when tracefs is there: entry decides, exit
+ * reports; every syscall exit through imageload_sys_exit otherwise. */
+SEC("tp/syscalls/sys_enter_mmap")
+int enter_mmap(struct syscall_trace_enter *ctx)
+{
+	/* mmap(addr, len, prot, flags, fd, offset) */
+	unsigned long prot = ctx->args[2];
+	unsigned long flags = ctx->args[3];
+	long fd = (int)ctx->args[4];
+
+	if (!maps_file_executable(prot, flags, fd))
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 value = fd;
+	bpf_map_update_elem(&exec_mappings, &tid, &value, BPF_ANY);
+	return 0;
+}
+
 SEC("tp/syscalls/sys_exit_mmap")
 int exit_mmap(struct syscall_trace_exit *ctx)
 {
-	return on_mmap_exit(ctx->ret, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 *fd = bpf_map_lookup_elem(&exec_mappings, &tid);
+
+	if (!fd)
+		return 0;
+	long descriptor = *fd;
+	bpf_map_delete_elem(&exec_mappings, &tid);
+	/* an entry left from before a detach must not stand for this call */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if ((int)PT_REGS_PARM5_CORE_SYSCALL(regs) != descriptor ||
+	    !maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs),
+				  descriptor))
+		return 0;
+	return on_exec_mapping(ctx->ret, descriptor);
 }
 
 SEC("tp_btf/sys_exit")
@@ -233,5 +278,8 @@ int BPF_PROG(imageload_sys_exit, struct pt_regs *regs, long ret)
 {
 	if (SYSCALL_NR(regs) != NR_MMAP)
 		return 0;
-	return on_mmap_exit(ret, regs);
+	long fd = (int)PT_REGS_PARM5_CORE_SYSCALL(regs);
+	if (!maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs), fd))
+		return 0;
+	return on_exec_mapping(ret, fd);
 }

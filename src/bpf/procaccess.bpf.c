@@ -352,12 +352,24 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 					       bpf_get_current_task_btf()));    \
 	}
 
+/* The opens are frequent: straight to the descriptor, no registers (the
+ * per-syscall tracepoints do not fire for 32-bit syscalls). */
+#define OPEN_EXIT_PROGRAM(name)                                                 \
+	SEC("tp/syscalls/sys_exit_" #name)                                      \
+	int exit_##name(struct syscall_trace_exit *ctx)                         \
+	{                                                                       \
+		if (ctx->ret >= 0 && enabled(PROCACCESS_EVENT_ACCESS) &&        \
+		    !capture_is_monitor(bpf_get_current_pid_tgid() >> 32))      \
+			on_open(ctx->ret);                                      \
+		return 0;                                                       \
+	}
+
 SYSCALL_EXIT_PROGRAM(ptrace, NR_PTRACE)
 SYSCALL_EXIT_PROGRAM(process_vm_readv, NR_PROCESS_VM_READV)
 SYSCALL_EXIT_PROGRAM(process_vm_writev, NR_PROCESS_VM_WRITEV)
-SYSCALL_EXIT_PROGRAM(openat, NR_OPENAT)
-SYSCALL_EXIT_PROGRAM(openat2, NR_OPENAT2)
-SYSCALL_EXIT_PROGRAM(open, NR_OPEN)
+OPEN_EXIT_PROGRAM(openat)
+OPEN_EXIT_PROGRAM(openat2)
+OPEN_EXIT_PROGRAM(open)
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)

@@ -36,7 +36,8 @@ struct imageload_fields {
 
 struct imageload_state {
 	struct imageload_bpf *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;          /* exit of mmap, or of every syscall */
+	struct bpf_link *enter_link;    /* entry of mmap, with the former */
 	struct imageload_fields fields;
 	struct event ev;
 	struct strbuf path;
@@ -69,9 +70,16 @@ static int resolve_fields(struct imageload_fields *f, struct strbuf *err)
 	return 0;
 }
 
-static void free_state(struct imageload_state *st)
+static void detach(struct imageload_state *st)
 {
 	bpf_link__destroy(st->link);
+	bpf_link__destroy(st->enter_link);
+	st->link = st->enter_link = NULL;
+}
+
+static void free_state(struct imageload_state *st)
+{
+	detach(st);
 	imageload_bpf__destroy(st->skel);
 	event_free(&st->ev);
 	strbuf_release(&st->path);
@@ -125,15 +133,20 @@ static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 	struct imageload_state *st = state;
 
 	if (!(mask & CAPTURE_EVENT_BIT(IMAGELOAD_EVENT_ID))) {
-		bpf_link__destroy(st->link);
-		st->link = NULL;
+		detach(st);
 		return 0;
 	}
 	if (st->link)
 		return 0;
-	/* mmap's own tracepoint: no program runs for other syscalls */
-	if (tracefs_available())
+	/* mmap's own tracepoints: no program runs for other syscalls (exit
+	 * first: no entry recorded goes unseen) */
+	if (tracefs_available()) {
 		st->link = bpf_program__attach(st->skel->progs.exit_mmap);
+		if (st->link)
+			st->enter_link = bpf_program__attach(st->skel->progs.enter_mmap);
+		if (!st->enter_link)
+			detach(st);
+	}
 	if (!st->link)
 		st->link = bpf_program__attach(st->skel->progs.imageload_sys_exit);
 	if (!st->link) {
