@@ -142,6 +142,7 @@ __u32 enabled_events = 0;
 #define UTIME_NOW_VALUE ((1l << 30) - 1l)
 #define UTIME_OMIT_VALUE ((1l << 30) - 2l)
 #define IOP_MGTIME_FLAG 0x0020
+#define PF_KTHREAD_FLAG 0x00200000
 #define FMODE_READ_BIT 0x1
 #define FMODE_CREATED_BIT 0x100000
 #define S_IFMT_BITS 0170000
@@ -321,6 +322,9 @@ static __always_inline void journal_note(struct inode *inode)
 	if (!mask)
 		return;
 	struct task_struct *task = bpf_get_current_task_btf();
+	/* a kernel thread (writeback, a worker) makes no syscall */
+	if (task->flags & PF_KTHREAD_FLAG)
+		return;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct call_args c = {};
 	if (!read_call(task, regs, &c) || !wants_journal(&c, mask))
