@@ -7,6 +7,7 @@ Targets run as `nobody` so that TargetUser and SourceUser differ."""
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -266,3 +267,31 @@ def test_mstic_collect_all_config(start_monitor, tracer, target):
                       what="ProcessAccess of the attach")
     assert ev["TargetProcessId"] == str(target.pid)
     assert ev["TargetImage"] == SLEEP
+
+
+def test_reload_attaches_and_detaches(start_monitor, tracer, target, tmp_path):
+    """A config change (SIGHUP) turns ProcessAccess off and on again."""
+    mon = start_monitor(config_text=CONFIG)
+    config_path = str(tmp_path / "config0.xml")
+    pid, _ = run([tracer, str(target.pid)])
+    mon.wait_for(lambda e: is_event(e, 10, pid), what="attach while on")
+
+    with open(config_path, "w") as f:
+        f.write(CONFIG.replace('<ProcessAccess onmatch="exclude"/>', "")
+                .replace('<CreateRemoteThread onmatch="exclude"/>', ""))
+    mon.proc.send_signal(signal.SIGHUP)
+    mon.wait_for(lambda e: e["EventID"] == 16, count=2, what="the reload's config event")
+    off_pid, _ = run([tracer, str(target.pid)])
+    # a process created after it marks the point where its access was decided
+    marker = subprocess.Popen(["/bin/true"])
+    marker.wait()
+    mon.wait_for(lambda e: e["EventID"] == 1 and e["ProcessId"] == str(marker.pid))
+    time.sleep(0.5)
+    assert not mon.find(lambda e: is_event(e, 10, off_pid) or is_event(e, 8, off_pid))
+
+    with open(config_path, "w") as f:
+        f.write(CONFIG)
+    mon.proc.send_signal(signal.SIGHUP)
+    mon.wait_for(lambda e: e["EventID"] == 16, count=3, what="the second reload's config event")
+    on_pid, _ = run([tracer, str(target.pid)])
+    mon.wait_for(lambda e: is_event(e, 10, on_pid), what="attach after turning on again")

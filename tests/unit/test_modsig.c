@@ -27,7 +27,8 @@
 
 #define TUTORIAL "../shared/configs/tutorial/tutorial.xml"
 
-static char workdir[] = "/tmp/test_modsig.XXXXXX";
+/* mkdtemp's template: the prefix, then six placeholder letters set in setup() */
+static char workdir[] = "/tmp/test_modsig.______";
 static bool have_keys;
 
 static char *path_of(const char *name)
@@ -126,6 +127,7 @@ static void sign(const char *name, const char *key, bool certs)
 static int setup(void **state)
 {
 	(void)state;
+	memset(workdir + strlen(workdir) - 6, 'X', 6);
 	if (!mkdtemp(workdir))
 		return -1;
 	/* a self-signed key like the kernel's build-time key, a CA, and a
