@@ -10,10 +10,10 @@
  *  - TargetFilename / Device: the kernel's path with ".", ".." and repeated
  *    slashes of the caller's part removed ("+" first when the path's
  *    beginning could not be recovered, compatibility spec 3.6.8).
- *  - CreationUtcTime of FileCreate: the event time for a new file or
- *    symlink; for an overwrite, a new hard link or a rename the file's birth
- *    time (statx) when the file at that path is still the one the kernel
- *    saw, else the event time.
+ *  - CreationUtcTime of FileCreate: the event time for a new file, symlink
+ *    or mknod'ed file; for an overwrite, a new hard link or a rename the
+ *    file's birth time (statx) when the file at that path is still the one
+ *    the kernel saw, else the event time.
  *  - FileDelete: Hashes "-" (the file is gone when the record is read),
  *    IsExecutable from the mode the kernel captured (a regular file with an
  *    x bit), Archived "false" (nothing is archived on Linux).
