@@ -44,6 +44,11 @@
 #define DNS_EARLY_NS (2LL * 1000000000LL)
 #define DNS_EARLY_MAX 64
 
+/* Ring buffer size in pages, unless the admin asked for less: DNS messages
+ * are rare next to execs and file events, so 2 MiB (about 1,900 full
+ * records). */
+#define DNS_RING_PAGES 512
+
 struct dns_fields {
 	int utc_time, process_guid, process_id, query_name, query_status, query_results, image, user;
 };
@@ -160,7 +165,10 @@ static int dns_load(struct capture_env *env, struct capture_loaded *out, struct 
 		return -1;
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	struct capture_env ring = *env;
+	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DNS_RING_PAGES)
+		ring.ring_buffer_pages = DNS_RING_PAGES;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
 	int rc = dns_bpf__load(st->skel);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));

@@ -31,6 +31,10 @@
 #include "enrich/modsig.h"
 #include "driver.skel.h"
 
+/* Ring buffer size in pages, unless the admin asked for less: module loads
+ * are rare, so 64 KiB. */
+#define DRIVER_RING_PAGES 16
+
 struct driver_fields {
 	int utc_time, image_loaded, hashes, is_signed, signature, signature_status;
 };
@@ -108,7 +112,10 @@ static int driver_load(struct capture_env *env, struct capture_loaded *out, stru
 		return -1;
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	struct capture_env ring = *env;
+	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DRIVER_RING_PAGES)
+		ring.ring_buffer_pages = DRIVER_RING_PAGES;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
 	int rc = driver_bpf__load(st->skel);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the driver eBPF program: %s", strerror(-rc));

@@ -34,6 +34,11 @@
  * exec is that exec's (both are taken at the same tracepoint). */
 #define SAME_EXEC_NS (50LL * 1000000LL)
 
+/* Ring buffer size in pages, unless the admin asked for less: process
+ * accesses are rare next to execs and file events (a repeat is sent once a
+ * second), so 2 MiB. */
+#define PROCACCESS_RING_PAGES 512
+
 struct access_fields {
 	int utc_time, source_guid, source_pid, source_tid, source_image, target_guid, target_pid,
 	    target_image, granted_access, call_trace, source_user, target_user;
@@ -147,7 +152,10 @@ static int procaccess_load(struct capture_env *env, struct capture_loaded *out, 
 		return -1;
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	struct capture_env ring = *env;
+	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > PROCACCESS_RING_PAGES)
+		ring.ring_buffer_pages = PROCACCESS_RING_PAGES;
+	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
