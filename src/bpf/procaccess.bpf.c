@@ -80,6 +80,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Ids (CAPTURE_EVENT_BIT) whose records are wanted now: the loader changes
  * it when the config changes, without reattaching. */
 volatile __u32 enabled_events = 0;
+/* Set by the loader when procaccess_sys_exit handles native calls too
+ * (always with 32-bit syscalls, or without tracefs). */
+volatile __u32 native_in_sys_exit = 0;
 
 struct repeat_key {
 	__u32 source_tgid;
@@ -187,12 +190,11 @@ static __always_inline bool new_instruction_pointer(long request, unsigned long 
 	return regs && bpf_probe_read_user(ip, sizeof(*ip), regs + REGS_IP_OFFSET) == 0;
 }
 
-static __always_inline void on_ptrace(struct pt_regs *regs)
+/* A successful ptrace(REQUEST, TID, ADDR, DATA); COMPAT: a 32-bit call,
+ * whose register sets have another layout (no StartAddress is read). */
+static __always_inline void on_ptrace(long request, __u32 tid, unsigned long addr, unsigned long data,
+				      bool compat)
 {
-	long request = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	__u32 tid = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	unsigned long addr = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	unsigned long data = PT_REGS_PARM4_CORE_SYSCALL(regs);
 	__u32 access = 0;
 	bool inject = false;
 
@@ -243,15 +245,14 @@ static __always_inline void on_ptrace(struct pt_regs *regs)
 	if (want_inject) {
 		rec.kind = PROCACCESS_RECORD_INJECT;
 		rec.granted_access = 0;
-		if (new_instruction_pointer(request, addr, data, &rec.start_address))
+		if (!compat && new_instruction_pointer(request, addr, data, &rec.start_address))
 			rec.flags |= PROCACCESS_START_ADDRESS;
 		submit_once(&rec, PROCACCESS_EVENT_REMOTE_THREAD);
 	}
 }
 
-static __always_inline void on_process_vm(bool write, struct pt_regs *regs)
+static __always_inline void on_process_vm(bool write, __u32 pid)
 {
-	__u32 pid = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	struct procaccess_record rec;
 
 	if (!enabled(PROCACCESS_EVENT_ACCESS))
@@ -323,30 +324,30 @@ static __always_inline void on_open(long fd)
 	submit_once(&rec, PROCACCESS_EVENT_ACCESS);
 }
 
+/* Native syscall NR returned RET >= 0; REGS holds its arguments. */
 static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
 {
-	if (ret < 0 || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-#if defined(__TARGET_ARCH_x86)
-	/* a 32-bit syscall (TS_COMPAT): these numbers mean other calls there */
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
-		return 0;
-#endif
 	if (nr == NR_PTRACE)
-		on_ptrace(regs);
+		on_ptrace(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
+			  PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs), false);
 	else if (nr == NR_PROCESS_VM_READV || nr == NR_PROCESS_VM_WRITEV)
-		on_process_vm(nr == NR_PROCESS_VM_WRITEV, regs);
+		on_process_vm(nr == NR_PROCESS_VM_WRITEV, PT_REGS_PARM1_CORE_SYSCALL(regs));
 	else if (nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_OPEN)
 		on_open(ret);
 	return 0;
 }
 
 /* One program per watched syscall when tracefs is there (the other
- * syscalls then run nothing); procaccess_sys_exit below otherwise. */
+ * syscalls then run nothing) on kernels without 32-bit syscalls;
+ * procaccess_sys_exit below otherwise. */
 #define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
 	SEC("tp/syscalls/sys_exit_" #name)                                      \
 	int exit_##name(struct syscall_trace_exit *ctx)                         \
 	{                                                                       \
+		if (ctx->ret < 0)                                               \
+			return 0;                                               \
 		return on_syscall_exit(nr, ctx->ret,                            \
 				       (struct pt_regs *)bpf_task_pt_regs(      \
 					       bpf_get_current_task_btf()));    \
@@ -371,13 +372,48 @@ OPEN_EXIT_PROGRAM(openat)
 OPEN_EXIT_PROGRAM(openat2)
 OPEN_EXIT_PROGRAM(open)
 
+#if defined(__TARGET_ARCH_x86)
+/* 32-bit (ia32) calls, from a 32-bit process or int 0x80 in a 64-bit one:
+ * the per-syscall tracepoints never see them, so ptrace through int 0x80
+ * would go unseen.  i386 numbers; arguments in bx, cx, dx, si. */
+#define IA32_OPEN 5
+#define IA32_PTRACE 26
+#define IA32_OPENAT 295
+#define IA32_PROCESS_VM_READV 347
+#define IA32_PROCESS_VM_WRITEV 348
+#define IA32_OPENAT2 437
+
+static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+
+	if (ret < 0 || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (nr == IA32_PTRACE)
+		on_ptrace((int)regs->bx, (__u32)regs->cx, (__u32)regs->dx, (__u32)regs->si, true);
+	else if (nr == IA32_PROCESS_VM_READV || nr == IA32_PROCESS_VM_WRITEV)
+		on_process_vm(nr == IA32_PROCESS_VM_WRITEV, (__u32)regs->bx);
+	else if (nr == IA32_OPEN || nr == IA32_OPENAT || nr == IA32_OPENAT2)
+		on_open(ret);
+	return 0;
+}
+#endif
+
+/* Every syscall exit: 32-bit calls (x86) and, with native_in_sys_exit,
+ * the native ones (the per-syscall programs above are then not attached). */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
 {
+#if defined(__TARGET_ARCH_x86)
+	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)   /* TS_COMPAT */
+		return on_ia32_exit(regs, ret);
+#endif
+	if (!native_in_sys_exit)
+		return 0;
 	long nr = SYSCALL_NR(regs);
 
-	if (nr != NR_PTRACE && nr != NR_PROCESS_VM_READV && nr != NR_PROCESS_VM_WRITEV &&
-	    nr != NR_OPENAT && nr != NR_OPENAT2 && nr != NR_OPEN)
+	if (ret < 0 || (nr != NR_PTRACE && nr != NR_PROCESS_VM_READV && nr != NR_PROCESS_VM_WRITEV &&
+			nr != NR_OPENAT && nr != NR_OPENAT2 && nr != NR_OPEN))
 		return 0;
 	return on_syscall_exit(nr, ret, regs);
 }

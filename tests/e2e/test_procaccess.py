@@ -75,6 +75,37 @@ int main(int argc, char **argv)
 }
 """
 
+# ptrace attach and detach of argv[1] through int 0x80 (the 32-bit syscall
+# table, from 64-bit code): the per-syscall tracepoints never see it.
+IA32_TRACER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+static long ia32_syscall(long nr, long a, long b, long c, long d)
+{
+	long ret;
+
+	asm volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	long pid = atol(argv[1]);
+	long ret = ia32_syscall(26, 16, pid, 0, 0);   /* ptrace(PTRACE_ATTACH) */
+
+	if (ret != 0) {
+		fprintf(stderr, "ia32 attach: %ld\n", ret);
+		return 1;
+	}
+	waitpid(pid, NULL, 0);
+	ia32_syscall(26, 17, pid, 0, 0);              /* PTRACE_DETACH */
+	return 0;
+}
+"""
+
 # process_vm_readv of 8 bytes at an address of the target, through ctypes.
 VM_READER = r"""
 import ctypes, sys
@@ -295,3 +326,23 @@ def test_reload_attaches_and_detaches(start_monitor, tracer, target, tmp_path):
     mon.wait_for(lambda e: e["EventID"] == 16, count=3, what="the second reload's config event")
     on_pid, _ = run([tracer, str(target.pid)])
     mon.wait_for(lambda e: is_event(e, 10, on_pid), what="attach after turning on again")
+
+
+def test_ia32_ptrace_attach(start_monitor, target, tmp_path):
+    """ptrace through int 0x80 from a 64-bit program is seen too."""
+    if os.uname().machine != "x86_64" or not shutil.which("cc"):
+        pytest.skip("x86-64 with a C compiler only")
+    src = tmp_path / "ia32_tracer.c"
+    src.write_text(IA32_TRACER)
+    binary = str(tmp_path / "ia32_tracer")
+    subprocess.run(["cc", "-O1", "-o", binary, str(src)], check=True)
+    mon = start_monitor(config_text=CONFIG)
+    pid, status = run([binary, str(target.pid)])
+    if status != 0:
+        pytest.skip("this kernel runs no 32-bit syscalls")
+    ev = mon.wait_for(lambda e: is_event(e, 10, pid), what="ProcessAccess of the ia32 attach")
+    assert ev["GrantedAccess"] == "0x1f3fff"
+    assert ev["SourceImage"] == binary
+    assert ev["TargetProcessId"] == str(target.pid)
+    assert ev["TargetImage"] == SLEEP
+    assert ev["TargetUser"] == "nobody"
