@@ -79,24 +79,35 @@ class DnsServer:
                     raise
                 time.sleep(0.2)
         self.tcp.listen(8)
+        # IPv6 loopback too, when the machine has it
+        self.udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            self.udp6.bind(("::1", 53))
+        except OSError:
+            self.udp6.close()
+            self.udp6 = None
         # short timeouts: the threads see `stopping` and let the port go
-        self.udp.settimeout(0.1)
-        self.tcp.settimeout(0.1)
+        for sock in (self.udp, self.tcp, self.udp6):
+            if sock:
+                sock.settimeout(0.1)
         self.stopping = False
-        self.threads = [threading.Thread(target=self.serve_udp, daemon=True),
+        self.threads = [threading.Thread(target=self.serve_udp, args=(self.udp,), daemon=True),
                         threading.Thread(target=self.serve_tcp, daemon=True)]
+        if self.udp6:
+            self.threads.append(threading.Thread(target=self.serve_udp, args=(self.udp6,),
+                                                 daemon=True))
         for t in self.threads:
             t.start()
 
-    def serve_udp(self):
+    def serve_udp(self, sock):
         while not self.stopping:
             try:
-                data, peer = self.udp.recvfrom(4096)
+                data, peer = sock.recvfrom(4096)
             except socket.timeout:
                 continue
             reply = answer(data)
             if reply:
-                self.udp.sendto(reply, peer)
+                sock.sendto(reply, peer)
 
     def serve_tcp(self):
         while not self.stopping:
@@ -124,8 +135,9 @@ class DnsServer:
         self.stopping = True
         for t in self.threads:
             t.join(5)
-        self.udp.close()
-        self.tcp.close()
+        for sock in (self.udp, self.tcp, self.udp6):
+            if sock:
+                sock.close()
 
 
 @pytest.fixture
@@ -178,6 +190,17 @@ def test_client_building_its_own_packets(start_monitor, dns_server, tmp_path):
     assert ev["Image"] == client
     assert ev["ProcessGuid"] == create["ProcessGuid"]
     assert ev["User"] == "root"
+
+
+@pytest.mark.skipif(not DIG, reason="dig is not installed (tests/install-deps.sh)")
+def test_dig_over_ipv6(start_monitor, dns_server):
+    if not dns_server.udp6:
+        pytest.skip("no IPv6 loopback")
+    mon = start_monitor(config_text=CONFIG)
+    pid = run([DIG, "+tries=1", "+time=2", "@::1", "-p", "53", "alias.test", "A"])
+    ev = dns_events(mon, pid)
+    assert ev["QueryName"] == "alias.test"
+    assert (ev["QueryStatus"], ev["QueryResults"]) == ("0", "type:  5 a.test;::ffff:10.1.2.3;")
 
 
 @pytest.mark.skipif(not DIG, reason="dig is not installed (tests/install-deps.sh)")
