@@ -29,7 +29,8 @@ enum procaccess_record_kind {
 	PROCACCESS_RECORD_TAMPER = 3,    /* ProcessTampering */
 };
 
-/* What the accessing process did (kept for docs and tests). */
+/* What the accessing process did (for diagnostics: the event shows it as
+ * GrantedAccess). */
 enum procaccess_operation {
 	PROCACCESS_OP_PTRACE = 1,        /* `request` holds the ptrace request */
 	PROCACCESS_OP_VM_READV = 2,      /* process_vm_readv */

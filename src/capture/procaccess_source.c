@@ -11,7 +11,6 @@
  * docs/events.md says what each field means here.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
