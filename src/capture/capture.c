@@ -1,8 +1,19 @@
 /*
  * The capture framework (interface and life cycle: capture.h): the table of
  * sources, loading them on first need, attaching and detaching their
- * programs as the config changes, one libbpf ring_buffer poller over every
- * loaded source's ring, and the per-event-id loss totals.
+ * programs as the config changes, the reading of the sources' rings, and
+ * the per-event-id loss totals.
+ *
+ * Rings are read in two libbpf ring_buffer objects: one for the process
+ * source, one for every other source.  Each source has its own ring, so
+ * nothing orders a process's exec record against, say, its connect record:
+ * read in the wrong order, the connect's decoder would miss the pid in the
+ * process cache and read /proc (a GUID from /proc's start time, not the
+ * exec's).  The kernel commits an exec record before the process can make
+ * its next system call, so reading the process ring before each other
+ * record makes every exec that precedes that record known to the cache.
+ * When the process ring is empty that costs two loads of its positions
+ * (libbpf's consume makes no system call).
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,8 +57,10 @@ struct capture_slot {
 
 struct capture {
 	struct capture_env *env;
-	struct ring_buffer *rings;
+	struct ring_buffer *process_ring;  /* the process source's ring */
+	struct ring_buffer *other_rings;   /* every other loaded source's ring */
 	int budget;                 /* records left in this read */
+	bool catching_up;           /* reading the process ring ahead of another record */
 	bool backlog;               /* the last read stopped on its budget */
 	struct capture_slot slots[SOURCE_COUNT];
 	int ncpus;
@@ -114,7 +127,8 @@ void capture_close(struct capture *cap)
 {
 	if (!cap)
 		return;
-	ring_buffer__free(cap->rings);
+	ring_buffer__free(cap->process_ring);
+	ring_buffer__free(cap->other_rings);
 	for (size_t i = 0; i < SOURCE_COUNT; i++) {
 		struct capture_slot *slot = &cap->slots[i];
 
@@ -132,27 +146,62 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct capture_slot *slot = ctx;
 	struct capture *cap = slot->owner;
 
+	/* every exec committed before this record was made is known to the
+	 * cache before it is decoded (see the top of this file); that read is
+	 * not cut short by the budget, or the exec could stay unread */
+	if (slot->source != &process_source && cap->process_ring) {
+		cap->catching_up = true;
+		ring_buffer__consume(cap->process_ring);
+		cap->catching_up = false;
+	}
 	slot->source->decode(slot->handle.state, cap->env, data, size);
 	/* libbpf keeps reading while records keep coming; under overload that
 	 * would starve the caller's commits, loss reports and signals */
-	return --cap->budget > 0 ? 0 : BUDGET_SPENT;
+	return --cap->budget > 0 || cap->catching_up ? 0 : BUDGET_SPENT;
 }
 
-/* One libbpf read: poll (wait up to TIMEOUT_MS) or consume.  Returns the
- * records read, or -1 with errno; a spent budget sets cap->backlog. */
-static int read_rings(struct capture *cap, bool wait, int timeout_ms)
+/* Consume what RINGS hold, within the budget.  Returns 0, or -1 with
+ * errno; a spent budget sets cap->backlog. */
+static int consume_rings(struct capture *cap, struct ring_buffer *rings)
 {
-	cap->budget = POLL_BUDGET;
-	int rc = wait ? ring_buffer__poll(cap->rings, timeout_ms) : ring_buffer__consume(cap->rings);
+	if (!rings || cap->backlog)
+		return 0;
+	int rc = ring_buffer__consume(rings);
 	if (rc == BUDGET_SPENT) {
 		cap->backlog = true;
-		return POLL_BUDGET;
+		return 0;
 	}
 	if (rc < 0) {
 		errno = -rc;
 		return -1;
 	}
-	return rc;
+	return 0;
+}
+
+/* Wait up to TIMEOUT_MS until a ring has records that asked for a wake-up. */
+static int wait_rings(struct capture *cap, int timeout_ms)
+{
+	struct pollfd fds[2];
+	nfds_t n = 0;
+
+	/* a ring_buffer's epoll descriptor is readable while one of its rings is */
+	if (cap->process_ring)
+		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(cap->process_ring), .events = POLLIN };
+	if (cap->other_rings)
+		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(cap->other_rings), .events = POLLIN };
+	return poll(fds, n, timeout_ms) < 0 ? -1 : 0;
+}
+
+/* One read pass: the process ring first, then the others.  Returns the
+ * records read (at most the budget's worth), or -1 with errno; a spent
+ * budget sets cap->backlog. */
+static int read_rings(struct capture *cap)
+{
+	cap->budget = POLL_BUDGET;
+	if (consume_rings(cap, cap->process_ring) < 0 || consume_rings(cap, cap->other_rings) < 0)
+		return -1;
+	/* records read while catching up may take the budget below 0 */
+	return cap->budget > 0 ? POLL_BUDGET - cap->budget : POLL_BUDGET;
 }
 
 static int load_slot(struct capture *cap, struct capture_slot *slot)
@@ -164,12 +213,13 @@ static int load_slot(struct capture *cap, struct capture_slot *slot)
 		strbuf_release(&err);
 		return -1;
 	}
+	struct ring_buffer **rings = slot->source == &process_source ? &cap->process_ring : &cap->other_rings;
 	int rc;
-	if (!cap->rings) {
-		cap->rings = ring_buffer__new(slot->handle.ringbuf_fd, on_record, slot, NULL);
-		rc = cap->rings ? 0 : -errno;
+	if (!*rings) {
+		*rings = ring_buffer__new(slot->handle.ringbuf_fd, on_record, slot, NULL);
+		rc = *rings ? 0 : -errno;
 	} else {
-		rc = ring_buffer__add(cap->rings, slot->handle.ringbuf_fd, on_record, slot);
+		rc = ring_buffer__add(*rings, slot->handle.ringbuf_fd, on_record, slot);
 	}
 	if (rc != 0) {
 		strbuf_printf(&err, "reading its ring buffer failed: %s", strerror(-rc));
@@ -288,23 +338,17 @@ static void run_ticks(struct capture *cap)
 int capture_poll(struct capture *cap, int timeout_ms)
 {
 	run_ticks(cap);
-	if (!cap->rings) {
-		/* nothing loaded: just wait, so the caller's loop keeps its pace */
-		if (poll(NULL, 0, timeout_ms) < 0)
-			return -1;
-		return 0;
-	}
-	/* a backlog is read at once, without waiting */
+	/* a backlog is read at once, without waiting; otherwise wait, then read
+	 * everything, also records submitted without a wake-up (capture.bpf.h) */
 	bool backlog = cap->backlog;
 	cap->backlog = false;
-	int polled = read_rings(cap, true, backlog ? 0 : timeout_ms);
-	if (polled < 0 || cap->backlog)
-		return polled;
-	/* records submitted without a wake-up (see capture.bpf.h) */
-	int consumed = read_rings(cap, false, 0);
-	if (consumed < 0)
+	if (!cap->process_ring && !cap->other_rings) {
+		/* nothing loaded: just wait, so the caller's loop keeps its pace */
+		return poll(NULL, 0, timeout_ms) < 0 ? -1 : 0;
+	}
+	if (!backlog && wait_rings(cap, timeout_ms) < 0)
 		return -1;
-	return polled + consumed;
+	return read_rings(cap);
 }
 
 void capture_stop(struct capture *cap)
@@ -324,10 +368,8 @@ void capture_stop(struct capture *cap)
 
 int capture_drain(struct capture *cap)
 {
-	if (!cap->rings)
-		return 0;
 	cap->backlog = false;
-	return read_rings(cap, false, 0);
+	return read_rings(cap);
 }
 
 void capture_lost(struct capture *cap, uint64_t lost[CAPTURE_EVENT_SLOTS])

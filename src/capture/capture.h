@@ -28,6 +28,10 @@
  *
  * Decoders run on the monitor's thread, one record at a time, in ring
  * order; they may keep state between records (the process cache does).
+ * Across rings, the process source's records come first: before any other
+ * source's record is decoded, every process record already in its ring is,
+ * so the exec of a process is in the process cache when the decoder of its
+ * later events looks its pid up (capture.c says why that holds).
  */
 #ifndef SYSMON_CAPTURE_H
 #define SYSMON_CAPTURE_H
