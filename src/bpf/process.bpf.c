@@ -31,6 +31,7 @@ struct path_walk {
 	__u32 length;           /* bytes the collected components will take */
 	int complete;           /* reached the root */
 	int overflow;           /* longer than PROCESS_PATH_MAX */
+	int pseudo;             /* the file is the root of an unmounted file system */
 	struct dentry *dentry;
 	struct mount *mnt;
 	struct dentry *mnt_root;  /* mnt's root: where to cross to the parent mount */
@@ -88,13 +89,17 @@ static long collect_component(__u64 index, void *ctx)
 		return 0;
 	}
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	__u32 depth = walk->depth;
 	if (!parent || parent == dentry) {
-		/* root of a file system that is not mounted (pipe, memfd) */
+		/* Root of a file system that is not mounted.  A file that is such
+		 * a root itself (a memfd) has only its name, which the kernel shows
+		 * as "/NAME (deleted)": take the name, user space adds the rest. */
 		walk->complete = 1;
-		return 1;
+		if (depth != 0)
+			return 1;
+		walk->pseudo = 1;
 	}
 	/* keep the deepest components that fit: a cut path loses its start */
-	__u32 depth = walk->depth;
 	struct path_component *component = &s->components[depth & (PROCESS_PATH_DEPTH - 1)];
 	struct qstr name;
 	if (depth >= PROCESS_PATH_DEPTH || bpf_core_read(&name, sizeof(name), &dentry->d_name) != 0)
@@ -107,7 +112,7 @@ static long collect_component(__u64 index, void *ctx)
 	walk->length += 1 + len;
 	walk->depth = depth + 1;
 	walk->dentry = parent;
-	return 0;
+	return walk->pseudo ? 1 : 0;   /* a pseudo file has no parent to walk */
 }
 
 /* Append "/name" of the INDEX-th component from the top. */
@@ -141,11 +146,12 @@ static long append_component(__u64 index, void *ctx)
 /*
  * Append the absolute path of (DENTRY, VFSMNT) to S->data at OFF, crossing
  * mount points up to the root of the mount tree.  Returns the new offset;
- * sets PARTIAL_FLAG in *FLAGS if the path's beginning is missing.
+ * sets PARTIAL_FLAG in *FLAGS if the path's beginning is missing, and
+ * PSEUDO_FLAG if the file has no path, only a name (a memfd).
  */
 static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u32 off,
 					 struct dentry *dentry, struct vfsmount *vfsmnt,
-					 __u32 partial_flag, __u32 *flags)
+					 __u32 partial_flag, __u32 pseudo_flag, __u32 *flags)
 {
 	struct path_walk *walk = &s->walk;
 
@@ -155,6 +161,7 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	walk->start = off;
 	walk->complete = 0;
 	walk->overflow = 0;
+	walk->pseudo = 0;
 	walk->dentry = dentry;
 	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 	walk->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
@@ -169,6 +176,8 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	}
 	if (!walk->complete || walk->overflow)
 		*flags |= partial_flag;
+	if (walk->pseudo)
+		*flags |= pseudo_flag;
 	return walk->off;
 }
 
@@ -236,7 +245,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		struct dentry *dentry = exe->f_path.dentry;
 		struct vfsmount *vfsmnt = exe->f_path.mnt;
 
-		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_IMAGE_PARTIAL, &rec->flags);
+		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_IMAGE_PARTIAL,
+				  PROCESS_IMAGE_PSEUDO, &rec->flags);
 	} else {
 		rec->flags |= PROCESS_NO_IMAGE;
 	}
@@ -248,7 +258,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		struct dentry *dentry = fs->pwd.dentry;
 		struct vfsmount *vfsmnt = fs->pwd.mnt;
 
-		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, &rec->flags);
+		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, 0, &rec->flags);
 	}
 	rec->cwd_len = off - cwd_start;
 

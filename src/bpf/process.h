@@ -30,6 +30,8 @@ enum process_record_kind {
 #define PROCESS_IMAGE_PARTIAL   (1u << 2)  /* path's beginning not recovered */
 #define PROCESS_CWD_PARTIAL     (1u << 3)
 #define PROCESS_NO_IMAGE        (1u << 4)  /* no mm->exe_file */
+#define PROCESS_IMAGE_PSEUDO    (1u << 5)  /* no path, only a name (memfd): shown as
+					      the kernel does, "/NAME (deleted)" */
 
 #define PROCESS_NO_TTY   (-1)
 #define PROCESS_UNSET_ID 4294967295u       /* audit loginuid / sessionid unset */

@@ -289,6 +289,8 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 		set_path(&st->image, comm, strlen(comm), false);
 	else
 		set_path(&st->image, image, rec.image_len, rec.flags & PROCESS_IMAGE_PARTIAL);
+	if (rec.flags & PROCESS_IMAGE_PSEUDO)
+		strbuf_puts(&st->image, " (deleted)");   /* as /proc/PID/exe shows it */
 	set_path(&st->cwd, cwd, rec.cwd_len, rec.flags & PROCESS_CWD_PARTIAL);
 
 	const struct process_info *info = process_cache_exec(

@@ -78,6 +78,7 @@ def test_fileless_and_deleted_images(start_monitor, tmp_path):
                               what="ProcessCreate of %s" % name)
         assert ev["Type"] == kind, name
         assert ev["Image"] == image, name
+        assert create["Image"] == image, name
         assert ev["ProcessGuid"] == create["ProcessGuid"], name
         assert ev["User"] == "root"
         assert ev["UtcTime"] >= create["UtcTime"][:19]
