@@ -31,7 +31,8 @@
  *
  * Syscall exits are watched per syscall (tp/syscalls/sys_exit_*, found
  * through tracefs), so that other syscalls run no program; without tracefs,
- * one tp_btf/sys_exit program filters every syscall exit instead.
+ * one tp_btf/sys_exit program filters every syscall exit instead.  Compat
+ * (32-bit) syscalls are skipped: their numbers are another table's.
  *
  * The programs never block: a full ring buffer counts a loss.
  */
@@ -86,6 +87,21 @@ char LICENSE[] SEC("license") = "GPL";
 #else
 #define SYSCALL_NR(regs) ((regs)->syscallno)
 #define SYSCALL_ARG6(regs) ((regs)->regs[5])
+#endif
+
+/* A compat syscall, whose number belongs to another table (x86's ia32
+ * numbers 45 and 288 are brk and keyctl, not recvfrom and accept4) and
+ * whose arguments sit in other registers.  x86: a 32-bit process or int
+ * 0x80 from a 64-bit one; TS_COMPAT in thread_info.status is set while it
+ * runs.  arm64: an AArch32 task (PSR_MODE32_BIT in pstate).  The kernel
+ * never fires the per-syscall tracepoints for them; the raw sys_exit
+ * fallback sees them and skips them. */
+#if defined(__TARGET_ARCH_x86)
+#define TS_COMPAT_FLAG 0x0002
+#define IN_COMPAT_SYSCALL(regs) (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT_FLAG)
+#else
+#define PSR_MODE32_FLAG 0x10
+#define IN_COMPAT_SYSCALL(regs) ((regs)->pstate & PSR_MODE32_FLAG)
 #endif
 
 /* Messages of one sendmmsg/recvmmsg call looked at (each may have its own
@@ -486,13 +502,8 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 {
 	long fd;
 
-	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32) || IN_COMPAT_SYSCALL(regs))
 		return 0;
-#if defined(__TARGET_ARCH_x86)
-	/* a 32-bit syscall (TS_COMPAT): these numbers mean other calls there */
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
-		return 0;
-#endif
 
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	switch (nr) {
