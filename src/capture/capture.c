@@ -13,7 +13,10 @@
  * its next system call, so reading the process ring before each other
  * record makes every exec that precedes that record known to the cache.
  * When the process ring is empty that costs two loads of its positions
- * (libbpf's consume makes no system call).
+ * (libbpf's consume makes no system call).  The other way round, an exec
+ * made after the record (its process exec'ing again a moment later) is read
+ * before it too, as it already was whenever both fell in one read pass: the
+ * record then names the new image.
  */
 #include <errno.h>
 #include <poll.h>
