@@ -24,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "capture/capture.h"
+#include "enrich/guid.h"
 
 /* Every source of this build.  Adding a source is one line here. */
 static const struct capture_source *const capture_sources[] = {
@@ -69,6 +71,51 @@ struct capture {
 	int ncpus;
 	uint64_t *percpu;           /* scratch for reading per-CPU counters */
 };
+
+int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
+			   struct strbuf *err)
+{
+	const struct schema_event *event = schema_event_by_id(id);
+
+	for (size_t i = 0; i < count; i++) {
+		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
+		if (*slots[i].index < 0) {
+			strbuf_printf(err, "the schema of event %u has no field %s", id, slots[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
+		   struct strbuf *err)
+{
+	if (*link)
+		return 0;
+	*link = bpf_program__attach(prog);
+	if (!*link) {
+		int e = errno;
+		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+
+bool capture_tracefs_available(void)
+{
+	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return true;
+	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
+	       access(TRACEFS_DIR "/events", F_OK) == 0;
+}
+
+void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns)
+{
+	event_set_str(ev, index, event_format_utctime(guid_boot_to_wall_ns(boot_ns), (char[48]){ 0 }));
+}
 
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env)
 {

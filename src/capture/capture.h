@@ -113,6 +113,34 @@ extern const struct capture_source file_source;
 struct bpf_map;
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env);
 
+/* Helpers the sources share. */
+
+/* One field of an event to find by name: its position goes to *index. */
+struct capture_field_slot {
+	const char *name;
+	int *index;
+};
+/* Fill the index of every slot from the schema of event ID.  Returns 0, or
+ * -1 with ERR naming the first field the schema lacks. */
+int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
+			   struct strbuf *err);
+#define CAPTURE_RESOLVE_FIELDS(id, slots, err) \
+	capture_resolve_fields((id), (slots), sizeof(slots) / sizeof((slots)[0]), (err))
+
+/* Attach PROG unless *LINK is already set.  Returns 0, or -1 with ERR
+ * "attaching to the WHAT tracepoint failed: why". */
+struct bpf_program;
+struct bpf_link;
+int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
+		   struct strbuf *err);
+
+/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mounts it
+ * at its usual place if not, as systemd does at boot. */
+bool capture_tracefs_available(void);
+
+/* Set field INDEX of EV to the UtcTime of boot-clock time BOOT_NS. */
+void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns);
+
 struct capture;
 
 struct capture *capture_open(struct capture_env *env);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +31,6 @@
 #include "enrich/users.h"
 #include "dns.skel.h"
 
-#define TRACEFS_DIR "/sys/kernel/tracing"
 #define DNS_SYSCALLS 6     /* 3 sends at entry, 3 receives at exit */
 #define DNS_ANSWER_TIMEOUT_NS (5LL * 1000000000LL)
 /* Queries waiting for their answer; when full, the oldest is ended as
@@ -93,25 +91,14 @@ struct dns_state {
 
 static int resolve_fields(struct dns_fields *f, struct strbuf *err)
 {
-	const struct schema_event *event = schema_event_by_id(DNS_EVENT_ID);
-	const struct {
-		const char *name;
-		int *index;
-	} slots[] = {
+	const struct capture_field_slot slots[] = {
 		{ "UtcTime", &f->utc_time }, { "ProcessGuid", &f->process_guid },
 		{ "ProcessId", &f->process_id }, { "QueryName", &f->query_name },
 		{ "QueryStatus", &f->query_status }, { "QueryResults", &f->query_results },
 		{ "Image", &f->image }, { "User", &f->user },
 	};
 
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", DNS_EVENT_ID, slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
+	return CAPTURE_RESOLVE_FIELDS(DNS_EVENT_ID, slots, err);
 }
 
 static void forget(struct dns_state *st, struct pending_query *q)
@@ -181,17 +168,6 @@ static int dns_load(struct capture_env *env, struct capture_loaded *out, struct 
 	return 0;
 }
 
-/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
- * at its usual place if not, as systemd does at boot. */
-static bool tracefs_available(void)
-{
-	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
-		return true;
-	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
-	       access(TRACEFS_DIR "/events", F_OK) == 0;
-}
-
 /* Per-syscall exit tracepoints if possible (read and write are the most
  * frequent syscalls: the others then run nothing), else every exit. */
 static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
@@ -219,7 +195,7 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach(st);
 		return -1;
 	}
-	if (tracefs_available()) {
+	if (capture_tracefs_available()) {
 		size_t i;
 
 		for (i = 0; i < DNS_SYSCALLS; i++) {

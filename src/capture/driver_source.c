@@ -49,25 +49,13 @@ struct driver_state {
 
 static int resolve_fields(struct driver_fields *f, struct strbuf *err)
 {
-	const struct schema_event *event = schema_event_by_id(DRIVER_EVENT_ID);
-	const struct {
-		const char *name;
-		int *index;
-	} slots[] = {
+	const struct capture_field_slot slots[] = {
 		{ "UtcTime", &f->utc_time }, { "ImageLoaded", &f->image_loaded },
 		{ "Hashes", &f->hashes }, { "Signed", &f->is_signed },
 		{ "Signature", &f->signature }, { "SignatureStatus", &f->signature_status },
 	};
 
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", DRIVER_EVENT_ID,
-				      slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
+	return CAPTURE_RESOLVE_FIELDS(DRIVER_EVENT_ID, slots, err);
 }
 
 static void free_state(struct driver_state *st)

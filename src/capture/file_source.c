@@ -194,19 +194,6 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	return 0;
 }
 
-static int attach(struct bpf_program *prog, struct bpf_link **link, const char *what, struct strbuf *err)
-{
-	if (*link)
-		return 0;
-	*link = bpf_program__attach(prog);
-	if (!*link) {
-		int e = errno;
-		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
-		return -1;
-	}
-	return 0;
-}
-
 static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct file_state *st = state;
@@ -223,12 +210,12 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 		return 0;
 	}
 	/* sys_exit first: it ends every journal the ctime programs start */
-	if (attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err) != 0)
+	if (capture_attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err) != 0)
 		goto fail;
 	if (mask & journaled) {
 		for (int i = 0; i < CTIME_TRACEPOINTS; i++)
 			if (st->ctime_progs[i] &&
-			    attach(st->ctime_progs[i], &st->ctime_links[i], ctime_tracepoints[i], err) != 0)
+			    capture_attach(st->ctime_progs[i], &st->ctime_links[i], ctime_tracepoints[i], err) != 0)
 				goto fail;
 	} else {
 		detach_journal(st);

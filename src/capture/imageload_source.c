@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -25,8 +24,6 @@
 #include "enrich/guid.h"
 #include "enrich/users.h"
 #include "imageload.skel.h"
-
-#define TRACEFS_DIR "/sys/kernel/tracing"
 
 struct imageload_fields {
 	int utc_time, process_guid, process_id, image, image_loaded, file_version, description,
@@ -45,11 +42,7 @@ struct imageload_state {
 
 static int resolve_fields(struct imageload_fields *f, struct strbuf *err)
 {
-	const struct schema_event *event = schema_event_by_id(IMAGELOAD_EVENT_ID);
-	const struct {
-		const char *name;
-		int *index;
-	} slots[] = {
+	const struct capture_field_slot slots[] = {
 		{ "UtcTime", &f->utc_time }, { "ProcessGuid", &f->process_guid },
 		{ "ProcessId", &f->process_id }, { "Image", &f->image },
 		{ "ImageLoaded", &f->image_loaded }, { "FileVersion", &f->file_version },
@@ -59,15 +52,7 @@ static int resolve_fields(struct imageload_fields *f, struct strbuf *err)
 		{ "SignatureStatus", &f->signature_status }, { "User", &f->user },
 	};
 
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", IMAGELOAD_EVENT_ID,
-				      slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
+	return CAPTURE_RESOLVE_FIELDS(IMAGELOAD_EVENT_ID, slots, err);
 }
 
 static void detach(struct imageload_state *st)
@@ -117,17 +102,6 @@ static int imageload_load(struct capture_env *env, struct capture_loaded *out, s
 	return 0;
 }
 
-/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
- * at its usual place if not, as systemd does at boot. */
-static bool tracefs_available(void)
-{
-	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
-		return true;
-	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
-	       access(TRACEFS_DIR "/events", F_OK) == 0;
-}
-
 static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct imageload_state *st = state;
@@ -140,7 +114,7 @@ static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 		return 0;
 	/* mmap's own tracepoints: no program runs for other syscalls (exit
 	 * first: no entry recorded goes unseen) */
-	if (tracefs_available()) {
+	if (capture_tracefs_available()) {
 		st->link = bpf_program__attach(st->skel->progs.exit_mmap);
 		if (st->link)
 			st->enter_link = bpf_program__attach(st->skel->progs.enter_mmap);

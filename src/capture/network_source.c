@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +45,6 @@
 
 /* accept, accept4, sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg */
 #define NETWORK_SYSCALLS 8
-#define TRACEFS_DIR "/sys/kernel/tracing"
 
 /* Field positions, resolved by name from the schema once at load. */
 struct network_fields {
@@ -96,11 +94,7 @@ struct endpoint {
 
 static int resolve_fields(struct network_fields *f, struct strbuf *err)
 {
-	const struct schema_event *event = schema_event_by_id(NETWORK_EVENT_ID);
-	const struct {
-		const char *name;
-		int *index;
-	} slots[] = {
+	const struct capture_field_slot slots[] = {
 		{ "UtcTime", &f->utc_time }, { "ProcessGuid", &f->process_guid },
 		{ "ProcessId", &f->process_id }, { "Image", &f->image }, { "User", &f->user },
 		{ "Protocol", &f->protocol }, { "Initiated", &f->initiated },
@@ -114,15 +108,7 @@ static int resolve_fields(struct network_fields *f, struct strbuf *err)
 		{ "DestinationPortName", &f->destination_port_name },
 	};
 
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", NETWORK_EVENT_ID,
-				      slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
+	return CAPTURE_RESOLVE_FIELDS(NETWORK_EVENT_ID, slots, err);
 }
 
 static void detach_syscalls(struct network_state *st)
@@ -186,31 +172,6 @@ static int network_load(struct capture_env *env, struct capture_loaded *out, str
 	return 0;
 }
 
-static int attach(struct bpf_program *prog, struct bpf_link **link, const char *what, struct strbuf *err)
-{
-	if (*link)
-		return 0;
-	*link = bpf_program__attach(prog);
-	if (!*link) {
-		int e = errno;
-		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
-		return -1;
-	}
-	return 0;
-}
-
-/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
- * at its usual place if not: systemd does so at boot, a system without
- * systemd may not have. */
-static bool tracefs_available(void)
-{
-	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
-		return true;
-	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
-	       access(TRACEFS_DIR "/events", F_OK) == 0;
-}
-
 /* The syscall exits: per syscall if possible (the other syscalls then run
  * no program: about 45 ns less per syscall on our machines), else every
  * syscall exit through one program. */
@@ -225,7 +186,7 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
 
 	if (st->sys_exit_link || st->syscall_links[0])
 		return 0;
-	if (tracefs_available()) {
+	if (capture_tracefs_available()) {
 		size_t i;
 
 		for (i = 0; i < NETWORK_SYSCALLS; i++) {
@@ -237,7 +198,7 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
 			return 0;
 		detach_syscalls(st);
 	}
-	return attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
+	return capture_attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
 }
 
 static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
@@ -249,11 +210,15 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 		return 0;
 	}
 	/* The queue hook first, so that a receive never misses its peer. */
-	if (attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
-	    attach(st->skel->progs.tcp_state_change, &st->tcp_state_link, "inet_sock_set_state", err) != 0 ||
-	    attach(st->skel->progs.udp_connected_send, &st->connected_send_link, "sock_send_length", err) != 0 ||
-	    attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link, "sock_recv_length", err) != 0 ||
-	    attach(st->skel->progs.io_uring_done, &st->io_uring_link, "io_uring_complete", err) != 0 ||
+	if (capture_attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
+	    capture_attach(st->skel->progs.tcp_state_change, &st->tcp_state_link,
+			   "inet_sock_set_state", err) != 0 ||
+	    capture_attach(st->skel->progs.udp_connected_send, &st->connected_send_link,
+			   "sock_send_length", err) != 0 ||
+	    capture_attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link,
+			   "sock_recv_length", err) != 0 ||
+	    capture_attach(st->skel->progs.io_uring_done, &st->io_uring_link,
+			   "io_uring_complete", err) != 0 ||
 	    attach_syscalls(st, err) != 0) {
 		detach_all(st);
 		return -1;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -27,7 +26,6 @@
 #include "enrich/users.h"
 #include "procaccess.skel.h"
 
-#define TRACEFS_DIR "/sys/kernel/tracing"
 /* ptrace, process_vm_readv, process_vm_writev, openat, openat2, open */
 #define PROCACCESS_SYSCALLS 6
 /* A process cache entry made by an exec this close to a tampering record's
@@ -64,29 +62,10 @@ struct procaccess_state {
 	struct event ev;
 };
 
-struct field_slot {
-	const char *name;
-	int *index;
-};
-
-static int resolve_fields(unsigned id, const struct field_slot *slots, size_t count, struct strbuf *err)
-{
-	const struct schema_event *event = schema_event_by_id(id);
-
-	for (size_t i = 0; i < count; i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", id, slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int resolve_all_fields(struct procaccess_state *st, struct strbuf *err)
 {
 	struct access_fields *a = &st->access;
-	const struct field_slot access[] = {
+	const struct capture_field_slot access[] = {
 		{ "UtcTime", &a->utc_time }, { "SourceProcessGUID", &a->source_guid },
 		{ "SourceProcessId", &a->source_pid }, { "SourceThreadId", &a->source_tid },
 		{ "SourceImage", &a->source_image }, { "TargetProcessGUID", &a->target_guid },
@@ -95,7 +74,7 @@ static int resolve_all_fields(struct procaccess_state *st, struct strbuf *err)
 		{ "SourceUser", &a->source_user }, { "TargetUser", &a->target_user },
 	};
 	struct thread_fields *t = &st->thread;
-	const struct field_slot thread[] = {
+	const struct capture_field_slot thread[] = {
 		{ "UtcTime", &t->utc_time }, { "SourceProcessGuid", &t->source_guid },
 		{ "SourceProcessId", &t->source_pid }, { "SourceImage", &t->source_image },
 		{ "TargetProcessGuid", &t->target_guid }, { "TargetProcessId", &t->target_pid },
@@ -105,16 +84,16 @@ static int resolve_all_fields(struct procaccess_state *st, struct strbuf *err)
 		{ "TargetUser", &t->target_user },
 	};
 	struct tamper_fields *p = &st->tamper;
-	const struct field_slot tamper[] = {
+	const struct capture_field_slot tamper[] = {
 		{ "UtcTime", &p->utc_time }, { "ProcessGuid", &p->process_guid },
 		{ "ProcessId", &p->process_id }, { "Image", &p->image }, { "Type", &p->type },
 		{ "User", &p->user },
 	};
 
-	if (resolve_fields(PROCACCESS_EVENT_ACCESS, access, sizeof(access) / sizeof(access[0]), err) != 0 ||
-	    resolve_fields(PROCACCESS_EVENT_REMOTE_THREAD, thread, sizeof(thread) / sizeof(thread[0]), err) != 0)
+	if (CAPTURE_RESOLVE_FIELDS(PROCACCESS_EVENT_ACCESS, access, err) != 0 ||
+	    CAPTURE_RESOLVE_FIELDS(PROCACCESS_EVENT_REMOTE_THREAD, thread, err) != 0)
 		return -1;
-	return resolve_fields(PROCACCESS_EVENT_TAMPERING, tamper, sizeof(tamper) / sizeof(tamper[0]), err);
+	return CAPTURE_RESOLVE_FIELDS(PROCACCESS_EVENT_TAMPERING, tamper, err);
 }
 
 static void detach_syscalls(struct procaccess_state *st)
@@ -171,17 +150,6 @@ static int procaccess_load(struct capture_env *env, struct capture_loaded *out, 
 	return 0;
 }
 
-/* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mount it
- * at its usual place if not, as systemd does at boot. */
-static bool tracefs_available(void)
-{
-	if (access(TRACEFS_DIR "/events", F_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
-		return true;
-	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
-	       access(TRACEFS_DIR "/events", F_OK) == 0;
-}
-
 /* Can this kernel run 32-bit syscalls (IA32 emulation built in)?  Its BTF
  * then has the ia32 entry of ptrace. */
 static bool kernel_runs_ia32(void)
@@ -218,7 +186,7 @@ static int attach_syscalls(struct procaccess_state *st, struct strbuf *err)
 
 	if (st->sys_exit_link || st->syscall_links[0])
 		return 0;
-	if (!kernel_runs_ia32() && tracefs_available()) {
+	if (!kernel_runs_ia32() && capture_tracefs_available()) {
 		size_t i;
 
 		for (i = 0; i < PROCACCESS_SYSCALLS; i++) {

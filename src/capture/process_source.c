@@ -54,29 +54,10 @@ struct process_state {
 	uint64_t ns_per_tick;            /* of /proc's start times */
 };
 
-struct field_slot {
-	const char *name;
-	int *index;
-};
-
-static int resolve_fields(unsigned id, const struct field_slot *slots, size_t count, struct strbuf *err)
-{
-	const struct schema_event *event = schema_event_by_id(id);
-
-	for (size_t i = 0; i < count; i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", id, slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int resolve_all_fields(struct process_state *st, struct strbuf *err)
 {
 	struct create_fields *c = &st->create;
-	const struct field_slot create[] = {
+	const struct capture_field_slot create[] = {
 		{ "RuleName", &c->rule_name }, { "UtcTime", &c->utc_time },
 		{ "ProcessGuid", &c->process_guid }, { "ProcessId", &c->process_id },
 		{ "Image", &c->image }, { "FileVersion", &c->file_version },
@@ -91,16 +72,15 @@ static int resolve_all_fields(struct process_state *st, struct strbuf *err)
 		{ "ParentCommandLine", &c->parent_command_line }, { "ParentUser", &c->parent_user },
 	};
 	struct terminate_fields *t = &st->terminate;
-	const struct field_slot terminate[] = {
+	const struct capture_field_slot terminate[] = {
 		{ "RuleName", &t->rule_name }, { "UtcTime", &t->utc_time },
 		{ "ProcessGuid", &t->process_guid }, { "ProcessId", &t->process_id },
 		{ "Image", &t->image }, { "User", &t->user },
 	};
 
-	if (resolve_fields(EVENT_PROCESS_CREATE, create, sizeof(create) / sizeof(create[0]), err) != 0)
+	if (CAPTURE_RESOLVE_FIELDS(EVENT_PROCESS_CREATE, create, err) != 0)
 		return -1;
-	return resolve_fields(EVENT_PROCESS_TERMINATE, terminate,
-			      sizeof(terminate) / sizeof(terminate[0]), err);
+	return CAPTURE_RESOLVE_FIELDS(EVENT_PROCESS_TERMINATE, terminate, err);
 }
 
 static void free_state(struct process_state *st)
@@ -176,19 +156,6 @@ static int process_load(struct capture_env *env, struct capture_loaded *out, str
 	return 0;
 }
 
-static int attach(struct bpf_program *prog, struct bpf_link **link, const char *what, struct strbuf *err)
-{
-	if (*link)
-		return 0;
-	*link = bpf_program__attach(prog);
-	if (!*link) {
-		int e = errno;
-		strbuf_printf(err, "attaching to the %s tracepoint failed: %s", what, strerror(e));
-		return -1;
-	}
-	return 0;
-}
-
 static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct process_state *st = state;
@@ -200,9 +167,9 @@ static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
 		return 0;
 	}
 	/* exit first: no process seen exec'ing may then exit unseen */
-	if (attach(st->exit_prog, &st->exit_link, "sched_process_exit", err) != 0)
+	if (capture_attach(st->exit_prog, &st->exit_link, "sched_process_exit", err) != 0)
 		return -1;
-	return attach(st->skel->progs.handle_exec, &st->exec_link, "sched_process_exec", err);
+	return capture_attach(st->skel->progs.handle_exec, &st->exec_link, "sched_process_exec", err);
 }
 
 /* argv with its NULs as single spaces and the trailing NUL dropped, as
