@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "capture/capture.h"
@@ -115,6 +116,27 @@ bool capture_tracefs_available(void)
 void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns)
 {
 	event_set_str(ev, index, event_format_utctime(guid_boot_to_wall_ns(boot_ns), (char[48]){ 0 }));
+}
+
+const struct process_info *capture_lookup_process(const struct capture_env *env, uint32_t pid)
+{
+	return env->processes ? process_cache_lookup(env->processes, pid) : NULL;
+}
+
+const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
+			     char buf[CAPTURE_COMM_SIZE + 1])
+{
+	memcpy(buf, comm, CAPTURE_COMM_SIZE);
+	buf[CAPTURE_COMM_SIZE] = '\0';
+	return info ? info->image : buf[0] ? buf : "<unknown process>";
+}
+
+bool capture_btf_has_tracepoint(const struct btf *btf, const char *name)
+{
+	char type_name[128];
+
+	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
+	return btf && btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) > 0;
 }
 
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env)

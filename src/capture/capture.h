@@ -141,6 +141,21 @@ bool capture_tracefs_available(void);
 /* Set field INDEX of EV to the UtcTime of boot-clock time BOOT_NS. */
 void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns);
 
+/* The cache entry of process PID (NULL when unknown or there is no cache). */
+const struct process_info *capture_lookup_process(const struct capture_env *env, uint32_t pid);
+
+/* A record's task name is CAPTURE_COMM_SIZE bytes, NUL-padded (none when
+ * full).  The Image of a process: INFO's if known, else COMM (copied to BUF
+ * with its NUL), else "<unknown process>". */
+#define CAPTURE_COMM_SIZE 16
+const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
+			     char buf[CAPTURE_COMM_SIZE + 1]);
+
+/* Does the kernel whose BTF is BTF (NULL: unknown, false) have the
+ * tracepoint NAME (its type btf_trace_NAME)? */
+struct btf;
+bool capture_btf_has_tracepoint(const struct btf *btf, const char *name);
+
 struct capture;
 
 struct capture *capture_open(struct capture_env *env);

@@ -229,8 +229,7 @@ static void emit(struct dns_state *st, struct capture_env *env, const struct pen
 	struct event *ev = &st->ev;
 
 	event_reset(ev, DNS_EVENT_ID);
-	event_set_str(ev, f->utc_time,
-		      event_format_utctime(guid_boot_to_wall_ns(q->sent_boot_ns), (char[48]){ 0 }));
+	capture_set_utctime(ev, f->utc_time, q->sent_boot_ns);
 	event_set_str(ev, f->process_guid, q->guid);
 	event_setf(ev, f->process_id, "%u", q->tgid);
 	event_set_str(ev, f->query_name, q->query_name);
@@ -333,11 +332,9 @@ static void remember_query(struct dns_state *st, struct capture_env *env, const 
 		}
 	if (!q)
 		return;
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec->tgid) : NULL;
-	char comm[sizeof(rec->comm) + 1];
+	const struct process_info *info = capture_lookup_process(env, rec->tgid);
+	char comm[CAPTURE_COMM_SIZE + 1];
 
-	memcpy(comm, rec->comm, sizeof(rec->comm));
-	comm[sizeof(rec->comm)] = '\0';
 	q->used = true;
 	q->id = msg->id;
 	q->tgid = rec->tgid;
@@ -345,7 +342,7 @@ static void remember_query(struct dns_state *st, struct capture_env *env, const 
 	q->sent_boot_ns = rec->boot_ns;
 	memcpy(q->guid, info ? info->guid : GUID_ZERO_TEXT, GUID_TEXT_SIZE);
 	q->query_name = xstrdup(msg->query_name);
-	q->image = xstrdup(info ? info->image : comm[0] ? comm : "<unknown process>");
+	q->image = xstrdup(capture_image_of(info, rec->comm, comm));
 	q->user = xstrdup(user_name(rec->uid));
 	st->pending_count++;
 	if (!st->oldest_sent_ns || rec->boot_ns < st->oldest_sent_ns)

@@ -75,7 +75,7 @@ static bool kernel_has_modules(void)
 
 	if (!btf)
 		return false;
-	found = btf__find_by_name_kind(btf, "btf_trace_module_load", BTF_KIND_TYPEDEF) > 0;
+	found = capture_btf_has_tracepoint(btf, "module_load");
 	btf__free(btf);
 	return found;
 }
@@ -218,8 +218,7 @@ static int driver_decode(void *state, struct capture_env *env, const void *data,
 
 	struct event *ev = &st->ev;
 	event_reset(ev, DRIVER_EVENT_ID);
-	event_set_str(ev, f->utc_time,
-		      event_format_utctime(guid_boot_to_wall_ns(rec.boot_ns), (char[48]){ 0 }));
+	capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 	event_set_str(ev, f->image_loaded, have_file ? st->path.data : name);
 	event_set_str(ev, f->hashes, have_file ? hash_cache_get(env->hashes, st->path.data, algorithms) : "-");
 	if (parsed) {

@@ -143,14 +143,6 @@ static void free_state(struct file_state *st)
 	free(st);
 }
 
-static bool kernel_has_tracepoint(const struct btf *btf, const char *name)
-{
-	char type_name[128];
-
-	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
-	return btf && btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) > 0;
-}
-
 static int file_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
 {
 	struct file_state *st = xcalloc(1, sizeof(*st));
@@ -175,7 +167,7 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
-		if (kernel_has_tracepoint(btf, ctime_tracepoints[i]))
+		if (capture_btf_has_tracepoint(btf, ctime_tracepoints[i]))
 			st->ctime_progs[i] = progs[i];
 		else
 			bpf_program__set_autoload(progs[i], false);
@@ -329,16 +321,14 @@ static int *begin_event(struct file_state *st, struct capture_env *env, unsigned
 {
 	int *f = st->fields[event_slot(id)];
 	struct event *ev = &st->ev;
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec->tgid) : NULL;
-	char comm[sizeof(rec->comm) + 1];
+	const struct process_info *info = capture_lookup_process(env, rec->tgid);
+	char comm[CAPTURE_COMM_SIZE + 1];
 
-	memcpy(comm, rec->comm, sizeof(rec->comm));
-	comm[sizeof(rec->comm)] = '\0';
 	event_reset(ev, id);
 	event_set_str(ev, f[FF_UTC_TIME], utc_time);
 	event_set_str(ev, f[FF_PROCESS_GUID], info ? info->guid : GUID_ZERO_TEXT);
 	event_setf(ev, f[FF_PROCESS_ID], "%u", rec->tgid);
-	event_set_str(ev, f[FF_IMAGE], info ? info->image : comm[0] ? comm : "<unknown process>");
+	event_set_str(ev, f[FF_IMAGE], capture_image_of(info, rec->comm, comm));
 	event_set_str(ev, f[FF_USER], user_name(rec->uid));
 	return f;
 }

@@ -146,21 +146,18 @@ static int imageload_decode(void *state, struct capture_env *env, const void *da
 		strbuf_putc(&st->path, '+');
 	strbuf_append(&st->path, (const char *)data + sizeof(rec), rec.path_len);
 
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec.tgid) : NULL;
-	char comm[sizeof(rec.comm) + 1];
-	memcpy(comm, rec.comm, sizeof(rec.comm));
-	comm[sizeof(rec.comm)] = '\0';
+	const struct process_info *info = capture_lookup_process(env, rec.tgid);
+	char comm[CAPTURE_COMM_SIZE + 1];
 	unsigned algorithms = env->config ? env->config->hash_algorithms : HASH_SHA256;
 	const char *path = strbuf_str(&st->path);
 	const char *hashes = path[0] == '/' ? hash_cache_get(env->hashes, path, algorithms) : "-";
 
 	struct event *ev = &st->ev;
 	event_reset(ev, IMAGELOAD_EVENT_ID);
-	event_set_str(ev, f->utc_time,
-		      event_format_utctime(guid_boot_to_wall_ns(rec.boot_ns), (char[48]){ 0 }));
+	capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
 	event_setf(ev, f->process_id, "%u", rec.tgid);
-	event_set_str(ev, f->image, info ? info->image : comm[0] ? comm : "<unknown process>");
+	event_set_str(ev, f->image, capture_image_of(info, rec.comm, comm));
 	event_set(ev, f->image_loaded, path, st->path.len);
 	event_set_str(ev, f->file_version, "-");
 	event_set_str(ev, f->description, "-");

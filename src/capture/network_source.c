@@ -406,8 +406,7 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	const char *image = describe_process(st, env, &rec.process, guid);
 
 	event_reset(ev, NETWORK_EVENT_ID);
-	event_set_str(ev, f->utc_time,
-		      event_format_utctime(guid_boot_to_wall_ns(rec.boot_ns), (char[48]){ 0 }));
+	capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 	event_set_str(ev, f->process_guid, guid);
 	event_setf(ev, f->process_id, "%u", rec.process.tgid);
 	event_set_str(ev, f->image, image);

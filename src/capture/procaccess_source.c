@@ -260,7 +260,7 @@ static void describe(struct process_view *view, struct capture_env *env,
 		     const struct procaccess_task *task, bool known_uid)
 {
 	uint32_t pid = task->tgid ? task->tgid : task->tid;
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, pid) : NULL;
+	const struct process_info *info = capture_lookup_process(env, pid);
 
 	memcpy(view->comm, task->comm, sizeof(task->comm));
 	view->comm[sizeof(task->comm)] = '\0';
@@ -275,11 +275,6 @@ static void describe(struct process_view *view, struct capture_env *env,
 	memcpy(view->guid, GUID_ZERO_TEXT, GUID_TEXT_SIZE);
 	view->image = view->comm[0] ? view->comm : "<unknown process>";
 	view->user = known_uid ? user_name(task->uid) : "-";
-}
-
-static void set_time(struct event *ev, int index, uint64_t boot_ns)
-{
-	event_set_str(ev, index, event_format_utctime(guid_boot_to_wall_ns(boot_ns), (char[48]){ 0 }));
 }
 
 static int decode_access(struct procaccess_state *st, struct capture_env *env, const void *data, size_t size)
@@ -298,7 +293,7 @@ static int decode_access(struct procaccess_state *st, struct capture_env *env, c
 		const struct access_fields *f = &st->access;
 
 		event_reset(ev, PROCACCESS_EVENT_ACCESS);
-		set_time(ev, f->utc_time, rec.boot_ns);
+		capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 		event_set_str(ev, f->source_guid, source.guid);
 		event_setf(ev, f->source_pid, "%u", source.pid);
 		event_setf(ev, f->source_tid, "%u", rec.source.tid);
@@ -314,7 +309,7 @@ static int decode_access(struct procaccess_state *st, struct capture_env *env, c
 		const struct thread_fields *f = &st->thread;
 
 		event_reset(ev, PROCACCESS_EVENT_REMOTE_THREAD);
-		set_time(ev, f->utc_time, rec.boot_ns);
+		capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 		event_set_str(ev, f->source_guid, source.guid);
 		event_setf(ev, f->source_pid, "%u", source.pid);
 		event_set_str(ev, f->source_image, source.image);
@@ -364,7 +359,7 @@ static int decode_tamper(struct procaccess_state *st, struct capture_env *env, c
 
 	/* the process source records this exec too, in its own ring: its cache
 	 * entry is the one to use once it is there */
-	const struct process_info *info = env->processes ? process_cache_lookup(env->processes, rec.tgid) : NULL;
+	const struct process_info *info = capture_lookup_process(env, rec.tgid);
 	int64_t apart = info ? (int64_t)(info->start_boot_ns - rec.boot_ns) : 0;
 	bool same_exec = info && !info->from_proc && apart < SAME_EXEC_NS && apart > -SAME_EXEC_NS;
 	char guid[GUID_TEXT_SIZE];
@@ -399,7 +394,7 @@ static int decode_tamper(struct procaccess_state *st, struct capture_env *env, c
 	struct event *ev = &st->ev;
 
 	event_reset(ev, PROCACCESS_EVENT_TAMPERING);
-	set_time(ev, f->utc_time, rec.boot_ns);
+	capture_set_utctime(ev, f->utc_time, rec.boot_ns);
 	event_set_str(ev, f->process_guid, guid);
 	event_setf(ev, f->process_id, "%u", rec.tgid);
 	event_set_str(ev, f->image, image);

@@ -274,8 +274,7 @@ static int decode_exec(struct process_state *st, struct capture_env *env, const 
 	char text[GUID_TEXT_SIZE + 16];
 
 	event_reset(ev, EVENT_PROCESS_CREATE);
-	event_set_str(ev, f->utc_time,
-		      event_format_utctime(guid_boot_to_wall_ns(rec.exec_boot_ns), (char[48]){ 0 }));
+	capture_set_utctime(ev, f->utc_time, rec.exec_boot_ns);
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
 	set_uint(ev, f->process_id, rec.tgid);
 	event_set(ev, f->image, strbuf_str(&st->image), st->image.len);
