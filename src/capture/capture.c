@@ -73,6 +73,14 @@ struct capture {
 	uint64_t *percpu;           /* scratch for reading per-CPU counters */
 };
 
+void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
+			const struct bpf_map *lost_events)
+{
+	out->state = state;
+	out->ringbuf_fd = bpf_map__fd(events);
+	out->lost_fd = bpf_map__fd(lost_events);
+}
+
 int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
 			   struct strbuf *err)
 {

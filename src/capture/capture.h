@@ -156,6 +156,11 @@ const char *capture_image_of(const struct process_info *info, const char comm[CA
 struct btf;
 bool capture_btf_has_tracepoint(const struct btf *btf, const char *name);
 
+/* Helper for load(): fill OUT with STATE and the fds of the source's
+ * `events` and `lost_events` maps. */
+void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
+			const struct bpf_map *lost_events);
+
 struct capture;
 
 struct capture *capture_open(struct capture_env *env);

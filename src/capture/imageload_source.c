@@ -96,9 +96,7 @@ static int imageload_load(struct capture_env *env, struct capture_loaded *out, s
 		free_state(st);
 		return -1;
 	}
-	out->state = st;
-	out->ringbuf_fd = bpf_map__fd(st->skel->maps.events);
-	out->lost_fd = bpf_map__fd(st->skel->maps.lost_events);
+	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
 

@@ -166,9 +166,7 @@ static int network_load(struct capture_env *env, struct capture_loaded *out, str
 		free_state(st);
 		return -1;
 	}
-	out->state = st;
-	out->ringbuf_fd = bpf_map__fd(st->skel->maps.events);
-	out->lost_fd = bpf_map__fd(st->skel->maps.lost_events);
+	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
 
