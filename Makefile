@@ -67,9 +67,9 @@ build/tests/%: tests/unit/%.c build/libsysmon.a $(wildcard tests/unit/*.h)
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit $< build/libsysmon.a $(LDLIBS) -lcmocka -o $@
 
-build/bench/%: bench/%.c build/libsysmon.a
+build/bench/%: bench/%.c bench/lib/harness.c bench/lib/harness.h build/libsysmon.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS) $< build/libsysmon.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Ibench/lib $< bench/lib/harness.c build/libsysmon.a $(LDLIBS) -o $@
 
 # Fuzz targets are built with clang, libFuzzer and ASan/UBSan over every
 # library source (not the eBPF loader objects, which need the kernel).

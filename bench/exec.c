@@ -16,12 +16,10 @@
  * Run as root from the repository's top directory (defaults: build/sysmon,
  * ../shared/configs/bench/onlyProcCreate.xml, 20 s, 2 workers).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,13 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
-#include "util/strbuf.h"
+#include "harness.h"
 
 #define MAX_RATES 16
 #define MAX_ROUNDS 5            /* alternating rounds of the max-rate comparison */
-#define READY_LINE "sysmon: monitoring started"
 #define CATCH_UP_NS (500 * 1000000LL)   /* let the monitor finish the backlog */
 
 struct options {
@@ -51,179 +46,8 @@ struct options {
 	int nrates;
 };
 
-struct monitor {
-	pid_t pid;
-	int stderr_fd;
-	struct strbuf err;      /* everything it wrote to stderr */
-	char dir[64];
-};
-
-struct usage_sample {
-	uint64_t cpu_ticks;     /* utime + stime */
-	uint64_t bpf_ns;        /* run_time_ns of its programs */
-	uint64_t bpf_runs;
-	int64_t wall_ns;
-};
-
 static const char *const true_argv[] = { "/bin/true", NULL };
 extern char **environ;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench/exec: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* Append what the monitor wrote to stderr, waiting up to TIMEOUT_MS. */
-static void read_monitor_stderr(struct monitor *m, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = m->stderr_fd, .events = POLLIN };
-	char buf[4096];
-
-	while (poll(&pfd, 1, timeout_ms) > 0) {
-		ssize_t n = read(m->stderr_fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		strbuf_append(&m->err, buf, (size_t)n);
-		timeout_ms = 0;
-	}
-}
-
-static void start_monitor(struct monitor *m, const struct options *opt)
-{
-	int pipefd[2];
-
-	memset(m, 0, sizeof(*m));
-	static int runs;
-	snprintf(m->dir, sizeof(m->dir), "/tmp/bench-exec.%d.%d", (int)getpid(), runs++);
-	if (mkdir(m->dir, 0700) != 0)
-		die("mkdir");
-	char log_path[96];
-	snprintf(log_path, sizeof(log_path), "%s/events.db", m->dir);
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		die("pipe");
-	m->pid = fork();
-	if (m->pid < 0)
-		die("fork");
-	if (m->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execl(opt->sysmon, opt->sysmon, "run", "--config", opt->config, "--log", log_path,
-		      (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", opt->sysmon, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	m->stderr_fd = pipefd[0];
-	int64_t deadline = now_ns() + 20 * 1000000000LL;
-	while (!strstr(strbuf_str(&m->err), READY_LINE)) {
-		if (now_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
-			fprintf(stderr, "bench/exec: the monitor did not start:\n%s\n", strbuf_str(&m->err));
-			exit(1);
-		}
-		read_monitor_stderr(m, 100);
-	}
-}
-
-static void stop_monitor(struct monitor *m)
-{
-	char path[128];
-
-	kill(m->pid, SIGTERM);
-	int64_t deadline = now_ns() + 20 * 1000000000LL;
-	while (waitpid(m->pid, NULL, WNOHANG) == 0 && now_ns() < deadline)
-		read_monitor_stderr(m, 50);
-	read_monitor_stderr(m, 0);
-	close(m->stderr_fd);
-	static const char *const files[] = { "events.db", "events.db-wal", "events.db-shm" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", m->dir, files[i]);
-		unlink(path);
-	}
-	rmdir(m->dir);
-}
-
-static uint64_t cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* fields after the command name: state(3) ... utime(14) stime(15) */
-	char *p = strrchr(buf, ')');
-	unsigned long utime = 0, stime = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-		return 0;
-	return utime + stime;
-}
-
-/* Run time of every eBPF program the monitor holds (its fds, links included). */
-static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
-{
-	char path[64];
-	uint32_t seen[64];
-	size_t nseen = 0;
-
-	*run_ns = *runs = 0;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	DIR *dir = opendir(path);
-	if (!dir)
-		return;
-	struct dirent *entry;
-	while ((entry = readdir(dir)) != NULL) {
-		char file[320], line[256];
-		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
-		FILE *f = fopen(file, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned id;
-			if (sscanf(line, "prog_id: %u", &id) != 1)
-				continue;
-			bool dup = false;
-			for (size_t i = 0; i < nseen; i++)
-				dup |= seen[i] == id;
-			if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
-				continue;
-			seen[nseen++] = id;
-			int fd = bpf_prog_get_fd_by_id(id);
-			if (fd < 0)
-				continue;
-			struct bpf_prog_info info;
-			uint32_t len = sizeof(info);
-			memset(&info, 0, sizeof(info));
-			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-				*run_ns += info.run_time_ns;
-				*runs += info.run_cnt;
-			}
-			close(fd);
-		}
-		fclose(f);
-	}
-	closedir(dir);
-}
-
-static void sample(pid_t pid, struct usage_sample *s)
-{
-	s->wall_ns = now_ns();
-	s->cpu_ticks = cpu_ticks(pid);
-	bpf_usage(pid, &s->bpf_ns, &s->bpf_runs);
-}
 
 /* Children: WORKERS processes fork+exec /bin/true, together at RATE per
  * second for DURATION seconds (children reaped by the kernel), or each as
@@ -311,17 +135,6 @@ static char *copy_program(const char *path)
 	return copy;
 }
 
-static uint64_t stat_value(const char *text, const char *key)
-{
-	const char *at = strstr(text, "ProcessCreate: ");
-	uint64_t captured = 0, logged = 0, lost = 0;
-
-	if (at)
-		sscanf(at, "ProcessCreate: %" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
-		       &captured, &logged, &lost);
-	return strcmp(key, "logged") == 0 ? logged : lost;
-}
-
 /* One monitored load: what the monitor and its programs cost. */
 struct run {
 	uint64_t execs, logged, lost;
@@ -347,19 +160,19 @@ static void run_monitored(const struct options *opt, long rate, double duration,
 	struct usage_sample before, after;
 	long ticks_per_s = sysconf(_SC_CLK_TCK);
 
-	start_monitor(&m, opt);
+	monitor_start(&m, opt->sysmon, opt->config, NULL);
 	usleep(300000);
 	sample(m.pid, &before);
 	out->execs = drive_load(rate, duration, opt->workers);
 	int64_t load_end = now_ns();
 	usleep(CATCH_UP_NS / 1000);
 	sample(m.pid, &after);
-	stop_monitor(&m);
+	monitor_stop(&m, 20);
 	out->load_s = (double)(load_end - before.wall_ns) / 1e9;
 	out->cpu_s = (double)(after.cpu_ticks - before.cpu_ticks) / (double)ticks_per_s;
 	out->bpf_s = (double)(after.bpf_ns - before.bpf_ns) / 1e9;
-	out->logged = stat_value(strbuf_str(&m.err), "logged");
-	out->lost = stat_value(strbuf_str(&m.err), "lost");
+	out->logged = out->lost = 0;
+	event_stats(strbuf_str(&m.err), "ProcessCreate", &out->logged, &out->lost);
 	strbuf_release(&m.err);
 }
 
@@ -392,45 +205,6 @@ static double median(double *values, int n)
 	return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-static bool parse_rates(const char *text, struct options *opt)
-{
-	char *copy = xstrdup(text), *save = NULL;
-
-	opt->nrates = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (opt->nrates == MAX_RATES)
-			break;
-		char *end;
-		long rate = strcmp(tok, "max") == 0 ? 0 : strtol(tok, &end, 10);
-		if (strcmp(tok, "max") != 0 && (*end || rate <= 0)) {
-			free(copy);
-			return false;
-		}
-		opt->rates[opt->nrates++] = rate;
-	}
-	free(copy);
-	return opt->nrates > 0;
-}
-
-static int set_bpf_stats(int value)
-{
-	int old = 0;
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &old) != 1)
-			old = 0;
-		fclose(f);
-	}
-	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "w");
-	if (!f || fprintf(f, "%d\n", value) < 0)
-		fprintf(stderr, "bench/exec: cannot set kernel.bpf_stats_enabled (eBPF time will read 0)\n");
-	if (f)
-		fclose(f);
-	return old;
-}
-
-
 int main(int argc, char **argv)
 {
 	struct options opt = {
@@ -451,12 +225,13 @@ int main(int argc, char **argv)
 	};
 	int c;
 
+	bench_name = "bench/exec";
 	while ((c = getopt_long(argc, argv, "d:w:r:s:c:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.duration = atof(optarg); break;
 		case 'w': opt.workers = atoi(optarg); break;
 		case 'r':
-			if (!parse_rates(optarg, &opt)) {
+			if (!parse_rates(optarg, opt.rates, MAX_RATES, &opt.nrates)) {
 				fprintf(stderr, "bench/exec: --rates takes e.g. 100,400,1600,max\n");
 				return 2;
 			}

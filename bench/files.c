@@ -18,13 +18,10 @@
  * root from the repository's top directory (defaults: build/sysmon, 20 s,
  * 2 workers, files in a fresh directory under /tmp).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,12 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
-#include "util/strbuf.h"
+#include "harness.h"
 
 #define MAX_RATES 16
-#define READY_LINE "sysmon: monitoring started"
 #define CATCH_UP_NS (1000 * 1000000LL)  /* let the monitor finish the backlog */
 #define PACE_NS (1000000LL)             /* fixed rates: one batch per millisecond */
 
@@ -61,170 +55,6 @@ struct options {
 	int nrates;
 };
 
-struct monitor {
-	pid_t pid;
-	int stderr_fd;
-	struct strbuf err;
-	char dir[64];
-	char config[96];
-};
-
-struct usage_sample {
-	uint64_t cpu_ticks;
-	uint64_t bpf_ns;
-	int64_t wall_ns;
-};
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench/files: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void read_monitor_stderr(struct monitor *m, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = m->stderr_fd, .events = POLLIN };
-	char buf[4096];
-
-	while (poll(&pfd, 1, timeout_ms) > 0) {
-		ssize_t n = read(m->stderr_fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		strbuf_append(&m->err, buf, (size_t)n);
-		timeout_ms = 0;
-	}
-}
-
-static void start_monitor(struct monitor *m, const struct options *opt)
-{
-	int pipefd[2];
-
-	memset(m, 0, sizeof(*m));
-	snprintf(m->dir, sizeof(m->dir), "/tmp/bench-files-mon.XXXXXX");
-	if (!mkdtemp(m->dir))
-		die("mkdtemp");
-	snprintf(m->config, sizeof(m->config), "%s/config.xml", m->dir);
-	FILE *f = fopen(m->config, "w");
-	if (!f || fputs(config_text, f) < 0 || fclose(f) != 0)
-		die("writing the config");
-	char log_path[96];
-	snprintf(log_path, sizeof(log_path), "%s/events.db", m->dir);
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		die("pipe");
-	m->pid = fork();
-	if (m->pid < 0)
-		die("fork");
-	if (m->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execl(opt->sysmon, opt->sysmon, "run", "--config", m->config, "--log", log_path,
-		      (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", opt->sysmon, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	m->stderr_fd = pipefd[0];
-	int64_t deadline = now_ns() + 20 * 1000000000LL;
-	while (!strstr(strbuf_str(&m->err), READY_LINE)) {
-		if (now_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
-			fprintf(stderr, "bench/files: the monitor did not start:\n%s\n", strbuf_str(&m->err));
-			exit(1);
-		}
-		read_monitor_stderr(m, 100);
-	}
-}
-
-static void stop_monitor(struct monitor *m)
-{
-	char path[160];
-
-	kill(m->pid, SIGTERM);
-	int64_t deadline = now_ns() + 30 * 1000000000LL;
-	while (waitpid(m->pid, NULL, WNOHANG) == 0 && now_ns() < deadline)
-		read_monitor_stderr(m, 50);
-	read_monitor_stderr(m, 0);
-	close(m->stderr_fd);
-	static const char *const files[] = { "events.db", "events.db-wal", "events.db-shm", "config.xml" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", m->dir, files[i]);
-		unlink(path);
-	}
-	rmdir(m->dir);
-}
-
-static uint64_t cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long utime = 0, stime = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-		return 0;
-	return utime + stime;
-}
-
-/* Run time of every eBPF program the monitor holds. */
-static uint64_t bpf_run_ns(pid_t pid)
-{
-	char path[64];
-	uint32_t seen[64];
-	size_t nseen = 0;
-	uint64_t total = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	DIR *dir = opendir(path);
-	if (!dir)
-		return 0;
-	struct dirent *entry;
-	while ((entry = readdir(dir)) != NULL) {
-		char file[320], line[256];
-		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
-		FILE *f = fopen(file, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned id;
-			if (sscanf(line, "prog_id: %u", &id) != 1)
-				continue;
-			bool dup = false;
-			for (size_t i = 0; i < nseen; i++)
-				dup |= seen[i] == id;
-			if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
-				continue;
-			seen[nseen++] = id;
-			int fd = bpf_prog_get_fd_by_id(id);
-			if (fd < 0)
-				continue;
-			struct bpf_prog_info info;
-			uint32_t len = sizeof(info);
-			memset(&info, 0, sizeof(info));
-			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-				total += info.run_time_ns;
-			close(fd);
-		}
-		fclose(f);
-	}
-	closedir(dir);
-	return total;
-}
-
 /* CPU time (user + system) of the children reaped so far: the storm's
  * workers, which drive_load() reaps. */
 static double children_cpu_s(void)
@@ -235,13 +65,6 @@ static double children_cpu_s(void)
 		return 0;
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void sample(pid_t pid, struct usage_sample *s)
-{
-	s->wall_ns = now_ns();
-	s->cpu_ticks = cpu_ticks(pid);
-	s->bpf_ns = bpf_run_ns(pid);
 }
 
 /* One create+delete pair: open O_CREAT, close, unlink.  Returns false if
@@ -313,59 +136,6 @@ static uint64_t drive_load(const char *dir, long rate, double duration, int work
 	return total;
 }
 
-static bool parse_rates(const char *text, struct options *opt)
-{
-	char *copy = xstrdup(text), *save = NULL;
-
-	opt->nrates = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (opt->nrates == MAX_RATES)
-			break;
-		char *end;
-		long rate = strcmp(tok, "max") == 0 ? 0 : strtol(tok, &end, 10);
-		if (strcmp(tok, "max") != 0 && (*end || rate <= 0)) {
-			free(copy);
-			return false;
-		}
-		opt->rates[opt->nrates++] = rate;
-	}
-	free(copy);
-	return opt->nrates > 0;
-}
-
-static int set_bpf_stats(int value)
-{
-	int old = 0;
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &old) != 1)
-			old = 0;
-		fclose(f);
-	}
-	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "w");
-	if (!f || fprintf(f, "%d\n", value) < 0)
-		fprintf(stderr, "bench/files: cannot set kernel.bpf_stats_enabled (eBPF time will read 0)\n");
-	if (f)
-		fclose(f);
-	return old;
-}
-
-/* "NAME: C captured, L logged, X lost;" from the monitor's statistics. */
-static void event_stats(const char *text, const char *name, uint64_t *logged, uint64_t *lost)
-{
-	char key[64];
-	uint64_t captured = 0, l = 0, x = 0;
-
-	snprintf(key, sizeof(key), " %s: ", name);
-	const char *at = strstr(text, key);
-	if (at)
-		sscanf(at + strlen(key), "%" SCNu64 " captured, %" SCNu64 " logged, %" SCNu64 " lost",
-		       &captured, &l, &x);
-	*logged += l;
-	*lost += x;
-}
-
 int main(int argc, char **argv)
 {
 	struct options opt = {
@@ -385,12 +155,13 @@ int main(int argc, char **argv)
 	};
 	int c;
 
+	bench_name = "bench/files";
 	while ((c = getopt_long(argc, argv, "d:w:r:s:D:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.duration = atof(optarg); break;
 		case 'w': opt.workers = atoi(optarg); break;
 		case 'r':
-			if (!parse_rates(optarg, &opt)) {
+			if (!parse_rates(optarg, opt.rates, MAX_RATES, &opt.nrates)) {
 				fprintf(stderr, "bench/files: --rates takes e.g. 10000,20000,max\n");
 				return 2;
 			}
@@ -437,7 +208,7 @@ int main(int argc, char **argv)
 		struct monitor m;
 		struct usage_sample before, after;
 
-		start_monitor(&m, &opt);
+		monitor_start(&m, opt.sysmon, NULL, config_text);
 		usleep(300000);
 		sample(m.pid, &before);
 		double storm_before = children_cpu_s();
@@ -446,7 +217,7 @@ int main(int argc, char **argv)
 		int64_t load_end = now_ns();
 		usleep(CATCH_UP_NS / 1000);
 		sample(m.pid, &after);
-		stop_monitor(&m);
+		monitor_stop(&m, 30);
 
 		double load_s = (double)(load_end - before.wall_ns) / 1e9;
 		double window_s = (double)(after.wall_ns - before.wall_ns) / 1e9;
