@@ -18,7 +18,7 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 FUZZ_SECONDS ?= 60
 
-PKGS      := libxml-2.0 sqlite3 libssl libcrypto libbpf
+PKGS      := libxml-2.0 sqlite3 libssl libcrypto libbpf relp
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
