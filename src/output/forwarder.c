@@ -10,6 +10,11 @@
  * failure rewinds READ_POS to the cursor.  Everything blocking (connect,
  * TLS handshake, writes) waits in poll() together with the wake eventfd,
  * so a stop is never held up by a collector.
+ *
+ * RELP (relp.c) replaces the writing and the confirming: the messages of a
+ * batch are sent one by one through librelp, which blocks (the stop waits
+ * for it, at most the send timeout), and the cursor follows what the
+ * collector has acknowledged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,7 @@
 #include <sqlite3.h>
 
 #include "output/forwarder.h"
+#include "output/relp.h"
 #include "output/wire.h"
 #include "store/eventlog.h"
 
@@ -49,6 +55,10 @@
 #define IDLE_WAIT_MS 1000
 #define BUSY_WAIT_MS 100
 #define TLS_WRITE_CHUNK (256u << 10)
+/* RELP: the last messages of a session count as acknowledged only after a
+ * clean close (relp.h); it is closed (and opened again) once nothing new
+ * came for this long. */
+#define RELP_SETTLE_NS (1000 * 1000000LL)
 
 struct batch {
 	uint64_t last_id;
@@ -83,6 +93,9 @@ struct forwarder {
 	struct field_sizes sizes;
 	int fd;
 	SSL *ssl;
+	struct relp_client *relp;    /* RELP: the session, when connected */
+	uint64_t batch_ids[BATCH_RECORDS];   /* RELP: the record of each message in OUT */
+	unsigned batch_next;         /* RELP: the next message of OUT to send */
 	uint64_t raw_written;   /* TCP: bytes sent */
 	short want;             /* poll events the pending write waits for */
 	struct strbuf out;
@@ -341,6 +354,7 @@ static int fill_batch(struct forwarder *f)
 		if (wire_rfc5424_message(&f->message, &f->ev, &ctx, &origin, f->max_message) > 0)
 			trimmed++;
 		wire_octet_frame(&f->out, f->message.data, f->message.len);
+		f->batch_ids[n] = f->ev.record_id;
 		if (n++ == 0)
 			first_id = f->ev.record_id;
 		f->read_pos = f->ev.record_id;
@@ -410,6 +424,10 @@ static int wait_fd(struct forwarder *f, int fd, short events, int64_t deadline_n
 
 static void close_connection(struct forwarder *f)
 {
+	if (f->relp) {
+		relp_abandon(f->relp);
+		f->relp = NULL;
+	}
 	if (f->ssl) {
 		/* close_notify, without waiting for the answer: a clean end of
 		 * stream for the collector (no "unexpected eof") */
@@ -519,8 +537,12 @@ static int tls_handshake(struct forwarder *f, char *err, size_t err_size)
 	}
 }
 
+static int relp_connect_collector(struct forwarder *f, char *err, size_t err_size);
+
 static int connect_collector(struct forwarder *f, char *err, size_t err_size)
 {
+	if (f->protocol == FORWARD_RELP)
+		return relp_connect_collector(f, err, err_size);
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *list = NULL;
 	int rc = getaddrinfo(f->host, f->port, &hints, &list);
@@ -563,6 +585,7 @@ static void connection_lost(struct forwarder *f, const char *reason)
 	f->out_off = 0;
 	f->pending = (struct batch){ 0 };
 	f->ninflight = 0;
+	f->batch_next = 0;
 	f->read_pos = f->confirmed;
 	f->failures++;
 	unsigned delay = wire_backoff_ms(f->failures, f->reconnect_min_ms, f->reconnect_max_ms,
@@ -747,6 +770,118 @@ static void check_peer(struct forwarder *f, short revents)
 	}
 }
 
+/* ---- RELP (relp.h): the collector acknowledges every message ---- */
+
+static int relp_connect_collector(struct forwarder *f, char *err, size_t err_size)
+{
+	struct relp_options options = { .host = f->host, .port = f->port, .send_timeout_ms = f->send_timeout_ms,
+					.connect_timeout_ms = f->connect_timeout_ms };
+	struct strbuf text = STRBUF_INIT;
+
+	f->relp = relp_connect(&options, &text);
+	if (!f->relp)
+		snprintf(err, err_size, "%s", strbuf_str(&text));
+	strbuf_release(&text);
+	return f->relp ? 0 : -1;
+}
+
+/* The collector has acknowledged every record up to ACKED. */
+static void relp_confirm(struct forwarder *f, uint64_t acked)
+{
+	if (acked <= f->confirmed)
+		return;
+	f->confirmed = acked;
+	pthread_mutex_lock(&f->lock);
+	f->status.cursor = f->confirmed;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Send OUT's messages one by one.  0 all sent, -1 the session failed
+ * (closed, rewound to the cursor). */
+static int relp_send_batch(struct forwarder *f)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	while (f->out_off < f->out.len) {
+		const char *message;
+		size_t len;
+		long frame = wire_octet_unframe(f->out.data + f->out_off, f->out.len - f->out_off, &message, &len);
+		if (frame <= 0 || relp_send(f->relp, f->batch_ids[f->batch_next], message, len, &err) != 0) {
+			if (frame <= 0)
+				strbuf_puts(&err, "internal error: a malformed frame");
+			connection_lost(f, strbuf_str(&err));
+			strbuf_release(&err);
+			return -1;
+		}
+		f->out_off += (size_t)frame;
+		f->batch_next++;
+		f->last_progress_ns = monotonic_ns();
+		relp_confirm(f, relp_acked(f->relp));
+		pthread_mutex_lock(&f->lock);
+		f->status.events_sent++;
+		f->status.bytes_sent += len;
+		pthread_mutex_unlock(&f->lock);
+	}
+	strbuf_reset(&f->out);
+	f->out_off = 0;
+	f->batch_next = 0;
+	strbuf_release(&err);
+	return 0;
+}
+
+/* Close the session cleanly, so that everything sent counts as
+ * acknowledged.  0, or -1 (the connection is lost). */
+static int relp_settle(struct forwarder *f)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct relp_client *client = f->relp;
+	uint64_t acked;
+
+	f->relp = NULL;
+	int rc = relp_close(client, &acked, &err);
+	relp_confirm(f, acked);
+	if (rc != 0)
+		connection_lost(f, strbuf_str(&err));
+	strbuf_release(&err);
+	return rc;
+}
+
+/* One round of a RELP session (see connected_round). */
+static int relp_round(struct forwarder *f, int64_t now)
+{
+	if (f->out.len == 0 && fill_batch(f) < 0)
+		return IDLE_WAIT_MS;   /* the log is unreadable; the error is set */
+	if (f->out.len > 0)
+		return relp_send_batch(f) < 0 || f->more ? 0 : BUSY_WAIT_MS;
+	if (!relp_pending(f->relp))
+		return IDLE_WAIT_MS;
+	int64_t quiet_ns = now - f->last_progress_ns;
+	if (quiet_ns < RELP_SETTLE_NS)
+		return (int)((RELP_SETTLE_NS - quiet_ns) / 1000000) + 1;
+	char reason[320];
+	if (relp_settle(f) == 0) {
+		if (relp_connect_collector(f, reason, sizeof(reason)) == 0)
+			connected(f);
+		else
+			connection_lost(f, reason);
+	}
+	return 0;
+}
+
+/* At stop: send what is committed until DEADLINE_NS, then close the
+ * session cleanly. */
+static void relp_drain(struct forwarder *f, int64_t deadline_ns)
+{
+	while (f->relp && monotonic_ns() < deadline_ns) {
+		if (f->out.len == 0 && fill_batch(f) <= 0)
+			break;
+		if (relp_send_batch(f) < 0)
+			return;
+	}
+	if (f->relp)
+		relp_settle(f);
+}
+
 /* ---- the thread ---- */
 
 static void maybe_save(struct forwarder *f, int64_t now, bool force)
@@ -776,6 +911,8 @@ static int connected_round(struct forwarder *f, int64_t now)
 		f->failures = 0;
 		f->outage_reported = false;
 	}
+	if (f->relp)
+		return relp_round(f, now);
 	if (f->out.len == 0) {
 		int n = fill_batch(f);
 		if (n < 0)
@@ -821,6 +958,10 @@ static void drain(struct forwarder *f)
 {
 	int64_t deadline = monotonic_ns() + (int64_t)f->drain_ms * 1000000;
 
+	if (f->protocol == FORWARD_RELP) {
+		relp_drain(f, deadline);
+		return;
+	}
 	while (f->fd >= 0 && monotonic_ns() < deadline) {
 		if (f->out.len == 0 && fill_batch(f) <= 0)
 			break;
@@ -852,7 +993,7 @@ static void *forwarder_main(void *arg)
 		int64_t now = monotonic_ns();
 		int timeout = IDLE_WAIT_MS;
 
-		if (f->fd < 0) {
+		if (f->fd < 0 && !f->relp) {
 			if (now >= f->next_attempt_ns) {
 				char reason[320];
 				set_state(f, FORWARDER_CONNECTING);
@@ -863,7 +1004,7 @@ static void *forwarder_main(void *arg)
 					connection_lost(f, reason);
 				}
 			}
-			if (f->fd < 0) {
+			if (f->fd < 0 && !f->relp) {
 				int64_t left = (f->next_attempt_ns - monotonic_ns()) / 1000000;
 				timeout = left < 0 ? 0 : left > IDLE_WAIT_MS ? IDLE_WAIT_MS : (int)left + 1;
 				pthread_mutex_lock(&f->lock);
@@ -1001,7 +1142,7 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 	if (field_sizes)
 		f->sizes = f->shared_sizes = *field_sizes;
 	snprintf(f->status.address, sizeof(f->status.address), "%s://%s%s%s:%s",
-		 config->protocol == FORWARD_TLS ? "tls" : "tcp", strchr(config->host, ':') ? "[" : "",
+		 outputs_protocol_name(config->protocol), strchr(config->host, ':') ? "[" : "",
 		 config->host, strchr(config->host, ':') ? "]" : "", config->port);
 	f->status.state = FORWARDER_STARTING;
 	f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

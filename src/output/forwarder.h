@@ -1,14 +1,15 @@
 /*
  * A forwarder: sends the event log to one central collector as RFC 5424
  * messages with octet-counting framing (RFC 6587) over TCP, or over TLS
- * (RFC 5425).  It runs in its own thread and reads the event log through
+ * (RFC 5425), or as RELP messages (relp.h).  It runs in its own thread and reads the event log through
  * its own read-only connection, from a cursor persisted in
  * STATE_DIR/forward-NAME.cursor, so
  *   - the monitor never waits for a collector (a dead, slow or never
  *     reading collector only delays the forwarder);
  *   - delivery is at-least-once in EventRecordID order: a record counts as
  *     delivered once the collector's TCP has acknowledged its bytes and the
- *     connection stayed up for a moment after; after a failure everything
+ *     connection stayed up for a moment after (RELP: once the collector
+ *     has acknowledged it); after a failure everything
  *     after the last delivered record is sent again (duplicates carry the
  *     same recordId in the structured data);
  *   - what was logged while the collector was away is sent when it is
@@ -36,7 +37,7 @@ enum forwarder_state {
 
 struct forwarder_status {
 	enum forwarder_state state;
-	char address[300];          /* tcp://host:port or tls://host:port */
+	char address[300];          /* tcp://, tls:// or relp://host:port */
 	uint64_t cursor;            /* every record up to this one was delivered */
 	uint64_t sent_id;           /* written up to this record */
 	uint64_t last_log_id;       /* newest record in the log (at the last look) */

@@ -229,10 +229,12 @@ static int forward_key(struct parser *p, const char *key, const char *value)
 			f->protocol = FORWARD_TCP;
 		else if (!strcasecmp(value, "tls"))
 			f->protocol = FORWARD_TLS;
+		else if (!strcasecmp(value, "relp"))
+			f->protocol = FORWARD_RELP;
 		else
-			return fail(p, "protocol takes tcp or tls, not '%s'", value);
+			return fail(p, "protocol takes tcp, tls or relp, not '%s'", value);
 		if (!p->port_set)
-			set_text(&f->port, f->protocol == FORWARD_TLS ? "6514" : "514");
+			set_text(&f->port, f->protocol == FORWARD_TLS ? "6514" : f->protocol == FORWARD_RELP ? "2514" : "514");
 		return 0;
 	}
 	if (!strcmp(key, "host")) {
@@ -395,7 +397,7 @@ static int close_section(struct parser *p)
 			return fail(p, "[forward %s]: reconnect_min is larger than reconnect_max", f->name);
 		if ((f->cert_file != NULL) != (f->key_file != NULL))
 			return fail(p, "[forward %s]: cert_file and key_file go together", f->name);
-		if (f->protocol == FORWARD_TCP && (f->ca_file || f->cert_file || f->server_name))
+		if (f->protocol != FORWARD_TLS && (f->ca_file || f->cert_file || f->server_name))
 			return fail(p, "[forward %s]: ca_file, cert_file and server_name need protocol = tls",
 				    f->name);
 	} else if (p->section == SECTION_JSON) {
@@ -516,6 +518,11 @@ struct outputs_config *outputs_config_load(const char *path, struct strbuf *err)
 	return config;
 }
 
+const char *outputs_protocol_name(enum forward_protocol protocol)
+{
+	return protocol == FORWARD_TLS ? "tls" : protocol == FORWARD_RELP ? "relp" : "tcp";
+}
+
 static void describe_ms(struct strbuf *out, unsigned ms)
 {
 	if (ms % 1000)
@@ -536,8 +543,8 @@ void outputs_config_describe(const struct outputs_config *config, struct strbuf 
 		strbuf_puts(out, "syslog: off\n");
 	for (size_t i = 0; i < config->nforwards; i++) {
 		const struct forward_config *f = &config->forwards[i];
-		strbuf_printf(out, "forward %s: %s %s port %s", f->name,
-			      f->protocol == FORWARD_TLS ? "tls" : "tcp", f->host, f->port);
+		strbuf_printf(out, "forward %s: %s %s port %s", f->name, outputs_protocol_name(f->protocol),
+			      f->host, f->port);
 		if (f->protocol == FORWARD_TLS)
 			strbuf_printf(out, ", certificate name %s, CAs %s%s%s",
 				      f->server_name ? f->server_name : f->host,

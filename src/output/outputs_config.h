@@ -33,6 +33,7 @@ struct syslog_config {
 enum forward_protocol {
 	FORWARD_TCP,                /* RFC 5424 + RFC 6587 octet counting */
 	FORWARD_TLS,                /* the same over TLS, RFC 5425 */
+	FORWARD_RELP,               /* RELP: every message acknowledged by the collector */
 };
 
 struct forward_config {
@@ -78,6 +79,9 @@ struct outputs_config *outputs_config_parse(const char *name, const char *text, 
 void outputs_config_free(struct outputs_config *config);
 /* A readable summary, one line per output, for `sysmon outputs show`. */
 void outputs_config_describe(const struct outputs_config *config, struct strbuf *out);
+
+/* "tcp", "tls" or "relp", as outputs.conf spells it. */
+const char *outputs_protocol_name(enum forward_protocol protocol);
 
 /* Value parsers, shared with the command line: "8192", "64k", "100M", "1G";
  * "250ms", "2s", "1m", "1h" (a bare number is seconds). */

@@ -544,6 +544,26 @@ static void test_config_errors(void **state)
 	expect_error("[json a]\npath =\n", "t.conf:2: path has no value");
 }
 
+static void test_config_relp(void **state)
+{
+	(void)state;
+	struct strbuf err = STRBUF_INIT;
+	struct outputs_config *c = outputs_config_parse("t.conf",
+		"[forward r]\nhost = h\nprotocol = relp\n[forward s]\nhost = h\nport = 20514\nprotocol = RELP\n", &err);
+
+	assert_non_null(c);
+	assert_int_equal(c->forwards[0].protocol, FORWARD_RELP);
+	assert_string_equal(c->forwards[0].port, "2514");   /* the RELP default */
+	assert_string_equal(c->forwards[1].port, "20514");
+	assert_string_equal(outputs_protocol_name(c->forwards[1].protocol), "relp");
+	outputs_config_describe(c, &err);
+	assert_non_null(strstr(strbuf_str(&err), "forward r: relp h port 2514,"));
+	outputs_config_free(c);
+	strbuf_release(&err);
+	expect_error("[forward a]\nhost = h\nprotocol = udp\n", "t.conf:3: protocol takes tcp, tls or relp");
+	expect_error("[forward a]\nhost = h\nprotocol = relp\nca_file = /x\n", "need protocol = tls");
+}
+
 static void test_config_defaults_and_sizes(void **state)
 {
 	(void)state;
@@ -618,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_jsonfile_unwritable),
 		cmocka_unit_test(test_config_parse),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_relp),
 		cmocka_unit_test(test_config_defaults_and_sizes),
 		cmocka_unit_test(test_cursor_file),
 		cmocka_unit_test(test_syslog_sink_queue_and_drops),
