@@ -1,8 +1,9 @@
 /*
- * bench/forward: the forwarder's figures (issue 6).  Events per second
- * delivered to a real local rsyslog (imtcp, RFC 5424 parsed, written to a
- * file) over TCP and over TLS (rsyslog's ossl driver), sustained for the
- * window (30 s by default), and the forwarder's CPU time per event.
+ * bench/forward: the forwarder's figures (issues 6 and 11).  Events per
+ * second delivered to a real local rsyslog (RFC 5424 parsed, written to a
+ * file) over TCP and over TLS (imtcp, rsyslog's ossl driver) and over RELP
+ * (imrelp), sustained for the window (30 s by default), and the
+ * forwarder's CPU time per event.
  *
  * An event log is filled first with realistic ProcessCreate /
  * NetworkConnect / ProcessTerminate records (before the clock starts);
@@ -10,11 +11,14 @@
  * each pass with a fresh cursor, until the window ends.  "Sent" counts
  * records whose bytes the forwarder wrote; "written" counts the messages
  * rsyslog had written to its file by the end of the window (the
- * conservative figure).  CPU is this process's (only the forwarder thread
- * works during the window); rsyslog's is shown for comparison.
+ * conservative figure); "confirmed" counts the records the forwarders'
+ * cursors passed (what they would never send again), and "lost" those of
+ * them rsyslog never wrote.  CPU is this process's (only the forwarder
+ * thread works during the window); rsyslog's is shown for comparison.
  *
  * Usage: build/bench/forward [--seconds N] [--events N] [--dir DIR] [--tcp-only]
- * Needs rsyslogd, and for TLS the rsyslog-openssl package and openssl.
+ * Needs rsyslogd, for TLS the rsyslog-openssl package and openssl, for
+ * RELP the rsyslog-relp package.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 
 #include "output/forwarder.h"
 #include "output/outputs_config.h"
+#include "output/relp.h"
 #include "schema/event.h"
 #include "store/eventlog.h"
 #include "util/strbuf.h"
@@ -42,6 +47,13 @@
 #define FLUSH_EVERY 4096
 #define RSYSLOGD "/usr/sbin/rsyslogd"
 #define OSSL_DRIVER "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so"
+#define STRINGIFY(x) #x
+#define TEXT_OF(x) STRINGIFY(x)
+#define RELP_WINDOW_TEXT TEXT_OF(RELP_WINDOW)
+#define IMRELP "/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so"
+
+enum mode { MODE_TCP, MODE_TLS, MODE_RELP };
+static const char *const mode_dirs[] = { "tcp", "tls", "relp" };
 
 static double now(void)
 {
@@ -197,10 +209,12 @@ static int run_quiet(const char *command)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Start rsyslogd with imtcp on PORT (TLS with the certificates in DIR)
- * writing one short line per message to OUT. */
-static pid_t start_rsyslog(const char *dir, int port, bool tls, const char *out)
+/* Start rsyslogd with imtcp on PORT (TLS with the certificates in DIR) or
+ * imrelp, writing one short line per message to OUT. */
+static pid_t start_rsyslog(const char *dir, int port, enum mode mode, const char *out)
 {
+	bool tls = mode == MODE_TLS;
+
 	struct strbuf conf = STRBUF_INIT, path = STRBUF_INIT, pidfile = STRBUF_INIT;
 
 	strbuf_printf(&conf, "global(workDirectory=\"%s\"", dir);
@@ -212,11 +226,15 @@ static pid_t start_rsyslog(const char *dir, int port, bool tls, const char *out)
 	if (tls)
 		strbuf_puts(&conf, "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\""
 			    " StreamDriver.AuthMode=\"anon\")\n");
-	else
+	else if (mode == MODE_TCP)
 		strbuf_puts(&conf, "module(load=\"imtcp\")\n");
-	strbuf_printf(&conf, "input(type=\"imtcp\" port=\"%d\" address=\"127.0.0.1\")\n"
-		      "template(name=\"sd\" type=\"string\" string=\"%%structured-data%%\\n\")\n"
-		      "*.* action(type=\"omfile\" file=\"%s\" template=\"sd\")\n", port, out);
+	if (mode == MODE_RELP)
+		strbuf_printf(&conf, "module(load=\"imrelp\")\n"
+			      "input(type=\"imrelp\" port=\"%d\" address=\"127.0.0.1\")\n", port);
+	else
+		strbuf_printf(&conf, "input(type=\"imtcp\" port=\"%d\" address=\"127.0.0.1\")\n", port);
+	strbuf_printf(&conf, "template(name=\"sd\" type=\"string\" string=\"%%structured-data%%\\n\")\n"
+		      "*.* action(type=\"omfile\" file=\"%s\" template=\"sd\")\n", out);
 	strbuf_printf(&path, "%s/rsyslog.conf", dir);
 	strbuf_printf(&pidfile, "%s/rsyslog.pid", dir);
 	FILE *f = fopen(path.data, "we");
@@ -266,19 +284,20 @@ static uint64_t count_lines(const char *path)
 
 struct result {
 	double seconds, cpu, rsyslog_cpu;
-	uint64_t sent, bytes, written_in_window, written;
+	uint64_t sent, confirmed, bytes, written_in_window, written;
 	unsigned passes;
 };
 
-static int run_mode(const char *base, const char *log_path, unsigned events, double window, bool tls,
+static int run_mode(const char *base, const char *log_path, unsigned events, double window, enum mode mode,
 		    struct result *r)
 {
+	bool tls = mode == MODE_TLS;
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, cmd = STRBUF_INIT, err = STRBUF_INIT;
 	int port = free_port();
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	strbuf_printf(&dir, "%s/%s", base, tls ? "tls" : "tcp");
+	strbuf_printf(&dir, "%s/%s", base, mode_dirs[mode]);
 	strbuf_printf(&out, "%s/received.log", dir.data);
 	mkdir(dir.data, 0700);
 	if (tls) {
@@ -295,7 +314,7 @@ static int run_mode(const char *base, const char *log_path, unsigned events, dou
 			goto out;
 		}
 	}
-	pid_t rsyslog = start_rsyslog(dir.data, port, tls, out.data);
+	pid_t rsyslog = start_rsyslog(dir.data, port, mode, out.data);
 	if (rsyslog <= 0 || !port_open(port)) {
 		fprintf(stderr, "bench/forward: rsyslogd did not start\n");
 		stop_process(rsyslog);
@@ -307,7 +326,7 @@ static int run_mode(const char *base, const char *log_path, unsigned events, dou
 	strbuf_reset(&cmd);
 	strbuf_printf(&cmd, "%s/ca.pem", dir.data);
 	struct forward_config config = {
-		.protocol = tls ? FORWARD_TLS : FORWARD_TCP,
+		.protocol = mode == MODE_RELP ? FORWARD_RELP : tls ? FORWARD_TLS : FORWARD_TCP,
 		.host = "127.0.0.1",
 		.port = port_text,
 		.server_name = tls ? "collector.test" : NULL,
@@ -339,6 +358,7 @@ static int run_mode(const char *base, const char *log_path, unsigned events, dou
 		forwarder_stop(fwd);
 		forwarder_get_status(fwd, &status);
 		r->sent += status.events_sent;
+		r->confirmed += status.cursor;   /* records 1 .. cursor: each pass starts afresh */
 		r->bytes += status.bytes_sent;
 		if (status.last_error[0] && status.events_sent == 0)
 			fprintf(stderr, "bench/forward: %s\n", status.last_error);
@@ -378,6 +398,8 @@ static void print_result(const char *mode, const struct result *r)
 	printf("  written by rsyslog in time %10" PRIu64 " events  %9.0f events/s\n", r->written_in_window,
 	       (double)r->written_in_window / r->seconds);
 	printf("  written by rsyslog at all  %10" PRIu64 " events\n", r->written);
+	printf("  confirmed by the cursors   %10" PRIu64 " events, lost %" PRIu64 "\n", r->confirmed,
+	       r->confirmed > r->written ? r->confirmed - r->written : 0);
 	printf("  forwarder CPU              %10.2f us/event (%.0f%% of one core)\n",
 	       r->sent ? r->cpu * 1e6 / (double)r->sent : 0, r->cpu * 100 / r->seconds);
 	printf("  rsyslogd CPU               %10.2f us/event (%.0f%% of one core)\n",
@@ -389,7 +411,7 @@ int main(int argc, char **argv)
 	double window = 30;
 	unsigned events = 300000;
 	const char *base_dir = "/tmp";
-	bool tls = true;
+	bool tcp_only = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
@@ -399,7 +421,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			base_dir = argv[++i];
 		else if (!strcmp(argv[i], "--tcp-only"))
-			tls = false;
+			tcp_only = true;
 		else {
 			fprintf(stderr, "usage: %s [--seconds N] [--events N] [--dir DIR] [--tcp-only]\n", argv[0]);
 			return 2;
@@ -431,18 +453,22 @@ int main(int argc, char **argv)
 
 	struct result r;
 	int status = 0;
-	if (run_mode(base, log_path, events, window, false, &r) == 0)
+	if (run_mode(base, log_path, events, window, MODE_TCP, &r) == 0)
 		print_result("TCP (RFC 5424, octet counting)", &r);
 	else
 		status = 1;
-	if (tls && access(OSSL_DRIVER, R_OK) != 0) {
+	if (!tcp_only && access(OSSL_DRIVER, R_OK) != 0)
 		printf("TLS: skipped (rsyslog-openssl is not installed)\n");
-	} else if (tls) {
-		if (run_mode(base, log_path, events, window, true, &r) == 0)
-			print_result("TLS (RFC 5425)", &r);
-		else
-			status = 1;
-	}
+	else if (!tcp_only && run_mode(base, log_path, events, window, MODE_TLS, &r) == 0)
+		print_result("TLS (RFC 5425)", &r);
+	else if (!tcp_only)
+		status = 1;
+	if (!tcp_only && access(IMRELP, R_OK) != 0)
+		printf("RELP: skipped (rsyslog-relp is not installed)\n");
+	else if (!tcp_only && run_mode(base, log_path, events, window, MODE_RELP, &r) == 0)
+		print_result("RELP (window " RELP_WINDOW_TEXT ")", &r);
+	else if (!tcp_only)
+		status = 1;
 	struct strbuf cmd = STRBUF_INIT;
 	strbuf_printf(&cmd, "rm -rf '%s'", base);
 	run_quiet(cmd.data);
