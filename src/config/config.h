@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "output/format.h"
 #include "rules/rules.h"
+#include "schema/schema.h"
 #include "util/strbuf.h"
 
 enum hash_algorithm {

@@ -13,13 +13,6 @@
 #include "schema/event.h"
 #include "util/strbuf.h"
 
-/* Maximum length in bytes per (event id, field), from FieldSizes; 0 = no
- * limit.  Indexed [event id][field position]; id 255 and ids > 29 are never
- * trimmed, as in Sysmon. */
-struct field_sizes {
-	unsigned max[30][SCHEMA_MAX_FIELDS];
-};
-
 /* Where and by whom an event was written: the <System> details. */
 struct format_context {
 	const char *computer;       /* hostname */

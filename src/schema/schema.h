@@ -30,6 +30,13 @@
 
 #define EVENT_ID_ERROR 255
 
+/* Maximum length in bytes per (event id, field), from the config's
+ * FieldSizes (the formatters apply it); 0 = no limit.  Indexed [event id]
+ * [field position]; id 255 and ids > 29 are never trimmed, as in Sysmon. */
+struct field_sizes {
+	unsigned max[30][SCHEMA_MAX_FIELDS];
+};
+
 enum field_type {
 	FIELD_STRING,
 	FIELD_GUID,
