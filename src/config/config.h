@@ -15,14 +15,6 @@
 #include "schema/schema.h"
 #include "util/strbuf.h"
 
-enum hash_algorithm {
-	HASH_SHA1 = 1 << 0,
-	HASH_MD5 = 1 << 1,
-	HASH_SHA256 = 1 << 2,
-	HASH_IMPHASH = 1 << 3,      /* accepted, never produced on Linux */
-};
-#define HASH_ALL (HASH_SHA1 | HASH_MD5 | HASH_SHA256 | HASH_IMPHASH)
-
 /* Largest config file the loader reads. */
 #define CONFIG_MAX_SIZE (16u << 20)
 

@@ -37,6 +37,17 @@ struct field_sizes {
 	unsigned max[30][SCHEMA_MAX_FIELDS];
 };
 
+/* The algorithms of the Hashes fields (ProcessCreate, ImageLoad, DriverLoad):
+ * the HashAlgorithms option selects them (config), the hash cache computes
+ * them (enrich). */
+enum hash_algorithm {
+	HASH_SHA1 = 1 << 0,
+	HASH_MD5 = 1 << 1,
+	HASH_SHA256 = 1 << 2,
+	HASH_IMPHASH = 1 << 3,      /* accepted, never produced on Linux */
+};
+#define HASH_ALL (HASH_SHA1 | HASH_MD5 | HASH_SHA256 | HASH_IMPHASH)
+
 enum field_type {
 	FIELD_STRING,
 	FIELD_GUID,
