@@ -6,11 +6,7 @@
 #ifndef SYSMON_COMMANDS_H
 #define SYSMON_COMMANDS_H
 
-/* Exit statuses, as Sysmon's where Sysmon has one. */
-#define EXIT_OK            0
-#define EXIT_FAILURE_RUN   1    /* run-time failure (install, daemon start, I/O) */
-#define EXIT_USAGE         87   /* usage or configuration error (ERROR_INVALID_PARAMETER) */
-#define EXIT_NOT_ROOT      228  /* needs root (ERROR_ELEVATION_REQUIRED & 0xff) */
+#include "util/exitcodes.h"
 
 int cmd_schema(int argc, char **argv);   /* -s [version|all] */
 int cmd_install(int argc, char **argv);  /* -i [config] */

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
-#include "cli/commands.h"
 #include "config/config.h"
 #include "enrich/guid.h"
 #include "enrich/hash_cache.h"
@@ -33,6 +32,7 @@
 #include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
+#include "util/exitcodes.h"
 
 #define POLL_INTERVAL_MS 50
 #define FLUSH_INTERVAL_NS (100 * 1000000LL)
