@@ -4,20 +4,19 @@
  * daemon of our own: double fork and setsid, stdin from /dev/null, stdout
  * and stderr appended to SERVICE_DAEMON_LOG_PATH.  The monitor writes and
  * locks SERVICE_PID_PATH itself; it is "monitoring" once it holds that lock
- * and has logged its 'Started' event (4).  Locks are observed through
- * /proc/locks, never by taking them, so that probing cannot make a monitor
- * that is starting believe another instance runs.
+ * (pidfile.c) and has logged its 'Started' event (4).
  */
 #include "service/service.h"
+
+#include "service/pidfile.h"
+#include "service/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,95 +49,6 @@ static void sleep_ms(int ms)
 static bool new_record(int64_t before, int64_t now)
 {
 	return now > 0 && now != before;
-}
-
-/* Alive and not a zombie (a daemon is reaped by init, maybe not at once). */
-static bool process_alive(pid_t pid)
-{
-	char path[64], buf[512];
-	FILE *f;
-
-	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-
-	fclose(f);
-	buf[n] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')'. */
-	const char *close_paren = strrchr(buf, ')');
-
-	return !(close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z');
-}
-
-/* Is PID a sysmon process?  Whatever else holds the lock on our pid file is
- * not the monitor (which will then refuse to start, and say why). */
-static bool is_sysmon(pid_t pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return strcmp(comm, SERVICE_NAME "\n") == 0;
-}
-
-pid_t service_locked_pid(const char *pid_path, pid_t *stale)
-{
-	struct stat st;
-	pid_t holder = 0, named = 0;
-
-	if (stale)
-		*stale = 0;
-	if (stat(pid_path, &st) < 0)
-		return 0;
-
-	FILE *f = fopen(pid_path, "re");
-
-	if (f) {
-		long value;
-
-		if (fscanf(f, "%ld", &value) == 1 && value > 0)
-			named = (pid_t)value;
-		fclose(f);
-	}
-
-	/* Lines: "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF" (POSIX locks
-	 * alike); device numbers in hex, the inode in decimal. */
-	char want[64], line[256];
-
-	snprintf(want, sizeof(want), " %02x:%02x:%lu ", major(st.st_dev), minor(st.st_dev),
-		 (unsigned long)st.st_ino);
-	f = fopen("/proc/locks", "re");
-	if (f) {
-		while (!holder && fgets(line, sizeof(line), f)) {
-			char *at = strstr(line, want);
-
-			if (!at || strstr(line, "->"))   /* "->" marks a waiter, not a holder */
-				continue;
-			/* The pid is the field just before the device. */
-			char *p = at;
-
-			while (p > line && p[-1] != ' ')
-				p--;
-			long value = strtol(p, NULL, 10);
-
-			if (value > 0 && process_alive((pid_t)value) && is_sysmon((pid_t)value))
-				holder = (pid_t)value;
-		}
-		fclose(f);
-	}
-	if (!holder && stale && named && named != getpid())
-		*stale = named;
-	return holder;
 }
 
 /* Bytes of the daemon log written since OFFSET, to show why a start failed. */
@@ -272,7 +182,7 @@ static int run_systemctl(const char *verb)
 {
 	char *argv[] = { "systemctl", (char *)verb, "sysmon.service", NULL };
 
-	return service_run_program(argv, true);
+	return spawn_program(argv, true);
 }
 
 int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
@@ -283,7 +193,7 @@ int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 	int64_t before = service_last_record(SERVICE_EVENTLOG_PATH, 4);
 
 	*already = false;
-	*pid = service_locked_pid(SERVICE_PID_PATH, NULL);
+	*pid = pidfile_holder(SERVICE_PID_PATH, NULL);
 	if (*pid) {
 		*already = true;
 		return 0;
@@ -301,7 +211,7 @@ int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 	int64_t deadline = now_ms() + timeout_ms, locked_at = 0;
 
 	for (;;) {
-		pid_t holder = service_locked_pid(SERVICE_PID_PATH, NULL);
+		pid_t holder = pidfile_holder(SERVICE_PID_PATH, NULL);
 
 		if (holder) {
 			int64_t last = service_last_record(SERVICE_EVENTLOG_PATH, 4);
@@ -314,7 +224,7 @@ int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 				return 0;
 			}
 		}
-		if (started && !process_alive(started)) {
+		if (started && !pidfile_pid_alive(started)) {
 			strbuf_printf(err, "the monitor exited while starting; its output (%s):\n",
 				      SERVICE_DAEMON_LOG_PATH);
 			daemon_log_since(log_offset, err);
@@ -336,7 +246,7 @@ static bool wait_gone(pid_t pid, int timeout_ms)
 	int64_t deadline = now_ms() + timeout_ms;
 
 	for (;;) {
-		if (!process_alive(pid) && service_locked_pid(SERVICE_PID_PATH, NULL) != pid)
+		if (!pidfile_pid_alive(pid) && pidfile_holder(SERVICE_PID_PATH, NULL) != pid)
 			return true;
 		if (now_ms() >= deadline)
 			return false;
@@ -351,7 +261,7 @@ int service_stop(const struct service_state *state, int timeout_ms, bool *killed
 	if (state->systemd && state->unit)
 		run_systemctl("stop");
 
-	pid_t pid = service_locked_pid(SERVICE_PID_PATH, NULL);
+	pid_t pid = pidfile_holder(SERVICE_PID_PATH, NULL);
 
 	if (pid) {
 		if (kill(pid, SIGTERM) < 0 && errno != ESRCH) {
@@ -369,7 +279,7 @@ int service_stop(const struct service_state *state, int timeout_ms, bool *killed
 		}
 	}
 	/* A pid file nobody holds (after SIGKILL, or left by a crash) is stale. */
-	if (!service_locked_pid(SERVICE_PID_PATH, NULL) && unlink(SERVICE_PID_PATH) < 0 &&
+	if (!pidfile_holder(SERVICE_PID_PATH, NULL) && unlink(SERVICE_PID_PATH) < 0 &&
 	    errno != ENOENT) {
 		strbuf_printf(err, "%s: cannot remove: %s", SERVICE_PID_PATH, strerror(errno));
 		return -1;
@@ -391,7 +301,7 @@ int service_reload(pid_t pid, int timeout_ms, struct strbuf *err)
 	for (;;) {
 		if (new_record(before, service_last_record(SERVICE_EVENTLOG_PATH, 16)))
 			return 0;
-		if (!process_alive(pid)) {
+		if (!pidfile_pid_alive(pid)) {
 			strbuf_printf(err, "the monitor (pid %ld) exited instead of reloading; see %s",
 				      (long)pid, SERVICE_DAEMON_LOG_PATH);
 			return -1;

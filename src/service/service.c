@@ -3,25 +3,24 @@
  * copying the program and the config into place atomically, the config's
  * origin record for event 16, and the boot service (systemd unit, or SysV
  * init script with rc?.d links).  Starting and stopping the monitor is in
- * daemon.c.
+ * daemon.c; both use pidfile.c (which monitor runs) and spawn.c (systemctl,
+ * update-rc.d), never each other.
  */
 #include "service/service.h"
 
 #include "config/config.h"
+#include "service/pidfile.h"
+#include "service/spawn.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define MAX_FILE_SIZE (64u << 20)
 #define ORIGIN_SUFFIX ".origin"
@@ -140,7 +139,7 @@ void service_probe(struct service_state *state)
 	state->config = path_exists(SERVICE_CONFIG_PATH);
 	state->init_script = path_exists(SERVICE_INIT_SCRIPT);
 	state->unit = path_exists(SERVICE_UNIT_PATH);
-	state->pid = service_locked_pid(SERVICE_PID_PATH, &state->stale_pid);
+	state->pid = pidfile_holder(SERVICE_PID_PATH, &state->stale_pid);
 }
 
 bool service_installed(const struct service_state *state)
@@ -375,27 +374,6 @@ char *service_config_origin(const char *config_path)
 	return origin ? origin : xstrdup(config_path);
 }
 
-int service_run_program(char *const argv[], bool show_output)
-{
-	posix_spawn_file_actions_t actions;
-	pid_t pid;
-	int status, rc;
-
-	posix_spawn_file_actions_init(&actions);
-	if (!show_output) {
-		posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-	}
-	rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	if (rc != 0)
-		return -1;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static bool have_program(const char *name)
 {
 	static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
@@ -417,7 +395,7 @@ static int make_rc_links(struct strbuf *err)
 	if (have_program("update-rc.d")) {
 		char *argv[] = { "update-rc.d", SERVICE_NAME, "defaults", NULL };
 
-		if (service_run_program(argv, false) == 0)
+		if (spawn_program(argv, false) == 0)
 			return 0;
 	}
 	for (size_t i = 0; i < sizeof(rc_links) / sizeof(rc_links[0]); i++) {
@@ -475,8 +453,8 @@ int service_install_boot(const struct service_state *state, struct strbuf *err)
 		char *reload[] = { "systemctl", "daemon-reload", NULL };
 		char *enable[] = { "systemctl", "enable", "sysmon.service", NULL };
 
-		if (service_run_program(reload, true) != 0 ||
-		    service_run_program(enable, true) != 0) {
+		if (spawn_program(reload, true) != 0 ||
+		    spawn_program(enable, true) != 0) {
 			add_error(err, "systemctl could not enable sysmon.service (see its message above)");
 			return -1;
 		}
@@ -496,7 +474,7 @@ int service_remove_boot(const struct service_state *state, struct strbuf *err)
 		if (state->systemd) {
 			char *disable[] = { "systemctl", "disable", "sysmon.service", NULL };
 
-			service_run_program(disable, false);
+			spawn_program(disable, false);
 		}
 		if (unlink(SERVICE_UNIT_PATH) < 0 && errno != ENOENT) {
 			add_error(err, "%s: cannot remove: %s", SERVICE_UNIT_PATH, strerror(errno));
@@ -505,7 +483,7 @@ int service_remove_boot(const struct service_state *state, struct strbuf *err)
 		if (state->systemd) {
 			char *reload[] = { "systemctl", "daemon-reload", NULL };
 
-			service_run_program(reload, false);
+			spawn_program(reload, false);
 		}
 	}
 	if (unlink(SERVICE_INIT_SCRIPT) < 0 && errno != ENOENT) {

@@ -8,7 +8,7 @@
  * init script whose actions call `sysmon service ACTION`, so that the
  * daemonizing, the single-instance check and the readiness wait live in one
  * place (daemon.c).  The running monitor is the sysmon process that holds
- * the lock on SERVICE_PID_PATH; a pid file no sysmon holds is stale.
+ * the lock on SERVICE_PID_PATH (pidfile.h).
  */
 #ifndef SYSMON_SERVICE_H
 #define SYSMON_SERVICE_H
@@ -94,10 +94,6 @@ const char *service_systemd_unit(void);
  * whichever is present and does not fail on what is missing. */
 int service_install_boot(const struct service_state *state, struct strbuf *err);
 int service_remove_boot(const struct service_state *state, struct strbuf *err);
-/* Run a helper program (systemctl, update-rc.d) found in PATH with ARGV,
- * its output shown or sent to /dev/null; returns its exit status, or -1
- * if it could not be run. */
-int service_run_program(char *const argv[], bool show_output);
 /* Remove SERVICE_CONFIG_DIR and, if BINARY, SERVICE_BIN_PATH (missing ones
  * are fine). */
 int service_remove_files(bool binary, struct strbuf *err);
@@ -119,10 +115,6 @@ int service_stop(const struct service_state *state, int timeout_ms, bool *killed
  * TIMEOUT_MS for its event 16.  Returns 0 when confirmed, 1 when the
  * monitor did not confirm in time, -1 on error. */
 int service_reload(pid_t pid, int timeout_ms, struct strbuf *err);
-
-/* The pid of the sysmon process holding the lock on PID_PATH, 0 if none.
- * *STALE (if not NULL) gets the pid the file names when none holds it. */
-pid_t service_locked_pid(const char *pid_path, pid_t *stale);
 
 /* --- the event log, read for confirmations (eventwatch.c) --- */
 
