@@ -9,13 +9,11 @@
  * twice.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +27,7 @@
 #include "output/sinks.h"
 #include "rules/rules.h"
 #include "service/monitor.h"
+#include "service/pidfile.h"
 #include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
@@ -355,40 +354,6 @@ static int open_sinks(struct monitor *m)
 	return m->sinks ? 0 : -1;
 }
 
-/* Write our pid to PATH and hold a lock on it for as long as we run, so a
- * second monitor refuses to start.  Returns the open fd or -1. */
-static int take_pid_file(const char *path)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		fprintf(stderr, "sysmon: cannot open the pid file %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		int lock_errno = errno;
-		char pid[32] = "";
-		if (pread(fd, pid, sizeof(pid) - 1, 0) > 0)
-			pid[strcspn(pid, "\n")] = '\0';
-		if (lock_errno == EWOULDBLOCK)
-			fprintf(stderr, "sysmon: another monitor is already running (pid %s holds %s)\n",
-				pid[0] ? pid : "unknown", path);
-		else
-			fprintf(stderr, "sysmon: cannot lock the pid file %s: %s\n", path,
-				strerror(lock_errno));
-		close(fd);
-		return -1;
-	}
-	char text[32];
-	int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
-		fprintf(stderr, "sysmon: cannot write the pid file %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -500,8 +465,11 @@ int monitor_run(const struct monitor_options *options)
 	strbuf_release(&err);
 	for (size_t i = 0; i < m.config->nwarnings; i++)
 		fprintf(stderr, "sysmon: warning: %s\n", m.config->warnings[i]);
-	if (options->pid_file && (pid_fd = take_pid_file(options->pid_file)) < 0)
+	if (options->pid_file && (pid_fd = pidfile_take(options->pid_file, &err)) < 0) {
+		fprintf(stderr, "sysmon: %s\n", strbuf_str(&err));
+		strbuf_release(&err);
 		goto out;
+	}
 
 	install_signals();
 	guid_init();
@@ -557,9 +525,7 @@ out:
 	config_free(m.config);
 	event_free(&m.notice);
 	strbuf_release(&m.line);
-	if (pid_fd >= 0) {
-		unlink(options->pid_file);
-		close(pid_fd);
-	}
+	if (pid_fd >= 0)
+		pidfile_release(options->pid_file, pid_fd);
 	return status;
 }

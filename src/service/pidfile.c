@@ -1,15 +1,18 @@
 /*
- * The monitor's pid file (see pidfile.h).
+ * The monitor's pid file (see pidfile.h): taken with flock by the monitor,
+ * observed by everyone else.
  */
 #include "service/pidfile.h"
 
 #include "service/service.h"   /* SERVICE_NAME */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -100,4 +103,41 @@ pid_t pidfile_holder(const char *pid_path, pid_t *stale)
 	if (!holder && stale && named && named != getpid())
 		*stale = named;
 	return holder;
+}
+
+int pidfile_take(const char *path, struct strbuf *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		strbuf_printf(err, "cannot open the pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int lock_errno = errno;
+		char pid[32] = "";
+		if (pread(fd, pid, sizeof(pid) - 1, 0) > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		if (lock_errno == EWOULDBLOCK)
+			strbuf_printf(err, "another monitor is already running (pid %s holds %s)",
+				      pid[0] ? pid : "unknown", path);
+		else
+			strbuf_printf(err, "cannot lock the pid file %s: %s", path, strerror(lock_errno));
+		close(fd);
+		return -1;
+	}
+	char text[32];
+	int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
+		strbuf_printf(err, "cannot write the pid file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void pidfile_release(const char *path, int fd)
+{
+	unlink(path);
+	close(fd);
 }

@@ -12,6 +12,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "util/strbuf.h"
+
+/* Write our pid to PATH and hold a lock on it for as long as we run, so a
+ * second monitor refuses to start.  Returns the open fd, or -1 with the
+ * reason in ERR ("another monitor is already running (pid N holds PATH)"). */
+int pidfile_take(const char *path, struct strbuf *err);
+/* Remove PATH and let go of FD, as the monitor exits. */
+void pidfile_release(const char *path, int fd);
+
 /* The pid of the sysmon process holding the lock on PATH, 0 if none.
  * *STALE (if not NULL) gets the pid the file names when none holds it. */
 pid_t pidfile_holder(const char *path, pid_t *stale);
