@@ -71,7 +71,7 @@ static uint64_t drive_load(long rate, double duration, int workers)
 			continue;
 		close(pipefd[0]);
 		uint64_t made = 0;
-		int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
+		int64_t start = monotonic_ns(), end = start + (int64_t)(duration * 1e9);
 		if (rate > 0) {
 			signal(SIGCHLD, SIG_IGN);   /* no zombies, no waiting */
 			/* worker w makes execs w, w + nproc, ... of the schedule */
@@ -89,7 +89,7 @@ static uint64_t drive_load(long rate, double duration, int workers)
 					made++;
 			}
 		} else {
-			while (now_ns() < end) {
+			while (monotonic_ns() < end) {
 				pid_t child = fork();
 				if (child == 0) {
 					execve(true_argv[0], (char **)true_argv, environ);
@@ -164,7 +164,7 @@ static void run_monitored(const struct options *opt, long rate, double duration,
 	usleep(300000);
 	sample(m.pid, &before);
 	out->execs = drive_load(rate, duration, opt->workers);
-	int64_t load_end = now_ns();
+	int64_t load_end = monotonic_ns();
 	usleep(CATCH_UP_NS / 1000);
 	sample(m.pid, &after);
 	monitor_stop(&m, 20);

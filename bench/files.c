@@ -103,8 +103,8 @@ static uint64_t drive_load(const char *dir, long rate, double duration, int work
 			continue;
 		close(pipefd[0]);
 		uint64_t pairs = 0;
-		int64_t start = now_ns(), end = start + (int64_t)(duration * 1e9);
-		for (int64_t t = start; t < end; t = now_ns()) {
+		int64_t start = monotonic_ns(), end = start + (int64_t)(duration * 1e9);
+		for (int64_t t = start; t < end; t = monotonic_ns()) {
 			uint64_t due = pairs + 1;
 			if (rate > 0) {
 				/* pairs due by the next millisecond, then sleep to it */
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 		double storm_before = children_cpu_s();
 		uint64_t made = drive_load(opt.dir, opt.rates[i], opt.duration, opt.workers);
 		double storm_s = children_cpu_s() - storm_before;
-		int64_t load_end = now_ns();
+		int64_t load_end = monotonic_ns();
 		usleep(CATCH_UP_NS / 1000);
 		sample(m.pid, &after);
 		monitor_stop(&m, 30);

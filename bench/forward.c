@@ -41,6 +41,7 @@
 #include "output/relp.h"
 #include "schema/event.h"
 #include "store/eventlog.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #define POOL 4096
@@ -57,10 +58,7 @@ static const char *const mode_dirs[] = { "tcp", "tls", "relp" };
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)monotonic_ns() / 1e9;
 }
 
 static double cpu_self(void)

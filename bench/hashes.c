@@ -22,15 +22,9 @@
 #include "enrich/hash_cache.h"
 #include "enrich/process_cache.h"
 #include "enrich/users.h"
+#include "util/clock.h"
 
 #define FAKE_PID 5000000u   /* above PID_MAX_LIMIT: never a real process */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int compare_i64(const void *a, const void *b)
 {
@@ -64,9 +58,9 @@ static void bench_hashes(const char *path)
 			/* A fresh cache each run: every call is a miss (the file
 			 * itself stays in the page cache). */
 			struct hash_cache *cache = hash_cache_new(64);
-			int64_t t0 = now_ns();
+			int64_t t0 = monotonic_ns();
 			hash_cache_get(cache, path, sets[s].algorithms);
-			t[i] = now_ns() - t0;
+			t[i] = monotonic_ns() - t0;
 			hash_cache_free(cache);
 		}
 		int64_t miss = median(t, RUNS);
@@ -74,9 +68,9 @@ static void bench_hashes(const char *path)
 		struct hash_cache *cache = hash_cache_new(64);
 		hash_cache_get(cache, path, sets[s].algorithms);
 		for (int i = 0; i < HITS; i++) {
-			int64_t t0 = now_ns();
+			int64_t t0 = monotonic_ns();
 			hash_cache_get(cache, path, sets[s].algorithms);
-			t[i] = now_ns() - t0;
+			t[i] = monotonic_ns() - t0;
 		}
 		int64_t hit = median(t, HITS);
 		hash_cache_free(cache);
@@ -91,26 +85,24 @@ static void bench_process_cache(void)
 	enum { OPS = 200001 };
 	static int64_t t[OPS];
 	struct process_cache *cache = process_cache_new();
-	int64_t t0 = now_ns();
+	int64_t t0 = monotonic_ns();
 	int seeded = process_cache_seed(cache);
-	int64_t seed_ns = now_ns() - t0;
+	int64_t seed_ns = monotonic_ns() - t0;
 	printf("process cache\n  seed: %d processes in %.1f ms (%.1f us each)\n", seeded,
 	       seed_ns / 1e6, seeded > 0 ? seed_ns / 1e3 / seeded : 0.0);
 
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	uint64_t boot = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	uint64_t boot = (uint64_t)clock_ns(CLOCK_BOOTTIME);
 	uint32_t parent = (uint32_t)getpid();
 	for (uint32_t i = 0; i < OPS; i++) {
 		uint32_t pid = FAKE_PID + i % 30000;
 		uint64_t start = boot + (uint64_t)i * 1000;
-		t0 = now_ns();
+		t0 = monotonic_ns();
 		process_cache_exec(cache, pid, parent, 0, start, "/usr/bin/true",
 				   "true --some --arguments", "/tmp");
 		process_cache_lookup(cache, parent);
 		process_cache_lookup(cache, pid);
 		process_cache_exit(cache, pid, guid_boot_to_wall_ns(start + 500));
-		t[i] = now_ns() - t0;
+		t[i] = monotonic_ns() - t0;
 	}
 	struct process_cache_stats st;
 	process_cache_get_stats(cache, &st);
@@ -125,9 +117,9 @@ static void bench_users(void)
 	static int64_t t[OPS];
 	user_name(0);
 	for (int i = 0; i < OPS; i++) {
-		int64_t t0 = now_ns();
+		int64_t t0 = monotonic_ns();
 		user_name(0);
-		t[i] = now_ns() - t0;
+		t[i] = monotonic_ns() - t0;
 	}
 	printf("user names\n  cached user_name: median %.0f ns\n", (double)median(t, OPS));
 }

@@ -26,6 +26,7 @@
 #include "schema/event.h"
 #include "store/eventlog.h"
 #include "store/query.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #define POOL 4096
@@ -35,10 +36,7 @@
 
 static double clock_seconds(clockid_t clock)
 {
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns(clock) / 1e9;
 }
 
 static double now(void)

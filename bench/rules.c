@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "rules/rules.h"
 #include "schema/event.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #define STREAM_EVENTS 65536
@@ -231,10 +232,7 @@ static void make_stream(struct event *events, size_t n)
  * sharing the machine (which only preempts us). */
 static double now_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_ns(CLOCK_THREAD_CPUTIME_ID) / 1e9;
 }
 
 static int compare_doubles(const void *a, const void *b)

@@ -23,14 +23,6 @@
 
 const char *bench_name = "bench";
 
-int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void die(const char *what)
 {
 	fprintf(stderr, "%s: %s: %s\n", bench_name, what, strerror(errno));
@@ -86,9 +78,9 @@ void monitor_start(struct monitor *m, const char *sysmon, const char *config,
 	}
 	close(pipefd[1]);
 	m->stderr_fd = pipefd[0];
-	int64_t deadline = now_ns() + START_TIMEOUT_NS;
+	int64_t deadline = monotonic_ns() + START_TIMEOUT_NS;
 	while (!strstr(strbuf_str(&m->err), READY_LINE)) {
-		if (now_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
+		if (monotonic_ns() > deadline || waitpid(m->pid, NULL, WNOHANG) != 0) {
 			fprintf(stderr, "%s: the monitor did not start:\n%s\n", bench_name, strbuf_str(&m->err));
 			exit(1);
 		}
@@ -101,8 +93,8 @@ void monitor_stop(struct monitor *m, int timeout_s)
 	char path[160];
 
 	kill(m->pid, SIGTERM);
-	int64_t deadline = now_ns() + timeout_s * 1000000000LL;
-	while (waitpid(m->pid, NULL, WNOHANG) == 0 && now_ns() < deadline)
+	int64_t deadline = monotonic_ns() + timeout_s * 1000000000LL;
+	while (waitpid(m->pid, NULL, WNOHANG) == 0 && monotonic_ns() < deadline)
 		read_monitor_stderr(m, 50);
 	read_monitor_stderr(m, 0);
 	close(m->stderr_fd);
@@ -196,7 +188,7 @@ static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
 
 void sample(pid_t pid, struct usage_sample *s)
 {
-	s->wall_ns = now_ns();
+	s->wall_ns = monotonic_ns();
 	s->cpu_ticks = cpu_ticks(pid);
 	bpf_usage(pid, &s->bpf_ns, &s->bpf_runs);
 }

@@ -12,13 +12,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 /* The name in messages ("bench/exec"); set it first thing in main(). */
 extern const char *bench_name;
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t now_ns(void);
 
 /* Report WHAT with errno's text, prefixed with bench_name, and exit 1. */
 void die(const char *what);

@@ -16,6 +16,7 @@
 #include <utmpx.h>
 
 #include "enrich/users.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #define NS_PER_SEC 1000000000LL
@@ -23,14 +24,6 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static uint32_t machine_id;
 static int64_t boot_to_wall_offset_ns;
-
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
 
 static uint32_t read_machine_id(void)
 {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "enrich/name_cache.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 static const char no_name[] = "-";
@@ -57,14 +58,6 @@ const char *port_name(uint16_t port, const char *protocol)
 
 static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct name_cache *hosts;
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Reverse lookup of IP_TEXT into HOST; false if it is not an address or
  * has no name. */

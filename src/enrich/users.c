@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "enrich/name_cache.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #define PASSWD_PATH "/etc/passwd"
@@ -27,17 +28,9 @@ static int64_t passwd_checked_ns;
 static bool passwd_checked;
 static struct stat passwd_seen;
 
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void check_passwd(void)
 {
-	int64_t now = monotonic_ns();
+	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (passwd_checked && now - passwd_checked_ns < PASSWD_CHECK_NS)
 		return;
 	passwd_checked_ns = now;

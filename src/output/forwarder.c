@@ -46,6 +46,7 @@
 #include "output/relp.h"
 #include "output/wire.h"
 #include "store/eventlog.h"
+#include "util/clock.h"
 
 #define BATCH_RECORDS 512
 #define CONFIRM_DELAY_NS (1000 * 1000000LL)
@@ -116,22 +117,6 @@ struct forwarder {
 	struct strbuf message;
 };
 
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void add_problem(struct forwarder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_problem(struct forwarder *f, const char *fmt, ...)
 {
@@ -157,7 +142,7 @@ static void set_error(struct forwarder *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->status.last_error, sizeof(f->status.last_error), fmt, ap);
 	va_end(ap);
-	f->status.last_error_time = wall_ns();
+	f->status.last_error_time = clock_ns(CLOCK_REALTIME);
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -613,7 +598,7 @@ static void connected(struct forwarder *f)
 	f->connected_ns = f->last_progress_ns = monotonic_ns();
 	pthread_mutex_lock(&f->lock);
 	f->status.connects++;
-	f->status.connected_since = wall_ns();
+	f->status.connected_since = clock_ns(CLOCK_REALTIME);
 	pthread_mutex_unlock(&f->lock);
 	set_state(f, FORWARDER_CONNECTED);
 }
@@ -1138,7 +1123,7 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 	forwarder_cursor_path(state_dir, config->name, &path);
 	f->cursor_path = xstrdup(path.data);
 	strbuf_release(&path);
-	f->jitter_seed = (unsigned)getpid() ^ (unsigned)wall_ns();
+	f->jitter_seed = (unsigned)getpid() ^ (unsigned)clock_ns(CLOCK_REALTIME);
 	if (field_sizes)
 		f->sizes = f->shared_sizes = *field_sizes;
 	snprintf(f->status.address, sizeof(f->status.address), "%s://%s%s%s:%s",

@@ -20,6 +20,7 @@
 #include "output/sinks.h"
 #include "output/syslog_sink.h"
 #include "output/wire.h"
+#include "util/clock.h"
 
 #define STATUS_INTERVAL_NS (1000 * 1000000LL)
 /* The same trouble is reported again at most this often. */
@@ -58,14 +59,6 @@ struct sinks {
 	struct strbuf problems;     /* lines, each ending in '\n' */
 	int64_t last_status_ns;
 };
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void add_problem(struct sinks *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_problem(struct sinks *s, const char *fmt, ...)

@@ -15,6 +15,7 @@
 
 #include "output/syslog_sink.h"
 #include "output/wire.h"
+#include "util/clock.h"
 
 #define RECONNECT_INTERVAL_NS (1000 * 1000000LL)
 #define CLOSE_DRAIN_NS (1000 * 1000000LL)
@@ -32,14 +33,6 @@ struct syslog_sink {
 	struct strbuf message;
 	struct syslog_sink_stats stats;
 };
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void set_error(struct syslog_sink *sink, const char *what, int error)
 {

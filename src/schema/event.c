@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 void event_init(struct event *ev)
@@ -161,8 +162,5 @@ const char *event_format_systemtime(int64_t ns, char *buf)
 
 int64_t event_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }

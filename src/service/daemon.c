@@ -10,6 +10,7 @@
 
 #include "service/pidfile.h"
 #include "service/spawn.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +30,7 @@
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return monotonic_ns() / 1000000;
 }
 
 static void sleep_ms(int ms)

@@ -31,6 +31,7 @@
 #include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
+#include "util/clock.h"
 #include "util/exitcodes.h"
 
 #define POLL_INTERVAL_MS 50
@@ -77,14 +78,6 @@ static void on_reload_signal(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
-}
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Report the event log's failures on stderr once per streak (an Error
