@@ -31,6 +31,7 @@
 #include "output/format.h"
 #include "store/eventlog.h"
 #include "store/query.h"
+#include "util/size.h"
 #include "util/strbuf.h"
 
 struct log_args {
@@ -101,32 +102,13 @@ static int parse_args(int argc, char **argv, struct log_args *a, struct strbuf *
 	return 0;
 }
 
+/* At most INT64_MAX: the event log keeps the maximum in an SQLite integer. */
 static int parse_size(const char *text, uint64_t *bytes, struct strbuf *err)
 {
-	char *end;
-
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	unsigned shift = 0;
-
-	if (end != text && *end) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: shift = 64; break;
-		}
-		end++;
-		if (*end == 'i' || *end == 'I')
-			end++;
-		if (*end == 'b' || *end == 'B')
-			end++;
-	}
-	if (end == text || *end || errno || text[0] == '-' || shift == 64 || (v >> (63 - shift)) != 0) {
+	if (size_parse(text, bytes) < 0 || *bytes > INT64_MAX) {
 		strbuf_printf(err, "'%s' is not a size in bytes (e.g. 100000000, 64M, 1G)", text);
 		return -1;
 	}
-	*bytes = (uint64_t)v << shift;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "output/outputs_config.h"
 #include "output/sinks.h"
+#include "util/size.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -90,36 +91,6 @@ static int fail(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
-int outputs_parse_size(const char *text, uint64_t *bytes)
-{
-	char *end;
-	uint64_t unit = 1;
-
-	if (!isdigit((unsigned char)*text))
-		return -1;
-	errno = 0;
-	unsigned long long number = strtoull(text, &end, 10);
-	if (errno)
-		return -1;
-	if (*end) {
-		switch (tolower((unsigned char)*end)) {
-		case 'k': unit = 1ull << 10; break;
-		case 'm': unit = 1ull << 20; break;
-		case 'g': unit = 1ull << 30; break;
-		default: return -1;
-		}
-		end++;
-		if (tolower((unsigned char)*end) == 'b')
-			end++;
-		if (*end)
-			return -1;
-	}
-	if (number > UINT64_MAX / unit)
-		return -1;
-	*bytes = number * unit;
-	return 0;
-}
-
 int outputs_parse_duration_ms(const char *text, unsigned *ms)
 {
 	char *end;
@@ -166,7 +137,7 @@ static int parse_message_size(struct parser *p, const char *key, const char *val
 {
 	uint64_t bytes;
 
-	if (outputs_parse_size(value, &bytes) != 0 || bytes < OUTPUTS_MIN_MAX_MESSAGE ||
+	if (size_parse(value, &bytes) != 0 || bytes < OUTPUTS_MIN_MAX_MESSAGE ||
 	    bytes > OUTPUTS_MAX_MAX_MESSAGE)
 		return fail(p, "%s takes a size from %u to %u bytes (e.g. 8192, 64k), not '%s'", key,
 			    OUTPUTS_MIN_MAX_MESSAGE, OUTPUTS_MAX_MAX_MESSAGE, value);
@@ -213,7 +184,7 @@ static int syslog_key(struct parser *p, const char *key, const char *value)
 	if (!strcmp(key, "max_message"))
 		return parse_message_size(p, key, value, &s->max_message);
 	if (!strcmp(key, "queue_size")) {
-		if (outputs_parse_size(value, &s->queue_bytes) != 0)
+		if (size_parse(value, &s->queue_bytes) != 0)
 			return fail(p, "queue_size takes a size (e.g. 4M), not '%s'", value);
 		return 0;
 	}
@@ -300,7 +271,7 @@ static int json_key(struct parser *p, const char *key, const char *value)
 		return 0;
 	}
 	if (!strcmp(key, "max_size")) {
-		if (outputs_parse_size(value, &j->max_size) != 0)
+		if (size_parse(value, &j->max_size) != 0)
 			return fail(p, "max_size takes a size (e.g. 100M, 0 = never rotate), not '%s'", value);
 		return 0;
 	}

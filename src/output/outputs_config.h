@@ -83,9 +83,8 @@ void outputs_config_describe(const struct outputs_config *config, struct strbuf 
 /* "tcp", "tls" or "relp", as outputs.conf spells it. */
 const char *outputs_protocol_name(enum forward_protocol protocol);
 
-/* Value parsers, shared with the command line: "8192", "64k", "100M", "1G";
- * "250ms", "2s", "1m", "1h" (a bare number is seconds). */
-int outputs_parse_size(const char *text, uint64_t *bytes);
+/* Durations: "250ms", "2s", "1m", "1h" (a bare number is seconds); sizes
+ * are util/size.h's. */
 int outputs_parse_duration_ms(const char *text, unsigned *ms);
 
 #endif

@@ -26,6 +26,7 @@
 #include "output/outputs_config.h"
 #include "output/syslog_sink.h"
 #include "output/wire.h"
+#include "util/size.h"
 
 static const struct format_context ctx = { "web01", 812, 812, NULL };
 static const struct wire_origin origin = { "web01", "3d6ed7f1c4c5404aaa1f6d2a48adfda4" };
@@ -575,13 +576,24 @@ static void test_config_defaults_and_sizes(void **state)
 	assert_string_equal(c->syslog.socket_path, "/dev/log");
 	assert_int_equal(c->nforwards, 0);
 	outputs_config_free(c);
-	assert_int_equal(outputs_parse_size("64k", &bytes), 0);
+	assert_int_equal(size_parse("64k", &bytes), 0);
 	assert_int_equal(bytes, 65536);
-	assert_int_equal(outputs_parse_size("1GB", &bytes), 0);
+	assert_int_equal(size_parse("1GB", &bytes), 0);
 	assert_int_equal(bytes, 1u << 30);
-	assert_int_equal(outputs_parse_size("-1", &bytes), -1);
-	assert_int_equal(outputs_parse_size("99999999999999999999", &bytes), -1);
-	assert_int_equal(outputs_parse_size("2x", &bytes), -1);
+	/* The syntax `sysmon log set /ms:` has always taken. */
+	assert_int_equal(size_parse("64MiB", &bytes), 0);
+	assert_int_equal(bytes, 64u << 20);
+	assert_int_equal(size_parse("2gi", &bytes), 0);
+	assert_int_equal(bytes, 2ull << 30);
+	assert_int_equal(size_parse("100000000", &bytes), 0);
+	assert_int_equal(bytes, 100000000);
+	assert_int_equal(size_parse("-1", &bytes), -1);
+	assert_int_equal(size_parse(" 1", &bytes), -1);
+	assert_int_equal(size_parse("99999999999999999999", &bytes), -1);
+	assert_int_equal(size_parse("17179869184G", &bytes), -1);
+	assert_int_equal(size_parse("2x", &bytes), -1);
+	assert_int_equal(size_parse("2MiBs", &bytes), -1);
+	assert_int_equal(size_parse("2ib", &bytes), -1);
 	assert_int_equal(outputs_parse_duration_ms("250ms", &ms), 0);
 	assert_int_equal(ms, 250);
 	assert_int_equal(outputs_parse_duration_ms("2", &ms), 0);
