@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "output/jsonfile.h"
+#include "util/errtext.h"
 
 /* Write out when this much is buffered (else at the monitor's tick). */
 #define FLUSH_THRESHOLD (64u << 10)
@@ -27,8 +28,8 @@ struct jsonfile {
 
 static void set_error(struct jsonfile *file, const char *what, int error)
 {
-	snprintf(file->stats.last_error, sizeof(file->stats.last_error), "%s %s: %s", what,
-		 file->path ? file->path : "stdout", strerror(error));
+	errtext_set(file->stats.last_error, sizeof(file->stats.last_error), what,
+		    file->path ? file->path : "stdout", error);
 }
 
 static int open_file(struct jsonfile *file)

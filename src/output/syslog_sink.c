@@ -16,6 +16,7 @@
 #include "output/syslog_sink.h"
 #include "output/wire.h"
 #include "util/clock.h"
+#include "util/errtext.h"
 
 #define RECONNECT_INTERVAL_NS (1000 * 1000000LL)
 #define CLOSE_DRAIN_NS (1000 * 1000000LL)
@@ -36,8 +37,8 @@ struct syslog_sink {
 
 static void set_error(struct syslog_sink *sink, const char *what, int error)
 {
-	snprintf(sink->stats.last_error, sizeof(sink->stats.last_error), "%s %s: %s", what,
-		 sink->socket_path, strerror(error));
+	errtext_set(sink->stats.last_error, sizeof(sink->stats.last_error), what,
+		    sink->socket_path, error);
 }
 
 static void disconnect(struct syslog_sink *sink)
