@@ -337,11 +337,9 @@ static bool ref_decide(const struct rule_defs *defs, const struct event *ev, con
 		if (!list[i]->nfilters ||
 		    !ref_sequence(list[i], 0, list[i]->nfilters, list[i]->or_mode, true, ev, &candidate))
 			continue;
-		if (list[i]->exclude)
-			return false;
 		if (candidate)
 			*name = candidate;
-		return true;
+		return !list[i]->exclude;
 	}
 	return n == 1 && list[0]->exclude;
 }
@@ -371,7 +369,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name = NULL, *expected_name = NULL;
 	bool logged = rules_decide(rules, &ev, &name);
 	bool expected = ref_decide(&defs, &ev, &expected_name);
-	if (logged != expected || (logged && strcmp(name, expected_name))) {
+	if (logged != expected || strcmp(name, expected_name)) {
 		fprintf(stderr, "event %u: engine %d '%s', reference %d '%s'\n", ev.schema->id,
 			logged, name, expected, expected_name);
 		abort();

@@ -7,7 +7,8 @@
  *   test   decide events read as flat JSON objects from stdin, one per line,
  *          e.g. {"EventID":3,"Image":"/usr/bin/curl","DestinationPort":"443"},
  *          and write {"logged":...,"RuleName":"..."} or {"error":"..."} per
- *          line; exit 1 at the end if any line was bad
+ *          line (for a dropped event, RuleName names the exclude rule that
+ *          dropped it); exit 1 at the end if any line was bad
  *   dump   print the rules as `sysmon -c` does
  */
 #include <stdio.h>

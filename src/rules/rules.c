@@ -505,11 +505,9 @@ bool rules_decide(const struct rules *rules, const struct event *ev, const char 
 
 		if (!eval_set(set, &d))
 			continue;
-		if (set->exclude)
-			return false;
 		if (rule_name && d.candidate)
 			*rule_name = d.candidate;
-		return true;
+		return !set->exclude;
 	}
 	/* Nothing matched: one set gives the opposite of its onmatch, two or
 	 * more exclude the event (even if all are exclude sets, 2.7). */

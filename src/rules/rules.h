@@ -76,9 +76,12 @@ struct rules;
 struct rules *rules_compile(const struct rule_defs *defs);
 void rules_free(struct rules *rules);
 
-/* Is EV logged?  On true, *RULE_NAME (if not NULL) is the RuleName to write
- * ("-" when none); it points into RULES and lives as long as they do.
- * Events without a rule tag (4, 16, 255) are always logged. */
+/* Is EV logged?  *RULE_NAME (if not NULL) is the name of the rule that
+ * decided (compatibility spec 2.9): when logged, the RuleName to write; when
+ * an exclude set matched, the name of the exclude rule that dropped it.  "-"
+ * when that rule has no name or no set matched (the event went by its
+ * default).  It points into RULES and lives as long as they do.  Events
+ * without a rule tag (4, 16, 255) are always logged. */
 bool rules_decide(const struct rules *rules, const struct event *ev, const char **rule_name);
 
 /* Can an event of type ID ever be logged under these rules?  False only when

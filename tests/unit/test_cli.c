@@ -1,7 +1,8 @@
 /*
- * Unit tests for the parsing of Sysmon's switches (cli/switches.c) and the
+ * Unit tests for the parsing of Sysmon's switches (cli/switches.c), the
  * service helpers that need no root (service/service.c: the config origin
- * record read by the monitor for event 16, the boot service files).
+ * record read by the monitor for event 16, the boot service files) and
+ * `sysmon config test` (cli/cmd_config.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "cli/switches.h"
 #include "service/service.h"
 
@@ -220,6 +223,81 @@ static void test_boot_service_files(void **state)
 	assert_non_null(strstr(unit, "\n[Install]\nWantedBy=multi-user.target\n"));
 }
 
+/* `sysmon config test FILE` with INPUT on stdin, in a child process; its
+ * stdout into OUT (at most SIZE - 1 bytes), its exit status returned. */
+static int run_config_test(const char *config_path, const char *input, char *out, size_t size)
+{
+	char in_path[] = "/tmp/sysmon-test-cli-in-XXXXXX";
+	int in_fd = mkstemp(in_path), pipe_fd[2], status;
+
+	assert_true(in_fd >= 0);
+	unlink(in_path);
+	assert_int_equal(write(in_fd, input, strlen(input)), (ssize_t)strlen(input));
+	assert_int_equal(lseek(in_fd, 0, SEEK_SET), 0);
+	assert_int_equal(pipe(pipe_fd), 0);
+	fflush(stdout);
+
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		char *argv[] = { "config", "test", (char *)config_path, NULL };
+
+		dup2(in_fd, 0);
+		dup2(pipe_fd[1], 1);
+		_exit(cmd_config(3, argv));
+	}
+	close(in_fd);
+	close(pipe_fd[1]);
+
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < size - 1 && (n = read(pipe_fd[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(pipe_fd[0]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* For each event: logged or not, and the deciding rule's name, also when
+ * it is the exclude rule that dropped the event. */
+static void test_config_test(void **state)
+{
+	(void)state;
+	static const char xml[] =
+		"<Sysmon schemaversion=\"4.22\"><EventFiltering>\n"
+		"<RuleGroup name=\"quiet\" groupRelation=\"or\"><ProcessCreate onmatch=\"exclude\">"
+		"<Image condition=\"end with\">/true</Image></ProcessCreate></RuleGroup>\n"
+		"<RuleGroup groupRelation=\"or\"><NetworkConnect onmatch=\"include\">"
+		"<DestinationPort name=\"web\">443</DestinationPort></NetworkConnect>"
+		"<NetworkConnect onmatch=\"exclude\"><Image>/usr/bin/apt</Image></NetworkConnect></RuleGroup>\n"
+		"</EventFiltering></Sysmon>\n";
+	char path[] = "/tmp/sysmon-test-cli-config-XXXXXX";
+	int fd = mkstemp(path);
+	char out[1024];
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
+	close(fd);
+
+	assert_int_equal(run_config_test(path,
+					 "{\"EventID\":1,\"Image\":\"/usr/bin/true\"}\n"
+					 "{\"EventID\":1,\"Image\":\"/usr/bin/ls\"}\n"
+					 "{\"EventID\":3,\"Image\":\"/usr/bin/curl\",\"DestinationPort\":\"443\"}\n"
+					 "{\"EventID\":3,\"Image\":\"/usr/bin/apt\",\"DestinationPort\":\"443\"}\n"
+					 "{\"EventID\":3,\"Image\":\"/usr/bin/curl\",\"DestinationPort\":\"80\"}\n",
+					 out, sizeof(out)), 0);
+	assert_string_equal(out,
+			    "{\"logged\":false,\"RuleName\":\"quiet\"}\n"
+			    "{\"logged\":true,\"RuleName\":\"-\"}\n"
+			    "{\"logged\":true,\"RuleName\":\"web\"}\n"
+			    "{\"logged\":false,\"RuleName\":\"-\"}\n"
+			    "{\"logged\":false,\"RuleName\":\"-\"}\n");
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_classification),
 		cmocka_unit_test(test_config_origin),
 		cmocka_unit_test(test_boot_service_files),
+		cmocka_unit_test(test_config_test),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

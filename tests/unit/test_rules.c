@@ -138,7 +138,7 @@ static void check_event(int line, bool logged, const char *rule_name, unsigned i
 	make_event_v(id, ap);
 	va_end(ap);
 	bool got = rules_decide(rules, &ev, &got_name);
-	if (got != logged || (logged && strcmp(got_name, rule_name))) {
+	if (got != logged || strcmp(got_name, rule_name)) {
 		print_error("line %d: expected %s with RuleName '%s', got %s with '%s'\n", line,
 			    logged ? "logged" : "dropped", rule_name, got ? "logged" : "dropped",
 			    got_name ? got_name : "(null)");
@@ -147,7 +147,9 @@ static void check_event(int line, bool logged, const char *rule_name, unsigned i
 }
 
 #define LOGGED(name, id, ...) check_event(__LINE__, true, name, id, __VA_ARGS__, NULL)
+/* Dropped by no rule (the default, or no set matched) / by the exclude rule NAME. */
 #define DROPPED(id, ...) check_event(__LINE__, false, "-", id, __VA_ARGS__, NULL)
+#define EXCLUDED(name, id, ...) check_event(__LINE__, false, name, id, __VA_ARGS__, NULL)
 
 /* Does `<CommandLine condition=COND>VALUE</CommandLine>` (one include set)
  * match a command line of LEN bytes TEXT? */
@@ -616,7 +618,7 @@ static void test_decision_table(void **state)
 		{ 1, EXCLUDE, OR, "g", {}, { { "Image", "is", "/usr/bin/ls" } } }, { 0 },
 	};
 	use(one_exclude);
-	DROPPED(1, "Image", "/usr/bin/ls");
+	EXCLUDED("g", 1, "Image", "/usr/bin/ls");
 	LOGGED("-", 1, "Image", "/usr/bin/cat");
 
 	/* Example 5: include + exclude, exclude wins. */
@@ -812,16 +814,41 @@ static void test_rule_names(void **state)
 	use(stale_sets);
 	LOGGED("late", 1, "Image", "/bin/x", "User", "bob", "CommandLine", "evil");
 	LOGGED("-", 1, "Image", "/bin/y", "User", "bob", "CommandLine", "evil");
-	/* Excluded events never show a name; a name is not kept from one
-	 * decision to the next. */
+	/* An excluded event names the exclude rule that dropped it (it is never
+	 * logged, so only `sysmon config test` shows it); a name is not kept
+	 * from one decision to the next. */
 	const struct set_lit excluded[] = {
 		{ 1, EXCLUDE, OR, "ex", {}, { { "Image", "is", "/bin/x" } } },
 		{ 1, INCLUDE, OR, "in", {}, { { "Image", "begin with", "/bin/" } } },
 		{ 0 },
 	};
 	use(excluded);
-	DROPPED(1, "Image", "/bin/x");
+	EXCLUDED("ex", 1, "Image", "/bin/x");
 	LOGGED("in", 1, "Image", "/bin/y");
+	DROPPED(1, "Image", "/usr/bin/y");
+	/* Among several exclude sets the first matching in evaluation order
+	 * (reverse document order) names it; a field's own name beats its
+	 * <Rule>'s; an unnamed exclude set gives "-". */
+	const struct set_lit excludes[] = {
+		{ 1, EXCLUDE, OR, "first", {}, { { "Image", "end with", "sh" } } },
+		{ 1, EXCLUDE, OR, NULL, { { "rule", AND } }, {
+			{ "Image", "begin with", "/bin/", NULL, 1 }, { "User", "is", "root", "field", 1 } } },
+		{ 1, EXCLUDE, OR, NULL, {}, { { "CommandLine", "contains", "noise" } } },
+		{ 0 },
+	};
+	use(excludes);
+	EXCLUDED("field", 1, "Image", "/bin/sh", "User", "root");
+	EXCLUDED("first", 1, "Image", "/bin/sh", "User", "bob");
+	EXCLUDED("-", 1, "Image", "/usr/bin/x", "CommandLine", "noise");
+	/* A named exclude filter that matched in a set that then failed names
+	 * nothing when no set matched: the event goes by the default. */
+	const struct set_lit failed_exclude[] = {
+		{ 1, EXCLUDE, AND, "and", {}, { { "Image", "is", "/bin/x" }, { "User", "is", "root" } } },
+		{ 0 },
+	};
+	use(failed_exclude);
+	EXCLUDED("and", 1, "Image", "/bin/x", "User", "root");
+	LOGGED("-", 1, "Image", "/bin/x", "User", "bob");
 
 	/* Long names (255) are kept whole. */
 	char long_name[256];
