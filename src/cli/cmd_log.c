@@ -31,7 +31,7 @@
 #include "output/format.h"
 #include "store/eventlog.h"
 #include "store/query.h"
-#include "util/size.h"
+#include "util/units.h"
 #include "util/strbuf.h"
 
 struct log_args {

@@ -6,14 +6,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output/outputs_config.h"
 #include "output/sinks.h"
-#include "util/size.h"
+#include "util/units.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 
@@ -91,33 +90,6 @@ static int fail(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
-int outputs_parse_duration_ms(const char *text, unsigned *ms)
-{
-	char *end;
-	uint64_t unit = 1000;
-
-	if (!isdigit((unsigned char)*text))
-		return -1;
-	errno = 0;
-	unsigned long long number = strtoull(text, &end, 10);
-	if (errno)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		unit = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		unit = 1000;
-	else if (strcmp(end, "m") == 0)
-		unit = 60 * 1000;
-	else if (strcmp(end, "h") == 0)
-		unit = 3600 * 1000;
-	else
-		return -1;
-	if (number > UINT_MAX / unit)
-		return -1;
-	*ms = (unsigned)(number * unit);
-	return 0;
-}
-
 static int parse_bool(struct parser *p, const char *key, const char *value, bool *out)
 {
 	if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1") ||
@@ -147,7 +119,7 @@ static int parse_message_size(struct parser *p, const char *key, const char *val
 
 static int parse_duration(struct parser *p, const char *key, const char *value, unsigned *out)
 {
-	if (outputs_parse_duration_ms(value, out) != 0 || *out == 0)
+	if (duration_parse_ms(value, out) != 0 || *out == 0)
 		return fail(p, "%s takes a duration (e.g. 500ms, 2s, 1m), not '%s'", key, value);
 	return 0;
 }

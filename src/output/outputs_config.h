@@ -83,8 +83,4 @@ void outputs_config_describe(const struct outputs_config *config, struct strbuf 
 /* "tcp", "tls" or "relp", as outputs.conf spells it. */
 const char *outputs_protocol_name(enum forward_protocol protocol);
 
-/* Durations: "250ms", "2s", "1m", "1h" (a bare number is seconds); sizes
- * are util/size.h's. */
-int outputs_parse_duration_ms(const char *text, unsigned *ms);
-
 #endif

@@ -26,7 +26,7 @@
 #include "output/outputs_config.h"
 #include "output/syslog_sink.h"
 #include "output/wire.h"
-#include "util/size.h"
+#include "util/units.h"
 
 static const struct format_context ctx = { "web01", 812, 812, NULL };
 static const struct wire_origin origin = { "web01", "3d6ed7f1c4c5404aaa1f6d2a48adfda4" };
@@ -594,14 +594,14 @@ static void test_config_defaults_and_sizes(void **state)
 	assert_int_equal(size_parse("2x", &bytes), -1);
 	assert_int_equal(size_parse("2MiBs", &bytes), -1);
 	assert_int_equal(size_parse("2ib", &bytes), -1);
-	assert_int_equal(outputs_parse_duration_ms("250ms", &ms), 0);
+	assert_int_equal(duration_parse_ms("250ms", &ms), 0);
 	assert_int_equal(ms, 250);
-	assert_int_equal(outputs_parse_duration_ms("2", &ms), 0);
+	assert_int_equal(duration_parse_ms("2", &ms), 0);
 	assert_int_equal(ms, 2000);
-	assert_int_equal(outputs_parse_duration_ms("1h", &ms), 0);
+	assert_int_equal(duration_parse_ms("1h", &ms), 0);
 	assert_int_equal(ms, 3600000);
-	assert_int_equal(outputs_parse_duration_ms("9999999999h", &ms), -1);
-	assert_int_equal(outputs_parse_duration_ms("1d", &ms), -1);
+	assert_int_equal(duration_parse_ms("9999999999h", &ms), -1);
+	assert_int_equal(duration_parse_ms("1d", &ms), -1);
 }
 
 /* ---- cursor file ---- */
