@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <utmpx.h>
 
 #include "enrich/users.h"
 #include "util/clock.h"
+#include "util/filewatch.h"
 #include "util/strbuf.h"
 
 #define NS_PER_SEC 1000000000LL
@@ -109,32 +109,12 @@ struct login {
 static pthread_mutex_t logins_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct login *logins;
 static size_t nlogins;
-static int64_t logins_checked_ns;
-static bool logins_checked;
-static struct timespec logins_mtime;
-static ino_t logins_ino;
-static off_t logins_size = -1;
+static struct file_watch utmp_watch = FILE_WATCH_INIT(_PATH_UTMPX, NS_PER_SEC);
 
 static void reload_logins(void)
 {
-	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
-	if (logins_checked && now - logins_checked_ns < NS_PER_SEC)
+	if (!file_watch_changed(&utmp_watch))
 		return;
-	logins_checked_ns = now;
-	logins_checked = true;
-
-	struct stat st;
-	if (stat(_PATH_UTMPX, &st) != 0) {
-		nlogins = 0;
-		logins_size = -1;
-		return;
-	}
-	if (st.st_ino == logins_ino && st.st_size == logins_size &&
-	    st.st_mtim.tv_sec == logins_mtime.tv_sec && st.st_mtim.tv_nsec == logins_mtime.tv_nsec)
-		return;
-	logins_ino = st.st_ino;
-	logins_size = st.st_size;
-	logins_mtime = st.st_mtim;
 	nlogins = 0;
 
 	int fd = open(_PATH_UTMPX, O_RDONLY | O_CLOEXEC);

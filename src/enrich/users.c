@@ -11,12 +11,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "enrich/name_cache.h"
-#include "util/clock.h"
+#include "util/filewatch.h"
 #include "util/strbuf.h"
 
 #define PASSWD_PATH "/etc/passwd"
@@ -24,27 +22,12 @@
 
 static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct name_cache *users;
-static int64_t passwd_checked_ns;
-static bool passwd_checked;
-static struct stat passwd_seen;
+static struct file_watch passwd_watch = FILE_WATCH_INIT(PASSWD_PATH, PASSWD_CHECK_NS);
 
 static void check_passwd(void)
 {
-	int64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
-	if (passwd_checked && now - passwd_checked_ns < PASSWD_CHECK_NS)
-		return;
-	passwd_checked_ns = now;
-	passwd_checked = true;
-
-	struct stat st;
-	if (stat(PASSWD_PATH, &st) != 0)
-		st = (struct stat){ 0 };
-	if (st.st_ino != passwd_seen.st_ino || st.st_size != passwd_seen.st_size ||
-	    st.st_mtim.tv_sec != passwd_seen.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != passwd_seen.st_mtim.tv_nsec) {
+	if (file_watch_changed(&passwd_watch))
 		name_cache_invalidate(users);
-		passwd_seen = st;
-	}
 }
 
 /* The name from the password database into *BUF (grown as needed), or NULL
