@@ -10,25 +10,14 @@
  * cut the rows read; RuleName, which the rule engine reads as "-" while
  * deciding, is filtered in SQL only.
  *
- * The XPath subset (what people paste from Event Viewer / Get-WinEvent):
- *   query    := or ; or := and ('or' and)* ; and := unary ('and' unary)*
- *   unary    := 'not' '(' or ')' | '(' or ')' | atom
- *   top atom := ('*' | 'Event') '[' or ']'
- *   in *[..] : 'System' '[' or ']' | 'EventData' '[' or ']'
- *   System   : EventID|Task|Level|Version|EventRecordID OP number,
- *              Computer OP 'text', Provider[@Name='Linux-Sysmon'],
- *              TimeCreated '[' @SystemTime OP 'ISO time' |
- *                              timediff(@SystemTime) OP milliseconds ']'
- *   EventData: Data[@Name='Field'] OP 'value'
- *   OP       := = != < <= > >=
- * All of it is exact in SQL.
+ * The XPath parser is query_xpath.c, counting query_count.c; query_internal.h
+ * is what they share with this file.
  */
-#include "store/query.h"
+#include "store/query_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +63,7 @@ void query_free(struct query *q)
 	memset(q, 0, sizeof(*q));
 }
 
-static const void *own_copy(struct query *q, const void *data, size_t len)
+const void *query_own_copy(struct query *q, const void *data, size_t len)
 {
 	void *copy = xmalloc(len + 1);
 
@@ -119,13 +108,13 @@ int query_add_events(struct query *q, const char *list, struct strbuf *err)
 
 /* Fields. */
 
-static bool pseudo_field(const char *name)
+bool query_pseudo_field(const char *name)
 {
 	return !strcmp(name, "EventID") || !strcmp(name, "EventRecordID") ||
 	       !strcmp(name, "TimeCreated") || !strcmp(name, "Computer");
 }
 
-static void unknown_field(const char *what, const char *name, struct strbuf *err)
+void query_unknown_field(const char *what, const char *name, struct strbuf *err)
 {
 	strbuf_printf(err, "%s: unknown field '%s'", what, name);
 	for (size_t e = 0; e < schema_event_count(); e++) {
@@ -145,10 +134,10 @@ static void unknown_field(const char *what, const char *name, struct strbuf *err
 int query_require_fields(struct query *q, const char *const *fields, size_t nfields, struct strbuf *err)
 {
 	for (size_t i = 0; i < nfields; i++) {
-		if (pseudo_field(fields[i]))
+		if (query_pseudo_field(fields[i]))
 			continue;
 		if (!schema_is_field_name(fields[i])) {
-			unknown_field("field", fields[i], err);
+			query_unknown_field("field", fields[i], err);
 			return -1;
 		}
 		q->required = xrealloc(q->required, (q->nrequired + 1) * sizeof(*q->required));
@@ -177,7 +166,7 @@ int query_add_where(struct query *q, const char *text, struct strbuf *err)
 	char *field = xstrndup(field_start, (size_t)(p - field_start));
 
 	if (!schema_is_field_name(field)) {
-		unknown_field("--where", field, err);
+		query_unknown_field("--where", field, err);
 		free(field);
 		return -1;
 	}
@@ -252,7 +241,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static int parse_absolute(const char *text, int64_t *ns)
+int query_parse_absolute(const char *text, int64_t *ns)
 {
 	const char *p = text;
 	int year, month, day, hour = 0, minute = 0, second = 0;
@@ -315,7 +304,7 @@ int query_parse_time(const char *text, int64_t now_ns, int64_t *ns, struct strbu
 		*ns = now_ns;
 		return 0;
 	}
-	if (isdigit((unsigned char)*p) && parse_absolute(text, ns) == 0)
+	if (isdigit((unsigned char)*p) && query_parse_absolute(text, ns) == 0)
 		return 0;
 	char *end;
 
@@ -343,501 +332,6 @@ int query_parse_time(const char *text, int64_t now_ns, int64_t *ns, struct strbu
 	return -1;
 }
 
-/* XPath. */
-
-struct xpath {
-	const char *text, *p;
-	struct query *q;
-	int64_t now_ns;
-	struct strbuf *sql;
-	struct strbuf *err;
-	bool failed;
-	int depth;                      /* of brackets and parentheses */
-	int terms;                      /* and/or operands so far */
-};
-
-/* Bounds that keep the parser's stack and SQLite's expression depth (1000)
- * safe, far above what a hand-written filter needs. */
-#define XPATH_MAX_DEPTH 64
-#define XPATH_MAX_TERMS 256
-
-enum xpath_context { XP_TOP, XP_EVENT, XP_SYSTEM, XP_TIME, XP_DATA };
-
-static void xp_fail(struct xpath *x, const char *what)
-{
-	if (x->failed)
-		return;
-	x->failed = true;
-	strbuf_printf(x->err, "XPath: %s at offset %td in \"%s\"", what, x->p - x->text, x->text);
-}
-
-static void xp_space(struct xpath *x)
-{
-	while (isspace((unsigned char)*x->p))
-		x->p++;
-}
-
-static bool xp_char(struct xpath *x, char c)
-{
-	xp_space(x);
-	if (*x->p != c)
-		return false;
-	x->p++;
-	return true;
-}
-
-static void xp_expect(struct xpath *x, char c)
-{
-	char what[32];
-
-	if (!xp_char(x, c)) {
-		snprintf(what, sizeof(what), "expected '%c'", c);
-		xp_fail(x, what);
-	}
-}
-
-/* An XPath name (element, attribute after '@', function). */
-static size_t xp_name(struct xpath *x, char *out, size_t size)
-{
-	size_t n = 0;
-
-	xp_space(x);
-	while ((isalnum((unsigned char)x->p[n]) || x->p[n] == '_' || x->p[n] == '-') && n + 1 < size) {
-		out[n] = x->p[n];
-		n++;
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static bool xp_keyword(struct xpath *x, const char *word)
-{
-	char name[64];
-	size_t n = xp_name(x, name, sizeof(name));
-
-	if (n == 0 || strcasecmp(name, word) != 0)
-		return false;
-	x->p += n;
-	return true;
-}
-
-static const char *xp_operator(struct xpath *x)
-{
-	static const char *const ops[] = { "!=", "<=", ">=", "=", "<", ">" };
-
-	xp_space(x);
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		size_t len = strlen(ops[i]);
-
-		if (strncmp(x->p, ops[i], len) == 0) {
-			x->p += len;
-			return ops[i];
-		}
-	}
-	xp_fail(x, "expected a comparison (=, !=, <, <=, >, >=)");
-	return "=";
-}
-
-/* A literal: 'text', "text" or a number (digits, maybe a '-'). */
-static char *xp_literal(struct xpath *x)
-{
-	xp_space(x);
-	char quote = *x->p;
-
-	if (quote == '\'' || quote == '"') {
-		const char *end = strchr(x->p + 1, quote);
-
-		if (!end) {
-			xp_fail(x, "unterminated string");
-			return xstrdup("");
-		}
-		char *value = xstrndup(x->p + 1, (size_t)(end - x->p - 1));
-
-		x->p = end + 1;
-		return value;
-	}
-	size_t n = 0;
-
-	if (x->p[n] == '-')
-		n++;
-	while (isdigit((unsigned char)x->p[n]))
-		n++;
-	if (n == 0 || (n == 1 && x->p[0] == '-')) {
-		xp_fail(x, "expected a number or a quoted string");
-		return xstrdup("");
-	}
-	char *value = xstrndup(x->p, n);
-
-	x->p += n;
-	return value;
-}
-
-static void xp_bind(struct xpath *x, struct eventlog_bind bind)
-{
-	struct query *q = x->q;
-
-	q->xpath_binds = xrealloc(q->xpath_binds, (q->nxpath_binds + 1) * sizeof(*q->xpath_binds));
-	if (bind.kind != BIND_INT)
-		bind.data = own_copy(q, bind.data, bind.len);
-	q->xpath_binds[q->nxpath_binds++] = bind;
-	strbuf_putc(x->sql, '?');
-}
-
-static void xp_bind_int(struct xpath *x, int64_t v)
-{
-	struct eventlog_bind bind = { .kind = BIND_INT, .number = v };
-
-	xp_bind(x, bind);
-}
-
-static bool xp_compare(const char *op, int64_t a, int64_t b)
-{
-	if (!strcmp(op, "="))
-		return a == b;
-	if (!strcmp(op, "!="))
-		return a != b;
-	if (!strcmp(op, "<"))
-		return a < b;
-	if (!strcmp(op, "<="))
-		return a <= b;
-	if (!strcmp(op, ">"))
-		return a > b;
-	return a >= b;
-}
-
-static int64_t xp_number(struct xpath *x, const char *text)
-{
-	char *end;
-
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-
-	if (!*text || *end || errno) {
-		xp_fail(x, "expected a number");
-		return 0;
-	}
-	return v;
-}
-
-/* EventIDs whose Level/Version satisfies OP N, as an SQL condition. */
-static void xp_ids_where(struct xpath *x, bool level, const char *op, int64_t n)
-{
-	bool first = true;
-
-	strbuf_puts(x->sql, "EventID IN (");
-	for (size_t e = 0; e < schema_event_count(); e++) {
-		const struct schema_event *event = schema_event_at(e);
-
-		if (xp_compare(op, level ? event->level : event->version, n)) {
-			strbuf_printf(x->sql, "%s%u", first ? "" : ",", event->id);
-			first = false;
-		}
-	}
-	strbuf_puts(x->sql, first ? "NULL)" : ")");
-}
-
-static void xp_or(struct xpath *x, enum xpath_context ctx);
-
-static void xp_system_atom(struct xpath *x)
-{
-	char name[64];
-	size_t n = xp_name(x, name, sizeof(name));
-
-	if (n == 0) {
-		xp_fail(x, "expected EventID, Level, Task, Version, EventRecordID, Computer, Provider or TimeCreated");
-		return;
-	}
-	x->p += n;
-	if (!strcasecmp(name, "Provider")) {
-		char attr[32];
-		xp_expect(x, '[');
-		xp_expect(x, '@');
-		x->p += xp_name(x, attr, sizeof(attr));
-		const char *op = xp_operator(x);
-		char *value = xp_literal(x);
-
-		xp_expect(x, ']');
-		bool ours = !strcasecmp(attr, "Name") &&
-			    (!strcasecmp(value, "Linux-Sysmon") || !strcasecmp(value, "Microsoft-Windows-Sysmon"));
-
-		if (strcasecmp(attr, "Name") && strcasecmp(attr, "Guid"))
-			xp_fail(x, "Provider takes @Name");
-		strbuf_puts(x->sql, (ours == !strcmp(op, "=")) ? "1" : "0");
-		free(value);
-		return;
-	}
-	if (!strcasecmp(name, "TimeCreated")) {
-		xp_expect(x, '[');
-		xp_or(x, XP_TIME);
-		xp_expect(x, ']');
-		return;
-	}
-	const char *op = xp_operator(x);
-	char *value = xp_literal(x);
-	const char *sql_op = !strcmp(op, "!=") ? "<>" : op;
-
-	if (!strcasecmp(name, "EventID") || !strcasecmp(name, "Task")) {
-		strbuf_printf(x->sql, "EventID %s ", sql_op);
-		xp_bind_int(x, xp_number(x, value));
-	} else if (!strcasecmp(name, "EventRecordID")) {
-		strbuf_printf(x->sql, "EventRecordID %s ", sql_op);
-		xp_bind_int(x, xp_number(x, value));
-	} else if (!strcasecmp(name, "Level") || !strcasecmp(name, "Version")) {
-		xp_ids_where(x, !strcasecmp(name, "Level"), op, xp_number(x, value));
-	} else if (!strcasecmp(name, "Computer")) {
-		struct eventlog_bind bind = { .kind = BIND_TEXT, .data = value, .len = strlen(value) };
-
-		strbuf_printf(x->sql, "Origin IN (SELECT id FROM origins WHERE computer %s ", sql_op);
-		xp_bind(x, bind);
-		strbuf_putc(x->sql, ')');
-	} else {
-		xp_fail(x, "unknown System element");
-	}
-	free(value);
-}
-
-static void xp_time_atom(struct xpath *x)
-{
-	if (xp_char(x, '@')) {
-		if (!xp_keyword(x, "SystemTime")) {
-			xp_fail(x, "expected @SystemTime");
-			return;
-		}
-		const char *op = xp_operator(x);
-		char *value = xp_literal(x);
-		int64_t ns = 0;
-
-		if (!x->failed && parse_absolute(value, &ns) < 0)
-			xp_fail(x, "expected an ISO 8601 time such as '2026-11-26T10:00:00.000Z'");
-		strbuf_printf(x->sql, "TimeCreated %s ", !strcmp(op, "!=") ? "<>" : op);
-		xp_bind_int(x, ns);
-		free(value);
-		return;
-	}
-	if (!xp_keyword(x, "timediff")) {
-		xp_fail(x, "expected @SystemTime or timediff(@SystemTime)");
-		return;
-	}
-	xp_expect(x, '(');
-	xp_expect(x, '@');
-	if (!xp_keyword(x, "SystemTime"))
-		xp_fail(x, "expected timediff(@SystemTime)");
-	xp_expect(x, ')');
-	const char *op = xp_operator(x);
-	char *value = xp_literal(x);
-	int64_t ms = xp_number(x, value);
-
-	/* timediff is now minus the event's time, in milliseconds. */
-	strbuf_puts(x->sql, "(");
-	xp_bind_int(x, x->now_ns);
-	strbuf_printf(x->sql, " - TimeCreated) / 1000000 %s ", !strcmp(op, "!=") ? "<>" : op);
-	xp_bind_int(x, ms);
-	free(value);
-}
-
-/* Events that have FIELD, as an SQL list. */
-static void ids_with_field(struct strbuf *sql, const char *field)
-{
-	bool first = true;
-
-	strbuf_puts(sql, "EventID IN (");
-	for (size_t e = 0; e < schema_event_count(); e++) {
-		const struct schema_event *event = schema_event_at(e);
-
-		if (schema_field_index(event, field) >= 0) {
-			strbuf_printf(sql, "%s%u", first ? "" : ",", event->id);
-			first = false;
-		}
-	}
-	strbuf_puts(sql, first ? "NULL)" : ")");
-}
-
-static void xp_data_atom(struct xpath *x)
-{
-	char attr[32];
-	if (!xp_keyword(x, "Data")) {
-		xp_fail(x, "expected Data[@Name='Field']");
-		return;
-	}
-	if (!xp_char(x, '[')) {
-		xp_fail(x, "use Data[@Name='Field'] = 'value' (a bare Data is not supported)");
-		return;
-	}
-	xp_expect(x, '@');
-	x->p += xp_name(x, attr, sizeof(attr));
-	if (strcasecmp(attr, "Name"))
-		xp_fail(x, "expected @Name");
-	xp_expect(x, '=');
-	char *field = xp_literal(x);
-
-	xp_expect(x, ']');
-	const char *op = xp_operator(x);
-	char *value = xp_literal(x);
-	const char *column = eventlog_column_name(field);
-
-	if (!x->failed && !column) {
-		struct strbuf why = STRBUF_INIT;
-
-		unknown_field("Data[@Name]", field, &why);
-		xp_fail(x, strbuf_str(&why));
-		strbuf_release(&why);
-	}
-	if (!x->failed && !eventlog_column_groupable(field))
-		xp_fail(x, "times in EventData cannot be compared; use TimeCreated or --since/--until");
-	if (x->failed) {
-		free(field);
-		free(value);
-		return;
-	}
-	/* Stored form of the value: take the codec of any event with the
-	 * field (a field name has one type in the catalogue). */
-	const struct schema_event *event = NULL;
-	int index = -1;
-
-	for (size_t e = 0; e < schema_event_count() && index < 0; e++) {
-		event = schema_event_at(e);
-		index = schema_field_index(event, field);
-	}
-	if (!strcmp(op, "=") || !strcmp(op, "!=")) {
-		struct eventlog_bind bind;
-		unsigned char guid[EVENTLOG_ENCODE_MAX];
-
-		const char *is = !strcmp(op, "=") ? "IS" : "IS NOT";
-
-		/* Among the events that have the field (the others have no
-		 * such Data element, so neither = nor != holds). */
-		strbuf_putc(x->sql, '(');
-		ids_with_field(x->sql, field);
-		if (eventlog_encode_value(event, index, value, &bind, guid)) {
-			strbuf_printf(x->sql, " AND %s %s ", column, is);
-			xp_bind(x, bind);
-		} else {
-			strbuf_printf(x->sql, " AND %s %s NULL", column, is);   /* "-" */
-		}
-		strbuf_putc(x->sql, ')');
-	} else {
-		/* XPath orders numbers: compare as numbers. */
-		strbuf_printf(x->sql, "(%s IS NOT NULL AND CAST(%s AS REAL) %s ", column, column, op);
-		xp_bind_int(x, xp_number(x, value));
-		strbuf_putc(x->sql, ')');
-	}
-	free(field);
-	free(value);
-}
-
-static void xp_atom(struct xpath *x, enum xpath_context ctx)
-{
-	switch (ctx) {
-	case XP_TOP:
-		if (!xp_char(x, '*') && !xp_keyword(x, "Event")) {
-			xp_fail(x, "expected *[...]");
-			return;
-		}
-		xp_expect(x, '[');
-		xp_or(x, XP_EVENT);
-		xp_expect(x, ']');
-		return;
-	case XP_EVENT:
-		if (xp_keyword(x, "System")) {
-			xp_expect(x, '[');
-			xp_or(x, XP_SYSTEM);
-			xp_expect(x, ']');
-		} else if (xp_keyword(x, "EventData")) {
-			xp_expect(x, '[');
-			xp_or(x, XP_DATA);
-			xp_expect(x, ']');
-		} else {
-			xp_fail(x, "expected System[...] or EventData[...]");
-		}
-		return;
-	case XP_SYSTEM:
-		xp_system_atom(x);
-		return;
-	case XP_TIME:
-		xp_time_atom(x);
-		return;
-	case XP_DATA:
-		xp_data_atom(x);
-		return;
-	}
-}
-
-static void xp_unary(struct xpath *x, enum xpath_context ctx)
-{
-	const char *save = x->p;
-
-	if (x->failed)
-		return;
-	if (++x->terms > XPATH_MAX_TERMS) {
-		xp_fail(x, "too many conditions");
-		return;
-	}
-	if (xp_keyword(x, "not")) {
-		if (xp_char(x, '(')) {
-			strbuf_puts(x->sql, "NOT (");
-			xp_or(x, ctx);
-			xp_expect(x, ')');
-			strbuf_putc(x->sql, ')');
-			return;
-		}
-		x->p = save;
-	}
-	if (xp_char(x, '(')) {
-		strbuf_putc(x->sql, '(');
-		xp_or(x, ctx);
-		xp_expect(x, ')');
-		strbuf_putc(x->sql, ')');
-		return;
-	}
-	strbuf_putc(x->sql, '(');
-	xp_atom(x, ctx);
-	strbuf_putc(x->sql, ')');
-}
-
-static void xp_and(struct xpath *x, enum xpath_context ctx)
-{
-	xp_unary(x, ctx);
-	while (!x->failed && xp_keyword(x, "and")) {
-		strbuf_puts(x->sql, " AND ");
-		xp_unary(x, ctx);
-	}
-}
-
-static void xp_or(struct xpath *x, enum xpath_context ctx)
-{
-	/* Every nesting passes here: bound it, so no input exhausts the stack. */
-	if (++x->depth > XPATH_MAX_DEPTH) {
-		xp_fail(x, "nested too deeply");
-		return;
-	}
-	xp_and(x, ctx);
-	while (!x->failed && xp_keyword(x, "or")) {
-		strbuf_puts(x->sql, " OR ");
-		xp_and(x, ctx);
-	}
-	x->depth--;
-}
-
-int query_add_xpath(struct query *q, const char *text, int64_t now_ns, struct strbuf *err)
-{
-	struct strbuf sql = STRBUF_INIT;
-	size_t nbinds = q->nxpath_binds;
-	struct xpath x = { .text = text, .p = text, .q = q, .now_ns = now_ns, .sql = &sql, .err = err };
-
-	xp_or(&x, XP_TOP);
-	xp_space(&x);
-	if (!x.failed && *x.p)
-		xp_fail(&x, "unexpected text");
-	if (x.failed) {
-		q->nxpath_binds = nbinds;
-		strbuf_release(&sql);
-		return -1;
-	}
-	strbuf_printf(&q->xpath_sql, "%s(%s)", q->xpath_sql.len ? " AND " : "", sql.data);
-	strbuf_release(&sql);
-	return 0;
-}
-
 /* Preparation. */
 
 static void add_bind(struct query *q, struct eventlog_bind bind)
@@ -847,7 +341,7 @@ static void add_bind(struct query *q, struct eventlog_bind bind)
 		q->binds = xrealloc(q->binds, q->binds_cap * sizeof(*q->binds));
 	}
 	if (bind.kind != BIND_INT)
-		bind.data = own_copy(q, bind.data, bind.len);
+		bind.data = query_own_copy(q, bind.data, bind.len);
 	q->binds[q->nbinds++] = bind;
 }
 
@@ -1112,7 +606,7 @@ int query_prepare(struct query *q, struct strbuf *err)
 
 /* The record id window of the SQL (its first two binds): --follow's, cut
  * down to the batches that can hold the --since/--until range. */
-static void set_window(struct query *q, struct eventlog *log)
+void query_set_window(struct query *q, struct eventlog *log)
 {
 	uint64_t after = q->after_record_id, up_to = q->up_to_record_id;
 
@@ -1158,7 +652,7 @@ int64_t query_run(struct eventlog *log, struct query *q, const char *const *fiel
 {
 	if ((!q->prepared && query_prepare(q, err) < 0))
 		return -1;
-	set_window(q, log);
+	query_set_window(q, log);
 
 	/* With conditions to decide in C and whole records wanted, read only
 	 * the conditions' fields while scanning, and each match in full. */
@@ -1231,265 +725,4 @@ const char *query_field_value(struct eventlog *log, const struct event *ev, unsi
 	const char *value = event_value_by_name(ev, field);
 
 	return value ? value : "-";
-}
-
-/* Counting: a hash table keyed by bytes.  The SQL path keys on the stored
- * values (no decoding per row; SQLite's GROUP BY would sort every row), the
- * C path on the joined texts; both carry the joined text of the group. */
-
-struct group_slot {
-	char *key;                      /* NULL = empty slot */
-	size_t key_len;
-	char *text;                     /* values joined with '\t' */
-	uint64_t count;
-};
-
-struct group_table {
-	struct group_slot *slots;
-	size_t cap, count;
-};
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
-static void group_table_free(struct group_table *t)
-{
-	for (size_t i = 0; i < t->cap; i++) {
-		free(t->slots[i].key);
-		free(t->slots[i].text);
-	}
-	free(t->slots);
-	memset(t, 0, sizeof(*t));
-}
-
-/* The slot of KEY, added (with no text, count 0) if new. */
-/* The slot of KEY, added (with no text, count 0) if new.  OWNED: KEY was
- * allocated by the caller and now belongs to the table (freed if present). */
-static struct group_slot *find_slot(struct group_table *t, const char *key, size_t len, char *owned)
-{
-	if (2 * (t->count + 1) > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 256;
-		struct group_slot *slots = xcalloc(cap, sizeof(*slots));
-
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->slots[i].key)
-				continue;
-			size_t j = hash_bytes(t->slots[i].key, t->slots[i].key_len) & (cap - 1);
-
-			while (slots[j].key)
-				j = (j + 1) & (cap - 1);
-			slots[j] = t->slots[i];
-		}
-		free(t->slots);
-		t->slots = slots;
-		t->cap = cap;
-	}
-	size_t j = hash_bytes(key, len) & (t->cap - 1);
-
-	while (t->slots[j].key) {
-		if (t->slots[j].key_len == len && !memcmp(t->slots[j].key, key, len)) {
-			free(owned);
-			return &t->slots[j];
-		}
-		j = (j + 1) & (t->cap - 1);
-	}
-	if (owned) {
-		t->slots[j].key = owned;
-	} else {
-		/* Keys are bytes (stored integers hold zeros): no string copy. */
-		t->slots[j].key = xmalloc(len + 1);
-		memcpy(t->slots[j].key, key, len);
-		t->slots[j].key[len] = '\0';
-	}
-	t->slots[j].key_len = len;
-	t->count++;
-	return &t->slots[j];
-}
-
-static struct group_slot *group_slot(struct group_table *t, const char *key, size_t len)
-{
-	return find_slot(t, key, len, NULL);
-}
-
-/* Values of one record joined with '\t' (tabs inside values become spaces,
- * so the join stays unambiguous). */
-static void append_value(struct strbuf *key, const char *value, size_t len, bool first)
-{
-	if (!first)
-		strbuf_putc(key, '\t');
-	for (size_t i = 0; i < len; i++)
-		strbuf_putc(key, value[i] == '\t' ? ' ' : value[i]);
-}
-
-struct count_state {
-	struct eventlog *log;
-	const char *const *fields;
-	size_t nfields;
-	struct group_table *table;
-	struct strbuf key, value;
-};
-
-static int count_record(const struct event *ev, unsigned origin, void *arg)
-{
-	struct count_state *st = arg;
-	char buf[64];
-
-	strbuf_reset(&st->key);
-	for (size_t i = 0; i < st->nfields; i++) {
-		const char *value = query_field_value(st->log, ev, origin, st->fields[i], buf);
-
-		append_value(&st->key, value, strlen(value), i == 0);
-	}
-	group_slot(st->table, strbuf_str(&st->key), st->key.len)->count++;
-	return 0;
-}
-
-/* A row of "SELECT fields..., EventID": key on the stored values (type
- * and bytes), decode only a new group's values. */
-static int count_sql_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct count_state *st = arg;
-
-	strbuf_reset(&st->key);
-	for (size_t i = 0; i < st->nfields; i++) {
-		int type = sqlite3_column_type(stmt, (int)i);
-
-		strbuf_putc(&st->key, (char)type);
-		if (type == SQLITE_INTEGER) {
-			int64_t v = sqlite3_column_int64(stmt, (int)i);
-
-			strbuf_append(&st->key, (const char *)&v, sizeof(v));
-		} else if (type != SQLITE_NULL) {
-			const void *data = sqlite3_column_blob(stmt, (int)i);
-			uint32_t len = (uint32_t)sqlite3_column_bytes(stmt, (int)i);
-
-			strbuf_append(&st->key, (const char *)&len, sizeof(len));
-			if (len)
-				strbuf_append(&st->key, data, len);
-		}
-	}
-	struct group_slot *slot = group_slot(st->table, strbuf_str(&st->key), st->key.len);
-
-	if (!slot->text) {
-		const struct schema_event *event =
-			schema_event_by_id((unsigned)sqlite3_column_int(stmt, (int)st->nfields));
-		struct strbuf text = STRBUF_INIT;
-
-		for (size_t i = 0; i < st->nfields; i++) {
-			strbuf_reset(&st->value);
-			if (event)
-				eventlog_decode_value(event, schema_field_index(event, st->fields[i]),
-						      sqlite3_column_value(stmt, (int)i), &st->value);
-			append_value(&text, strbuf_str(&st->value), st->value.len, i == 0);
-		}
-		slot->text = xstrdup(strbuf_str(&text));
-		strbuf_release(&text);
-	}
-	slot->count++;
-	return 0;
-}
-
-static int compare_groups(const void *a, const void *b)
-{
-	const struct query_group *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->values, y->values);
-}
-
-int query_count_by(struct eventlog *log, struct query *q, const char *const *fields, size_t nfields,
-		   struct query_group **groups, size_t *ngroups, struct strbuf *err)
-{
-	struct group_table table = { 0 };
-	struct count_state st = { log, fields, nfields, &table, STRBUF_INIT, STRBUF_INIT };
-	bool in_sql = true;
-	int rc;
-
-	*groups = NULL;
-	*ngroups = 0;
-	if (!q->prepared && query_prepare(q, err) < 0)
-		return -1;
-	for (size_t i = 0; i < nfields; i++)
-		if (!strcmp(fields[i], "Computer") || !strcmp(fields[i], "EventRecordID") ||
-		    !strcmp(fields[i], "TimeCreated") ||
-		    (!pseudo_field(fields[i]) && !eventlog_column_groupable(fields[i])))
-			in_sql = false;
-	/* With a limit, "the first N matching records" is a walk in order. */
-	if (q->filter_in_c || q->limit)
-		in_sql = false;
-	if (in_sql) {
-		struct strbuf sql = STRBUF_INIT;
-
-		strbuf_puts(&sql, "SELECT ");
-		for (size_t i = 0; i < nfields; i++)
-			strbuf_printf(&sql, "%s, ", !strcmp(fields[i], "EventID") ? "EventID"
-						    : eventlog_column_name(fields[i]));
-		strbuf_printf(&sql, "EventID FROM events WHERE %s", q->where_sql.data);
-		set_window(q, log);
-		rc = eventlog_sql_rows(log, sql.data, q->binds, q->nbinds, count_sql_row, &st, err);
-		strbuf_release(&sql);
-	} else {
-		const char **list = xcalloc(nfields + 1, sizeof(*list));
-		size_t nlist = 0;
-
-		for (size_t i = 0; i < nfields; i++)
-			if (!pseudo_field(fields[i]))
-				list[nlist++] = fields[i];
-		rc = query_run(log, q, list, nlist, count_record, &st, err) < 0 ? -1 : 0;
-		free(list);
-	}
-	strbuf_release(&st.key);
-	strbuf_release(&st.value);
-	if (rc < 0) {
-		group_table_free(&table);
-		return -1;
-	}
-	/* Merge by text (two stored forms can read alike once joined), moving
-	 * the texts rather than copying them: a million groups is a lot. */
-	struct group_table merged = { 0 };
-
-	for (size_t i = 0; i < table.cap; i++) {
-		struct group_slot *from = &table.slots[i];
-
-		if (!from->key)
-			continue;
-		char *text = from->text ? from->text : from->key;
-		size_t len = from->text ? strlen(from->text) : from->key_len;
-
-		if (from->text)
-			free(from->key);
-		from->key = from->text = NULL;
-		find_slot(&merged, text, len, text)->count += from->count;
-	}
-	group_table_free(&table);
-	struct query_group *list = xcalloc(merged.count + 1, sizeof(*list));
-	size_t n = 0;
-
-	for (size_t i = 0; i < merged.cap; i++) {
-		if (!merged.slots[i].key)
-			continue;
-		list[n].values = merged.slots[i].key;
-		list[n].count = merged.slots[i].count;
-		merged.slots[i].key = NULL;
-		n++;
-	}
-	group_table_free(&merged);
-	qsort(list, n, sizeof(*list), compare_groups);
-	*groups = list;
-	*ngroups = n;
-	return 0;
-}
-
-void query_groups_free(struct query_group *groups, size_t ngroups)
-{
-	for (size_t i = 0; i < ngroups; i++)
-		free(groups[i].values);
-	free(groups);
 }
