@@ -82,7 +82,13 @@ int eventlog_set_max_size(struct eventlog *log, uint64_t max_size, struct strbuf
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL);
+	/* A failed COMMIT leaves the transaction open: end it; the bound was
+	 * not stored. */
+	if (sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		eventlog_set_error(err, "%s: cannot write: %s", log->path, sqlite3_errmsg(log->db));
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	/* Apply it now (pending records of this connection included), so the
 	 * file fits the bound even if no monitor is running. */
 	if (!log->db && !eventlog_reconnect(log))
