@@ -462,9 +462,11 @@ int query_prepare(struct query *q, struct strbuf *err)
 		unsigned id = schema_event_at(e)->id;
 		bool wanted = q->nevent_ids == 0;
 
+		if (id >= sizeof(q->candidate))
+			continue;   /* beyond candidate[] */
 		for (size_t i = 0; i < q->nevent_ids; i++)
 			wanted |= q->event_ids[i] == id;
-		q->candidate[id] = wanted && id < 256;
+		q->candidate[id] = wanted;
 	}
 	/* Events that lack a --where or required field cannot match; the rule
 	 * engine decides tagged events only. */
