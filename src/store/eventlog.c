@@ -362,7 +362,18 @@ char *eventlog_move_aside(const char *path, struct strbuf *err)
 
 	strbuf_printf(&from, "%s-wal", path);
 	strbuf_printf(&to, "%s-wal", moved);
-	rename(from.data, to.data);
+	if (rename(from.data, to.data) != 0 && errno != ENOENT) {
+		/* A new log must not start beside the old one's -wal (SQLite
+		 * would replay it into the new file): put the log back. */
+		eventlog_set_error(err, "%s: damaged, and its write-ahead log cannot be moved aside: %s",
+				   path, strerror(errno));
+		if (rename(moved, path) != 0)
+			eventlog_set_error(err, " (the log itself is now %s)", moved);
+		strbuf_release(&from);
+		strbuf_release(&to);
+		free(moved);
+		return NULL;
+	}
 	strbuf_reset(&from);
 	strbuf_printf(&from, "%s-shm", path);
 	unlink(from.data);

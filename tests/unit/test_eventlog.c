@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output/format.h"
@@ -495,6 +496,53 @@ static void test_damaged_file_moved_aside(void **state)
 	strbuf_release(&err);
 }
 
+/* A damaged log whose -wal cannot follow it aside stays where it is: a new
+ * log must not start beside the old write-ahead log. */
+static void test_damaged_wal_cannot_move(void **state)
+{
+	(void)state;
+	struct strbuf err = STRBUF_INIT;
+	char wal[320], blocker[400], stamp[32], junk[4096];
+	char *damaged = NULL;
+	struct eventlog *log = open_log();
+	sqlite3 *holder;
+
+	assert_int_equal(append_many(log, 200, 200), 200);
+	eventlog_close(log);
+	/* A reader keeps the -wal in place; then the file is damaged. */
+	assert_int_equal(sqlite3_open(path, &holder), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(holder, "SELECT count(*) FROM meta", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(access(wal, F_OK), 0);
+	int fd = open(path, O_WRONLY);
+
+	memset(junk, 0xa5, sizeof(junk));
+	for (off_t at = 6 * 4096; at < 60 * 4096; at += 4096)
+		assert_int_equal(pwrite(fd, junk, sizeof(junk), at), (ssize_t)sizeof(junk));
+	close(fd);
+	uint64_t bytes = file_bytes(path);
+	/* A directory where the -wal would go (for this second and the next
+	 * two, so the move cannot slip past it): renaming a file onto it fails. */
+	time_t now = time(NULL);
+
+	for (int s = 0; s < 3; s++) {
+		time_t at = now + s;
+		struct tm tm;
+
+		gmtime_r(&at, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(blocker, sizeof(blocker), "%s.damaged-%s-wal", path, stamp);
+		assert_int_equal(mkdir(blocker, 0700), 0);
+	}
+	assert_null(eventlog_open(path, &damaged, &err));
+	assert_null(damaged);
+	assert_non_null(strstr(strbuf_str(&err), "write-ahead log cannot be moved aside"));
+	assert_int_equal(file_bytes(path), bytes);
+	assert_int_equal(access(wal, F_OK), 0);
+	sqlite3_close(holder);
+	strbuf_release(&err);   /* teardown removes the files */
+}
+
 static void test_damaged_while_in_use(void **state)
 {
 	(void)state;
@@ -709,6 +757,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_changed_by_another_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_then_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file_moved_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_wal_cannot_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_while_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_from_an_older_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_window, setup, teardown),
