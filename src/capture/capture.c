@@ -313,16 +313,6 @@ static int load_slot(struct capture *cap, struct capture_slot *slot)
 	return 0;
 }
 
-bool capture_can_produce(unsigned id)
-{
-	if (id >= CAPTURE_EVENT_SLOTS)
-		return false;
-	for (size_t i = 0; i < SOURCE_COUNT; i++)
-		if (capture_sources[i]->event_mask & CAPTURE_EVENT_BIT(id))
-			return true;
-	return false;
-}
-
 static void report_line(struct strbuf *report, unsigned id, const char *state)
 {
 	const struct schema_event *event = schema_event_by_id(id);
@@ -393,15 +383,6 @@ int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *repo
 		strbuf_release(&why);
 	}
 	return unavailable;
-}
-
-uint32_t capture_active_events(const struct capture *cap)
-{
-	uint32_t active = 0;
-
-	for (size_t i = 0; i < SOURCE_COUNT; i++)
-		active |= cap->slots[i].attached;
-	return active;
 }
 
 /* The sources' time-driven work (capture_source.tick). */

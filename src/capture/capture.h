@@ -173,10 +173,6 @@ void capture_close(struct capture *cap);
  * "EventName (N): unavailable: why".  Returns the number of ids that could
  * not be activated (0 = all fine). */
 int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *report);
-/* Ids whose programs are attached now. */
-uint32_t capture_active_events(const struct capture *cap);
-/* Is some source able to produce ID? */
-bool capture_can_produce(unsigned id);
 
 /* Wait up to TIMEOUT_MS for records, then decode what is waiting, at most
  * a bounded batch (the next call continues at once, without waiting).

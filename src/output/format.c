@@ -127,11 +127,6 @@ static void escape(struct strbuf *out, const char *text, size_t len, enum escape
 	strbuf_append(out, text + start, i - start);
 }
 
-void format_xml_escape(struct strbuf *out, const char *text, size_t len)
-{
-	escape(out, text, len, ESCAPE_XML);
-}
-
 void format_json_escape(struct strbuf *out, const char *text, size_t len)
 {
 	escape(out, text, len, ESCAPE_JSON);

@@ -28,8 +28,7 @@ struct format_context {
 void format_xml(struct strbuf *out, const struct event *ev, const struct format_context *ctx);
 void format_json(struct strbuf *out, const struct event *ev, const struct format_context *ctx);
 
-/* The escaping used above, for callers that write values elsewhere. */
-void format_xml_escape(struct strbuf *out, const char *text, size_t len);
+/* The JSON escaping used above, for callers that write values elsewhere. */
 void format_json_escape(struct strbuf *out, const char *text, size_t len);
 
 #endif

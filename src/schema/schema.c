@@ -358,11 +358,6 @@ const struct schema_option *schema_option_by_element(const char *element, unsign
 	return NULL;
 }
 
-unsigned schema_condition_since(unsigned condition)
-{
-	return condition < SCHEMA_CONDITION_COUNT ? condition_since[condition] : FOREVER;
-}
-
 int schema_parse_version(const char *text, unsigned *version)
 {
 	char *end;

@@ -128,7 +128,6 @@ const struct schema_option *schema_option_by_element(const char *element, unsign
 /* Condition names in manifest order (index = Sysmon's filter id). */
 #define SCHEMA_CONDITION_COUNT 16
 extern const char *const schema_conditions[SCHEMA_CONDITION_COUNT];
-unsigned schema_condition_since(unsigned condition);
 
 /* `sysmon -s [version|all]`: print the manifest(s) as Sysmon does.  Returns
  * 0, or -1 if no schema matches VERSION_PREFIX (NULL = newest). */
