@@ -40,7 +40,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <sqlite3.h>
 
 #include "output/forwarder.h"
 #include "output/relp.h"
@@ -231,22 +230,9 @@ out:
 
 /* ---- the event log ---- */
 
-static int read_max_id(sqlite3_stmt *stmt, void *arg)
-{
-	*(uint64_t *)arg = (uint64_t)sqlite3_column_int64(stmt, 0);
-	return 0;
-}
-
 static uint64_t log_edge_id(struct forwarder *f, bool newest)
 {
-	struct strbuf err = STRBUF_INIT;
-	uint64_t id = 0;
-
-	eventlog_sql_rows(f->log, newest ? "SELECT coalesce(max(EventRecordID), 0) FROM events"
-					 : "SELECT coalesce(min(EventRecordID), 0) FROM events",
-			  NULL, 0, read_max_id, &id, &err);
-	strbuf_release(&err);
-	return id;
+	return newest ? eventlog_newest_record_id(f->log) : eventlog_oldest_record_id(f->log);
 }
 
 /* Wait for a wake-up (new records, stop) for at most MS. */

@@ -111,6 +111,11 @@ int eventlog_get(struct eventlog *log, uint64_t record_id, struct event *ev, uns
 int eventlog_time_window(struct eventlog *log, const int64_t *since, const int64_t *until,
 			 uint64_t *after, uint64_t *up_to);
 
+/* The oldest and the newest record id in the log; 0 if it is empty (or on
+ * an error). */
+uint64_t eventlog_oldest_record_id(struct eventlog *log);
+uint64_t eventlog_newest_record_id(struct eventlog *log);
+
 /* The writer of records with ORIGIN; computer "-" if unknown. */
 void eventlog_origin(struct eventlog *log, unsigned origin, const char **computer,
 		     unsigned *process_id, unsigned *thread_id);

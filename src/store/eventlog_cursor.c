@@ -45,6 +45,22 @@ int eventlog_time_window(struct eventlog *log, const int64_t *since, const int64
 	return rc;
 }
 
+/* One aggregate each: SQLite reads min() or max() alone off the rowid's
+ * b-tree, both together as a scan. */
+uint64_t eventlog_oldest_record_id(struct eventlog *log)
+{
+	int64_t id = eventlog_pragma_int(log, "SELECT coalesce(min(EventRecordID), 0) FROM events");
+
+	return id > 0 ? (uint64_t)id : 0;
+}
+
+uint64_t eventlog_newest_record_id(struct eventlog *log)
+{
+	int64_t id = eventlog_pragma_int(log, "SELECT coalesce(max(EventRecordID), 0) FROM events");
+
+	return id > 0 ? (uint64_t)id : 0;
+}
+
 struct eventlog_cursor {
 	struct eventlog *log;
 	sqlite3_stmt *stmt;
