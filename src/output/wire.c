@@ -231,7 +231,7 @@ static void read_host_id(void)
 	for (const char *c = line; hex && *c; c++)
 		hex = isxdigit((unsigned char)*c);
 	if (hex) {
-		snprintf(host_id, sizeof(host_id), "%s", line);
+		memcpy(host_id, line, 33);   /* 32 hex digits and the NUL */
 		return;
 	}
 	if (gethostname(host_id, sizeof(host_id) - 1) != 0 || !host_id[0])

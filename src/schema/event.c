@@ -144,8 +144,12 @@ const char *event_format_utctime(int64_t ns, char *buf)
 	long frac;
 
 	split_time(ns, &tm, &frac);
-	snprintf(buf, 48, "%04d-%02d-%02d %02d:%02d:%02d.%03ld", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac / 1000000);
+	/* strftime, not snprintf: unoptimised, the compiler cannot bound tm's
+	 * fields and -Wformat-truncation fails the build.  %Y is four digits
+	 * for every int64 ns time (1677-2262). */
+	size_t n = strftime(buf, 48, "%Y-%m-%d %H:%M:%S", &tm);
+
+	snprintf(buf + n, 48 - n, ".%03ld", frac / 1000000);
 	return buf;
 }
 
