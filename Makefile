@@ -10,6 +10,10 @@
 # Sources are found by directory: every src/<stage>/*.c goes into
 # build/libsysmon.a, src/cli/main.c is the program, tests/unit/test_*.c are
 # test programs, fuzz/fuzz_*.c are fuzz targets, bench/*.c are benchmarks.
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's: `make CFLAGS='-O0 -g'` adds
+# to the flags the build needs (SYSMON_CFLAGS), it does not replace them.
+# Every compile writes a .d file beside its output (-MMD -MP), so a changed
+# header rebuilds exactly what includes it.
 
 PREFIX    ?= /usr
 DESTDIR   ?=
@@ -20,13 +24,17 @@ FUZZ_SECONDS ?= 60
 
 PKGS      := libxml-2.0 sqlite3 libssl libcrypto libbpf relp
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild \
+SYSMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(SYSMON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+DEPFLAGS  = -MMD -MP -MF $@.d
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_SRC   := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst src/bpf/%.bpf.c,build/%.bpf.o,$(BPF_SRC))
 BPF_SKELS := $(patsubst src/bpf/%.bpf.c,build/%.skel.h,$(BPF_SRC))
+BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ibuild -Isrc
 
 LIB_SRC   := $(filter-out src/cli/main.c src/bpf/%,$(wildcard src/*/*.c))
 LIB_OBJ   := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC))
@@ -36,6 +44,13 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+# Fuzz targets are built with clang, libFuzzer and ASan/UBSan; the library
+# sources they exercise (not the eBPF loaders, the service or the CLI, which
+# need the kernel) are compiled once into build/fuzz/libsysmon-fuzz.a.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=address,undefined \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRC := $(filter-out src/cli/% src/capture/% src/service/%,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 
 .PHONY: all check unit e2e fuzz bench deps install uninstall clean
 all: build/sysmon
@@ -44,41 +59,52 @@ build/vmlinux.h:
 	@mkdir -p build
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-build/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) build/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibuild -Isrc -c $< -o $@
+build/%.bpf.o: src/bpf/%.bpf.c build/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Kept after the build (they are only an intermediate of the skeletons): a
+# later make neither rebuilds them nor the skeletons and what embeds them.
+.SECONDARY: $(BPF_OBJS)
 
 build/%.skel.h: build/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-build/obj/%.o: src/%.c $(wildcard src/*/*.h) | $(BPF_SKELS)
+build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The capture sources embed their eBPF object (skeleton): rebuild them when it changes.
-$(filter build/obj/capture/%,$(LIB_OBJ)): $(BPF_SKELS)
+# The capture sources include their eBPF skeleton: on a first build it must
+# exist before they compile (later, their .d files name it).
+$(filter build/obj/capture/%,$(LIB_OBJ)): | $(BPF_SKELS)
 
 build/libsysmon.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 build/sysmon: src/cli/main.c build/libsysmon.a
-	$(CC) $(CFLAGS) $< build/libsysmon.a $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $< build/libsysmon.a $(LDFLAGS) $(LDLIBS) -o $@
 
-build/tests/%: tests/unit/%.c build/libsysmon.a $(wildcard tests/unit/*.h)
+build/tests/%: tests/unit/%.c build/libsysmon.a
 	@mkdir -p build/tests
-	$(CC) $(CFLAGS) -Itests/unit $< build/libsysmon.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/unit $< build/libsysmon.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
-build/bench/%: bench/%.c bench/lib/harness.c bench/lib/harness.h build/libsysmon.a
+build/bench/lib/harness.o: bench/lib/harness.c
+	@mkdir -p build/bench/lib
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Ibench/lib -c $< -o $@
+
+build/bench/%: bench/%.c build/bench/lib/harness.o build/libsysmon.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS) -Ibench/lib $< bench/lib/harness.c build/libsysmon.a $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Ibench/lib $< build/bench/lib/harness.o build/libsysmon.a \
+	      $(LDFLAGS) $(LDLIBS) -o $@
 
-# Fuzz targets are built with clang, libFuzzer and ASan/UBSan over every
-# library source (not the eBPF loader objects, which need the kernel).
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=fuzzer,address,undefined \
-               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LIB_SRC := $(filter-out src/cli/% src/capture/% src/service/%,$(LIB_SRC))
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h) | $(BPF_SKELS)
-	@mkdir -p build/fuzz
-	$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_SRC) $(LDLIBS) -o $@
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+build/fuzz/libsysmon-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzz/libsysmon-fuzz.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) $< build/fuzz/libsysmon-fuzz.a $(LDLIBS) -o $@
 
 bench: $(BENCHES)
 
@@ -103,3 +129,6 @@ uninstall:
 
 clean:
 	rm -rf build
+
+-include $(wildcard build/*.d build/obj/*/*.d build/tests/*.d build/bench/*.d build/bench/lib/*.d \
+                   build/fuzz/*.d build/fuzz/obj/*/*.d)
