@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -181,8 +180,11 @@ def test_ptrace_access_and_remote_thread(start_monitor, tracer, target):
                             what="three ProcessAccess events")
     threads = mon.wait_for(lambda e: is_event(e, 8, proc.pid), count=2,
                            what="two CreateRemoteThread events")
-    # 200 peeks within the repeat interval are one event
-    time.sleep(0.5)
+    # 200 peeks within the repeat interval are one event; a marker access
+    # after the tracer's end: once it is logged, every access of the tracer is
+    marker_pid, status = run([tracer, str(target.pid)])
+    assert status == 0
+    mon.wait_for(lambda e: is_event(e, 10, marker_pid), what="marker attach event")
     accesses = mon.find(lambda e: is_event(e, 10, proc.pid))
     assert sorted(e["GrantedAccess"] for e in accesses) == ["0x10", "0x1f3fff", "0x20"]
     for ev in accesses:
@@ -234,9 +236,11 @@ def test_process_vm_readv_and_proc_files(start_monitor, tmp_path):
         assert vm_ev["TargetImage"] == PYTHON
         assert vm_ev["TargetUser"] == "nobody"
 
-        found = mon.wait_for(lambda e: is_event(e, 10, files_pid), count=2,
-                             what="/proc file accesses")
-        time.sleep(0.5)
+        mon.wait_for(lambda e: is_event(e, 10, files_pid), count=2, what="/proc file accesses")
+        # a marker access after both readers: once it is logged, theirs all are
+        marker_pid, status = run([reader, "-c", VM_READER, str(target.pid), address])
+        assert status == 0
+        mon.wait_for(lambda e: is_event(e, 10, marker_pid), what="marker access")
         found = mon.find(lambda e: is_event(e, 10, files_pid))
         # mem read-write, then environ and maps as one (same right, same pair);
         # its own /proc/self/maps is not an access
@@ -313,12 +317,6 @@ def test_reload_attaches_and_detaches(start_monitor, tracer, target, tmp_path):
     mon.proc.send_signal(signal.SIGHUP)
     mon.wait_for(lambda e: e["EventID"] == 16, count=2, what="the reload's config event")
     off_pid, _ = run([tracer, str(target.pid)])
-    # a process created after it marks the point where its access was decided
-    marker = subprocess.Popen(["/bin/true"])
-    marker.wait()
-    mon.wait_for(lambda e: e["EventID"] == 1 and e["ProcessId"] == str(marker.pid))
-    time.sleep(0.5)
-    assert not mon.find(lambda e: is_event(e, 10, off_pid) or is_event(e, 8, off_pid))
 
     with open(config_path, "w") as f:
         f.write(CONFIG)
@@ -326,6 +324,9 @@ def test_reload_attaches_and_detaches(start_monitor, tracer, target, tmp_path):
     mon.wait_for(lambda e: e["EventID"] == 16, count=3, what="the second reload's config event")
     on_pid, _ = run([tracer, str(target.pid)])
     mon.wait_for(lambda e: is_event(e, 10, on_pid), what="attach after turning on again")
+    # its access is the marker: an access of the tracer that ran while off
+    # would be in the ring before it
+    assert not mon.find(lambda e: is_event(e, 10, off_pid) or is_event(e, 8, off_pid))
 
 
 def test_ia32_ptrace_attach(start_monitor, target, tmp_path):

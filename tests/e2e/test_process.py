@@ -48,6 +48,16 @@ def wait_terminate(mon, pid):
                         what="ProcessTerminate of pid %d" % pid)
 
 
+def wait_marker(mon):
+    """Run a marker process and wait for its ProcessTerminate.  The process
+    records come in kernel order, so by then every event of what ended
+    before the marker started has been read: a check that an event never
+    came can follow."""
+    proc = subprocess.Popen([TRUE, "marker"])
+    proc.wait(10)
+    wait_terminate(mon, proc.pid)
+
+
 def file_digest(path, name):
     """What the coreutils tool (sha256sum, sha1sum, md5sum) says."""
     out = subprocess.run([name + "sum", path], capture_output=True, check=True).stdout
@@ -256,7 +266,7 @@ def test_exec_from_a_thread(start_monitor):
     # a new image is a new process GUID
     assert echo_create["ProcessGuid"] != python_create["ProcessGuid"]
     term = wait_terminate(mon, proc.pid)
-    time.sleep(0.3)
+    wait_marker(mon)
     assert len(terminates(mon, proc.pid)) == 1
     assert term["ProcessGuid"] == echo_create["ProcessGuid"]
     assert term["Image"] == ECHO
@@ -291,7 +301,7 @@ def test_terminate_once_per_multithreaded_process(start_monitor, mode):
         term = wait_terminate(mon, pid)
         assert term["ProcessGuid"] == create["ProcessGuid"]
         assert term["Image"] == create["Image"]
-    time.sleep(0.3)
+    wait_marker(mon)
     for pid in pids:
         assert len(terminates(mon, pid)) == 1, "ProcessTerminate must come once per process"
 
