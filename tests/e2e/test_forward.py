@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import SYSMON
+from conftest import ROOT, SYSMON
 
 RSYSLOGD = "/usr/sbin/rsyslogd"
 OSSL_DRIVER = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so"
@@ -44,6 +44,11 @@ CONFIG = """<Sysmon schemaversion="4.81"><EventFiltering>
 # message comes last, so tabs in it stay part of it).
 FIELDS_TEMPLATE = ('template(name="fields" type="string" string="%pri%\\t%timereported:::date-rfc3339%'
                    '\\t%hostname%\\t%app-name%\\t%procid%\\t%msgid%\\t%structured-data%\\t%msg%\\n")')
+
+# A line of Sysmon for Linux's syslog output (the recorded samples):
+# "2026-11-26T06:48:44.417752+00:00 vm sysmon: <Event>...</Event>"
+SYSLOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d \S+ sysmon: (<Event>.*</Event>)$")
+SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "reference", "sysmonforlinux-samples")
 
 SD_RE = re.compile(r'^\[sysmon@32473 recordId="(\d+)" eventId="(\d+)" hostId="([0-9a-f]{32})"\]$')
 
@@ -598,20 +603,15 @@ port = %d
     assert mon.stop() == 0
     time.sleep(1)
 
-    # The same line shape as the recorded Sysmon for Linux samples:
-    # "2026-11-26T06:48:44.417752+00:00 vm sysmon: <Event>...</Event>"
-    line_re = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d \S+ sysmon: (<Event>.*</Event>)$")
+    # The same line shape as the recorded Sysmon for Linux samples
+    # (test_syslog_line_shape_is_the_samples checks the pattern against them).
     with open(lines, encoding="utf-8") as f:
         logged = [line.rstrip("\n") for line in f]
-    sample = "/work/shared/reference/sysmonforlinux-samples/sysmon-sample.log"
-    if os.path.exists(sample):
-        with open(sample, encoding="utf-8") as f:
-            assert line_re.match(f.readline().rstrip("\n"))
     by_id = {e["EventRecordID"]: e for e in mon.snapshot()}
     seen = set()
     big = None
     for line in logged:
-        m = line_re.match(line)
+        m = SYSLOG_LINE_RE.match(line)
         assert m, line[:200]
         root = ET.fromstring(m.group(1))
         record_id = int(root.find("System").find("EventRecordID").text)
@@ -629,6 +629,21 @@ port = %d
 
 
 @pytest.mark.skipif(not os.path.exists(OSSL_DRIVER), reason="rsyslog-openssl is not installed (make deps)")
+def test_syslog_line_shape_is_the_samples():
+    """SYSLOG_LINE_RE, which the local syslog test holds our lines to, is
+    the shape of every line that Sysmon for Linux wrote in the samples."""
+    if not os.path.isdir(SAMPLES):
+        pytest.skip("no recorded samples at %s (shared/ beside the repository)" % SAMPLES)
+    logs = sorted(name for name in os.listdir(SAMPLES) if name.endswith(".log"))
+    assert logs, SAMPLES
+    for name in logs:
+        with open(os.path.join(SAMPLES, name), encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f if line.strip()]
+        assert lines, name
+        for line in lines:
+            assert SYSLOG_LINE_RE.match(line), "%s: %s" % (name, line[:200])
+
+
 def test_forward_tls_client_certificate(tmp_path, monkeypatch, start_monitor, rsyslogs):
     """A collector that demands a client certificate gets ours; without
     one, nothing is delivered."""
