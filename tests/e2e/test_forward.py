@@ -315,17 +315,21 @@ reconnect_max = 1s
     worker = threading.Thread(target=workload)
     worker.start()
     try:
-        time.sleep(3)
         wait_status(tmp_path, "central", lambda s: s["events_sent"] > 0, what="first delivery")
         confirmed_before = read_status(tmp_path)["central"]["cursor"]
         rs1.stop()
-        outage_start_ids = log_record_ids(mon)
-        time.sleep(15)                               # the collector is away
-        during = wait_status(tmp_path, "central", lambda s: s["state"] != "connected",
-                             what="outage status")
+        outage_start = log_record_ids(mon)[-1]
+        # The collector is away until the forwarder has failed to reach it
+        # and the workload has logged 300 more records.
+        during = wait_status(tmp_path, "central",
+                             lambda s: s["state"] != "connected" and s["failures"] >= 1
+                             and len([i for i in log_record_ids(mon) if i > outage_start]) > 300,
+                             timeout=60, what="outage status")
         assert during["backlog"] > 0 and during["failures"] >= 1
         rsyslogs(tmp_path / "rs2", tcp_collector_conf(port, out2))
-        time.sleep(4)
+        # The workload goes on while the forwarder reconnects and sends.
+        wait_status(tmp_path, "central", lambda s: s["state"] == "connected" and s["cursor"] > outage_start,
+                    what="delivery after the outage")
     finally:
         stop_workload.set()
         worker.join()
@@ -335,7 +339,7 @@ reconnect_max = 1s
     assert mon.stop() == 0
 
     ids = log_record_ids(mon)
-    logged_during_outage = [i for i in ids if i > outage_start_ids[-1]]
+    logged_during_outage = [i for i in ids if i > outage_start]
     assert len(logged_during_outage) > 300, "the workload did not run during the outage"
     wait_collected([out1, out2], ids)
     first = [m["record_id"] for m in parse_collected(out1)]
