@@ -93,18 +93,12 @@ int eventlog_set_max_size(struct eventlog *log, uint64_t max_size, struct strbuf
 	 * file fits the bound even if no monitor is running. */
 	if (!log->db && !eventlog_reconnect(log))
 		return -1;
-	strbuf_reset(&log->error);
-	if (eventlog_commit_batch(log) < 0) {
-		if (eventlog_replace_damaged(log)) {
-			log->nbatch = 0;
-			log->batch_bytes = 0;
-			return -1;   /* nothing lost, but the monitor reports the move */
-		}
+	int rc = eventlog_commit_pending(log);
+
+	if (rc < 0)
 		eventlog_set_error(err, "%s", strbuf_str(&log->error));
-		return -1;
-	}
-	log->nbatch = 0;
-	log->batch_bytes = 0;
+	if (rc != 0)
+		return -1;   /* replaced: nothing lost, but the monitor reports the move */
 	sqlite3_wal_checkpoint_v2(log->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return 0;
 }

@@ -96,8 +96,11 @@ void eventlog_decode_column(enum codec codec, sqlite3_stmt *stmt, int col, int64
 			    struct strbuf *out);
 
 /* eventlog_writer.c */
-int eventlog_commit_batch(struct eventlog *log);
-bool eventlog_replace_damaged(struct eventlog *log);
+/* Commit the pending batch (and a bound changed by another connection) in
+ * one transaction: 0 if committed; 1 if the log was damaged and replaced,
+ * the batch going into the new one (log->error says so); -1 if it failed,
+ * the batch kept and log->error set. */
+int eventlog_commit_pending(struct eventlog *log);
 bool eventlog_reconnect(struct eventlog *log);
 
 #endif

@@ -211,7 +211,7 @@ static int record_batch(struct eventlog *log)
 	return 0;
 }
 
-int eventlog_commit_batch(struct eventlog *log)
+static int commit_batch(struct eventlog *log)
 {
 	if (eventlog_exec(log, "BEGIN IMMEDIATE", &log->error) < 0)
 		return -1;
@@ -251,7 +251,7 @@ rollback:
  * corruption): move it aside, start a new one with the same bound and the
  * next record ids, and write the batch there.  True if that worked; the
  * error text then says what happened (the monitor reports it). */
-bool eventlog_replace_damaged(struct eventlog *log)
+static bool replace_damaged(struct eventlog *log)
 {
 	if (!log->repair || (log->failure != SQLITE_CORRUPT && log->failure != SQLITE_NOTADB))
 		return false;
@@ -266,7 +266,7 @@ bool eventlog_replace_damaged(struct eventlog *log)
 		if (log->next_record_id < next)
 			log->next_record_id = next;
 		log->self.id = 0;
-		ok = eventlog_meta_put(log, "max_size", (int64_t)max_size) == 0 && eventlog_commit_batch(log) == 0;
+		ok = eventlog_meta_put(log, "max_size", (int64_t)max_size) == 0 && commit_batch(log) == 0;
 		if (!ok)
 			eventlog_set_error(&err, "%s", strbuf_str(&log->error));
 	}
@@ -302,6 +302,21 @@ bool eventlog_reconnect(struct eventlog *log)
 	return true;
 }
 
+int eventlog_commit_pending(struct eventlog *log)
+{
+	int rc = 0;
+
+	strbuf_reset(&log->error);
+	if (commit_batch(log) < 0) {
+		if (!replace_damaged(log))
+			return -1;
+		rc = 1;
+	}
+	log->nbatch = 0;
+	log->batch_bytes = 0;
+	return rc;
+}
+
 int eventlog_flush(struct eventlog *log)
 {
 	if (log->readonly)
@@ -317,23 +332,16 @@ int eventlog_flush(struct eventlog *log)
 			return 0;
 		log->data_version = version;
 	}
-	strbuf_reset(&log->error);
-	if (eventlog_commit_batch(log) < 0) {
-		if (eventlog_replace_damaged(log)) {
-			log->nbatch = 0;
-			log->batch_bytes = 0;
-			return -1;   /* nothing lost, but the monitor reports the move */
-		}
-		/* Keep the batch for the next flush unless it is getting
-		 * large: then it is dropped and the caller reports the loss. */
-		if (log->nbatch < 4 * BATCH_MAX_EVENTS)
-			return -1;
-		strbuf_printf(&log->error, " (%zu events lost)", log->nbatch);
-		log->nbatch = 0;
-		log->batch_bytes = 0;
+	int rc = eventlog_commit_pending(log);
+
+	if (rc >= 0)
+		return rc == 0 ? 0 : -1;   /* replaced: nothing lost, but the monitor reports the move */
+	/* Keep the batch for the next flush unless it is getting large: then
+	 * it is dropped and the caller reports the loss. */
+	if (log->nbatch < 4 * BATCH_MAX_EVENTS)
 		return -1;
-	}
+	strbuf_printf(&log->error, " (%zu events lost)", log->nbatch);
 	log->nbatch = 0;
 	log->batch_bytes = 0;
-	return 0;
+	return -1;
 }
