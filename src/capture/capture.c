@@ -32,7 +32,6 @@
 #include <bpf/libbpf.h>
 
 #include "capture/capture.h"
-#include "enrich/guid.h"
 
 /* Every source of this build.  Adding a source is one line here. */
 static const struct capture_source *const capture_sources[] = {
@@ -81,21 +80,6 @@ void capture_loaded_set(struct capture_loaded *out, void *state, const struct bp
 	out->lost_fd = bpf_map__fd(lost_events);
 }
 
-int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
-			   struct strbuf *err)
-{
-	const struct schema_event *event = schema_event_by_id(id);
-
-	for (size_t i = 0; i < count; i++) {
-		*slots[i].index = event ? schema_field_index(event, slots[i].name) : -1;
-		if (*slots[i].index < 0) {
-			strbuf_printf(err, "the schema of event %u has no field %s", id, slots[i].name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
 		   struct strbuf *err)
 {
@@ -119,24 +103,6 @@ bool capture_tracefs_available(void)
 		return true;
 	return mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0 &&
 	       access(TRACEFS_DIR "/events", F_OK) == 0;
-}
-
-void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns)
-{
-	event_set_str(ev, index, event_format_utctime(guid_boot_to_wall_ns(boot_ns), (char[48]){ 0 }));
-}
-
-const struct process_info *capture_lookup_process(const struct capture_env *env, uint32_t pid)
-{
-	return env->processes ? process_cache_lookup(env->processes, pid) : NULL;
-}
-
-const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
-			     char buf[CAPTURE_COMM_SIZE + 1])
-{
-	memcpy(buf, comm, CAPTURE_COMM_SIZE);
-	buf[CAPTURE_COMM_SIZE] = '\0';
-	return info ? info->image : buf[0] ? buf : "<unknown process>";
 }
 
 bool capture_btf_has_tracepoint(const struct btf *btf, const char *name)

@@ -113,19 +113,7 @@ extern const struct capture_source file_source;
 struct bpf_map;
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env);
 
-/* Helpers the sources share. */
-
-/* One field of an event to find by name: its position goes to *index. */
-struct capture_field_slot {
-	const char *name;
-	int *index;
-};
-/* Fill the index of every slot from the schema of event ID.  Returns 0, or
- * -1 with ERR naming the first field the schema lacks. */
-int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
-			   struct strbuf *err);
-#define CAPTURE_RESOLVE_FIELDS(id, slots, err) \
-	capture_resolve_fields((id), (slots), sizeof(slots) / sizeof((slots)[0]), (err))
+/* Helpers the loaders share (the decoders' are in capture/decode.h). */
 
 /* Attach PROG unless *LINK is already set.  Returns 0, or -1 with ERR
  * "attaching to the WHAT tracepoint failed: why". */
@@ -137,19 +125,6 @@ int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char 
 /* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mounts it
  * at its usual place if not, as systemd does at boot. */
 bool capture_tracefs_available(void);
-
-/* Set field INDEX of EV to the UtcTime of boot-clock time BOOT_NS. */
-void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns);
-
-/* The cache entry of process PID (NULL when unknown or there is no cache). */
-const struct process_info *capture_lookup_process(const struct capture_env *env, uint32_t pid);
-
-/* A record's task name is CAPTURE_COMM_SIZE bytes, NUL-padded (none when
- * full).  The Image of a process: INFO's if known, else COMM (copied to BUF
- * with its NUL), else "<unknown process>". */
-#define CAPTURE_COMM_SIZE 16
-const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
-			     char buf[CAPTURE_COMM_SIZE + 1]);
 
 /* Does the kernel whose BTF is BTF (NULL: unknown, false) have the
  * tracepoint NAME (its type btf_trace_NAME)? */

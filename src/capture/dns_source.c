@@ -26,6 +26,7 @@
 
 #include "bpf/dns.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/dnsmsg.h"
 #include "enrich/guid.h"
 #include "enrich/users.h"

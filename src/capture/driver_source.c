@@ -27,6 +27,7 @@
 
 #include "bpf/driver.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/modsig.h"
 #include "driver.skel.h"

@@ -36,6 +36,7 @@
 
 #include "bpf/file.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/users.h"
 #include "file.skel.h"

@@ -21,6 +21,7 @@
 
 #include "bpf/imageload.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/users.h"
 #include "imageload.skel.h"

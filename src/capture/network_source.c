@@ -38,6 +38,7 @@
 
 #include "bpf/network.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/netnames.h"
 #include "enrich/users.h"

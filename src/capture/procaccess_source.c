@@ -22,6 +22,7 @@
 
 #include "bpf/procaccess.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/users.h"
 #include "procaccess.skel.h"

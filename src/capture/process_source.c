@@ -22,6 +22,7 @@
 
 #include "bpf/process.h"
 #include "capture/capture.h"
+#include "capture/decode.h"
 #include "enrich/guid.h"
 #include "enrich/users.h"
 #include "process.skel.h"

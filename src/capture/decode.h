@@ -1,0 +1,48 @@
+/*
+ * The capture decoders: the user half of each source (capture.h) split in
+ * two, the loader (X_source.c: eBPF skeleton, attaching, the ring buffer)
+ * and the decoder (X_decode.c): one record, the bytes and length its ring
+ * buffer hands over (layouts in bpf/X.h), into enriched events given to
+ * env->emit().  A decoder needs no libbpf and no kernel half, so records
+ * can be fed to it from anywhere (the fuzz targets fuzz/fuzz_decode_*.c);
+ * a malformed record is skipped (-1), it must never crash.
+ *
+ * Each decoder is made with X_decoder_new() (NULL with the reason in ERR),
+ * keeps its state between records, and is freed with X_decoder_free().
+ */
+#ifndef SYSMON_CAPTURE_DECODE_H
+#define SYSMON_CAPTURE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+
+/* Helpers the decoders share. */
+
+/* One field of an event to find by name: its position goes to *index. */
+struct capture_field_slot {
+	const char *name;
+	int *index;
+};
+/* Fill the index of every slot from the schema of event ID.  Returns 0, or
+ * -1 with ERR naming the first field the schema lacks. */
+int capture_resolve_fields(unsigned id, const struct capture_field_slot *slots, size_t count,
+			   struct strbuf *err);
+#define CAPTURE_RESOLVE_FIELDS(id, slots, err) \
+	capture_resolve_fields((id), (slots), sizeof(slots) / sizeof((slots)[0]), (err))
+
+/* Set field INDEX of EV to the UtcTime of boot-clock time BOOT_NS. */
+void capture_set_utctime(struct event *ev, int index, uint64_t boot_ns);
+
+/* The cache entry of process PID (NULL when unknown or there is no cache). */
+const struct process_info *capture_lookup_process(const struct capture_env *env, uint32_t pid);
+
+/* A record's task name is CAPTURE_COMM_SIZE bytes, NUL-padded (none when
+ * full).  The Image of a process: INFO's if known, else COMM (copied to BUF
+ * with its NUL), else "<unknown process>". */
+#define CAPTURE_COMM_SIZE 16
+const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
+			     char buf[CAPTURE_COMM_SIZE + 1]);
+
+#endif
