@@ -45,4 +45,14 @@ const struct process_info *capture_lookup_process(const struct capture_env *env,
 const char *capture_image_of(const struct process_info *info, const char comm[CAPTURE_COMM_SIZE],
 			     char buf[CAPTURE_COMM_SIZE + 1]);
 
+/* The process source: ProcessCreate and ProcessTerminate; it keeps
+ * env->processes up to date. */
+#define EVENT_PROCESS_CREATE 1
+#define EVENT_PROCESS_TERMINATE 5
+struct process_decoder;
+struct process_decoder *process_decoder_new(struct strbuf *err);
+int process_decoder_decode(struct process_decoder *dec, struct capture_env *env, const void *data,
+			   size_t size);
+void process_decoder_free(struct process_decoder *dec);
+
 #endif
