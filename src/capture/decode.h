@@ -55,4 +55,11 @@ int process_decoder_decode(struct process_decoder *dec, struct capture_env *env,
 			   size_t size);
 void process_decoder_free(struct process_decoder *dec);
 
+/* The network source: NetworkConnect. */
+struct network_decoder;
+struct network_decoder *network_decoder_new(struct strbuf *err);
+int network_decoder_decode(struct network_decoder *dec, struct capture_env *env, const void *data,
+			   size_t size);
+void network_decoder_free(struct network_decoder *dec);
+
 #endif
