@@ -62,4 +62,12 @@ int network_decoder_decode(struct network_decoder *dec, struct capture_env *env,
 			   size_t size);
 void network_decoder_free(struct network_decoder *dec);
 
+/* The DNS source: DnsQuery.  dns_decoder_tick() ends the queries whose
+ * answer is overdue (to be called now and then, records or not). */
+struct dns_decoder;
+struct dns_decoder *dns_decoder_new(struct strbuf *err);
+int dns_decoder_decode(struct dns_decoder *dec, struct capture_env *env, const void *data, size_t size);
+void dns_decoder_tick(struct dns_decoder *dec, struct capture_env *env);
+void dns_decoder_free(struct dns_decoder *dec);
+
 #endif
