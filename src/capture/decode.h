@@ -70,4 +70,13 @@ int dns_decoder_decode(struct dns_decoder *dec, struct capture_env *env, const v
 void dns_decoder_tick(struct dns_decoder *dec, struct capture_env *env);
 void dns_decoder_free(struct dns_decoder *dec);
 
+/* The file source: FileCreateTime, RawAccessRead, FileCreate, FileDelete,
+ * FileDeleteDetected; it builds only the ids of the mask last given to
+ * file_decoder_set_events() (none at first). */
+struct file_decoder;
+struct file_decoder *file_decoder_new(struct strbuf *err);
+void file_decoder_set_events(struct file_decoder *dec, uint32_t mask);
+int file_decoder_decode(struct file_decoder *dec, struct capture_env *env, const void *data, size_t size);
+void file_decoder_free(struct file_decoder *dec);
+
 #endif
