@@ -79,4 +79,12 @@ void file_decoder_set_events(struct file_decoder *dec, uint32_t mask);
 int file_decoder_decode(struct file_decoder *dec, struct capture_env *env, const void *data, size_t size);
 void file_decoder_free(struct file_decoder *dec);
 
+/* The process-access source: ProcessAccess, CreateRemoteThread,
+ * ProcessTampering. */
+struct procaccess_decoder;
+struct procaccess_decoder *procaccess_decoder_new(struct strbuf *err);
+int procaccess_decoder_decode(struct procaccess_decoder *dec, struct capture_env *env, const void *data,
+			      size_t size);
+void procaccess_decoder_free(struct procaccess_decoder *dec);
+
 #endif
