@@ -87,4 +87,11 @@ int procaccess_decoder_decode(struct procaccess_decoder *dec, struct capture_env
 			      size_t size);
 void procaccess_decoder_free(struct procaccess_decoder *dec);
 
+/* The image-load source: ImageLoad. */
+struct imageload_decoder;
+struct imageload_decoder *imageload_decoder_new(struct strbuf *err);
+int imageload_decoder_decode(struct imageload_decoder *dec, struct capture_env *env, const void *data,
+			     size_t size);
+void imageload_decoder_free(struct imageload_decoder *dec);
+
 #endif
