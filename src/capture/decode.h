@@ -94,4 +94,10 @@ int imageload_decoder_decode(struct imageload_decoder *dec, struct capture_env *
 			     size_t size);
 void imageload_decoder_free(struct imageload_decoder *dec);
 
+/* The driver source: DriverLoad. */
+struct driver_decoder;
+struct driver_decoder *driver_decoder_new(struct strbuf *err);
+int driver_decoder_decode(struct driver_decoder *dec, struct capture_env *env, const void *data, size_t size);
+void driver_decoder_free(struct driver_decoder *dec);
+
 #endif
