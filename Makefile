@@ -49,7 +49,7 @@ FUZZERS   := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 # need the kernel) are compiled once into build/fuzz/libsysmon-fuzz.a.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=address,undefined \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LIB_SRC := $(filter-out src/cli/% src/capture/% src/service/%,$(LIB_SRC))
+FUZZ_LIB_SRC := $(filter-out src/cli/% src/service/% $(filter-out %decode.c,$(wildcard src/capture/*.c)),$(LIB_SRC))
 FUZZ_LIB_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 
 .PHONY: all check unit e2e fuzz bench deps install uninstall clean
