@@ -511,10 +511,13 @@ void process_cache_exit(struct process_cache *cache, uint32_t pid, int64_t exit_
 {
 	note_event_time(cache, exit_wall_ns);
 	struct proc_entry *e = find(cache, pid);
+	bool live = e && !e->info.exited;
 	/* Evict first, so that the entry being marked survives this call
-	 * (the caller may still hold it from a lookup). */
-	evict_exited(cache, e && !e->info.exited ? 1 : 0);
-	if (e && !e->info.exited) {
+	 * (the caller may still hold it from a lookup).  An entry already
+	 * exited (a second exit of its pid, whose new exec was lost) may be
+	 * evicted here: E is not touched then. */
+	evict_exited(cache, live ? 1 : 0);
+	if (live) {
 		e->info.exited = true;
 		e->info.exit_wall_ns = exit_wall_ns;
 		cache->live--;
