@@ -74,7 +74,8 @@ uint32_t guid_machine_id(void)
 int64_t guid_boot_to_wall_ns(uint64_t boot_ns)
 {
 	guid_init();
-	return (int64_t)boot_ns + boot_to_wall_offset_ns;
+	/* modulo 2^64: BOOT_NS may be any value a record held */
+	return (int64_t)(boot_ns + (uint64_t)boot_to_wall_offset_ns);
 }
 
 void guid_format(char out[GUID_TEXT_SIZE], uint32_t seconds, uint64_t key)
