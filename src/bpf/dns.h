@@ -1,6 +1,6 @@
 /*
  * Records that the DNS source's kernel half (dns.bpf.c) sends to its user
- * half (src/capture/dns_source.c): the head of every message a process
+ * half (src/capture/dns_decode.c): the head of every message a process
  * sends to, or receives from, port 53 over UDP or TCP.  User space pairs
  * queries with answers and makes DnsQuery (22) events.  Included under
  * vmlinux.h (kernel) and after <linux/types.h> (user).

@@ -1,6 +1,6 @@
 /*
  * Records that the driver source's kernel half (driver.bpf.c) sends to its
- * user half (src/capture/driver_source.c): one record per kernel module
+ * user half (src/capture/driver_decode.c): one record per kernel module
  * loaded, which becomes a DriverLoad (6) event.  Included under vmlinux.h
  * (kernel) and after <linux/types.h> (user).
  */

@@ -1,6 +1,6 @@
 /*
  * Records that the file source's kernel half (file.bpf.c) sends to its user
- * half (src/capture/file_source.c) through its ring buffer: one record per
+ * half (src/capture/file_decode.c) through its ring buffer: one record per
  * file operation that may become FileCreateTime (2), RawAccessRead (9),
  * FileCreate (11), FileDelete (23) or FileDeleteDetected (26).  Included
  * under vmlinux.h (kernel) and after <linux/types.h> (user).

@@ -1,6 +1,6 @@
 /*
  * Records that the image-load source's kernel half (imageload.bpf.c) sends
- * to its user half (src/capture/imageload_source.c): one record per file
+ * to its user half (src/capture/imageload_decode.c): one record per file
  * mapped executable into a process by mmap (ld.so loading a library,
  * dlopen), which becomes an ImageLoad (7) event.  Included under vmlinux.h
  * (kernel) and after <linux/types.h> (user).

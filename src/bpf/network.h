@@ -1,6 +1,6 @@
 /*
  * Records that the network source's kernel half (network.bpf.c) sends to its
- * user half (src/capture/network_source.c) through its ring buffer: one
+ * user half (src/capture/network_decode.c) through its ring buffer: one
  * record per NetworkConnect event (id 3).  Included under vmlinux.h (kernel)
  * and after <linux/types.h> (user).
  *

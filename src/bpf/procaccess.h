@@ -1,6 +1,6 @@
 /*
  * Records that the process-access source's kernel half (procaccess.bpf.c)
- * sends to its user half (src/capture/procaccess_source.c) through its ring
+ * sends to its user half (src/capture/procaccess_decode.c) through its ring
  * buffer: ProcessAccess (10), CreateRemoteThread (8) and ProcessTampering
  * (25).  Included under vmlinux.h (kernel) and after <linux/types.h> (user).
  * docs/events.md says what each event means on Linux.

@@ -1,6 +1,6 @@
 /*
  * Records that the process source's kernel half (process.bpf.c) sends to
- * its user half (src/capture/process_source.c) through its ring buffer.
+ * its user half (src/capture/process_decode.c) through its ring buffer.
  * Included under vmlinux.h (kernel) and after <linux/types.h> (user).
  *
  * Every record starts with a __u32 kind.  An exec record is variable-sized:

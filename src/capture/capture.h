@@ -3,8 +3,9 @@
  * struct event records, and the loop that reads their ring buffers.
  *
  * A source (struct capture_source) is one eBPF object (src/bpf/X.bpf.c,
- * skeleton build/X.skel.h) plus its user-side decoder
- * (src/capture/X_source.c).  The kernel half includes bpf/capture.bpf.h,
+ * skeleton build/X.skel.h) plus its user half: the loader
+ * (src/capture/X_source.c) and the decoder of its records (X_decode.c,
+ * interface capture/decode.h).  The kernel half includes bpf/capture.bpf.h,
  * which gives it a ring buffer map `events`, per-CPU loss counters
  * `lost_events` (indexed by event id) and the `monitor_tgid` / `wakeup_bytes`
  * read-only variables; it sends records with capture_submit().
