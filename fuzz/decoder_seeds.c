@@ -207,6 +207,17 @@ static void file_record(__u32 kind, __u32 how, __u32 flags, const char *path)
 	add(&rec, sizeof(rec), path, rec.path_len);
 }
 
+/* A FileCreateTime whose new mtime is SEC (touch -d accepts any). */
+static void file_time_record(__s64 sec, const char *path)
+{
+	struct file_record rec = {
+		.kind = FILE_RECORD_TIME, .tgid = 4242, .uid = 1000, .boot_ns = BOOT_NS,
+		.new_sec = sec, .flags = 0, .path_len = (__u16)strlen(path), .comm = "touch",
+	};
+
+	add(&rec, sizeof(rec), path, rec.path_len);
+}
+
 static void file_seeds(void)
 {
 	file_record(FILE_RECORD_CREATE, FILE_CREATE_NEW, FILE_HAVE_MODE, "/tmp/new.txt");
@@ -218,6 +229,7 @@ static void file_seeds(void)
 		    "/tmp/over");
 	save("fuzz_decode_file", "delete_rename_over");
 	file_record(FILE_RECORD_TIME, 0, FILE_HAVE_PREVIOUS, "/tmp/stamped");
+	file_time_record(67768036000000000, "/tmp/year-2147485541");
 	file_record(FILE_RECORD_RAW_ACCESS, 0, 0, "/dev/loop0");
 	file_record(FILE_RECORD_CREATE, FILE_CREATE_LINK, FILE_PATH_PARTIAL, "/x/../../y");
 	save("fuzz_decode_file", "time_raw_partial");

@@ -175,7 +175,7 @@ static const char *format_file_time(int64_t sec, uint32_t nsec, char buf[48])
 	struct tm tm;
 	time_t t = (time_t)sec;
 
-	if (nsec >= 1000000000u || !gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+	if (nsec >= 1000000000u || !gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
 		snprintf(buf, 48, "-");
 		return buf;
 	}
