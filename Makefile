@@ -47,7 +47,7 @@ FUZZERS   := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 # Fuzz targets are built with clang, libFuzzer and ASan/UBSan; the library
 # sources they exercise (not the eBPF loaders, the service or the CLI, which
 # need the kernel) are compiled once into build/fuzz/libsysmon-fuzz.a.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=address,undefined \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB_SRC := $(filter-out src/cli/% src/service/% $(filter-out %decode.c,$(wildcard src/capture/*.c)),$(LIB_SRC))
 FUZZ_LIB_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
