@@ -28,6 +28,7 @@
 #include "rules/rules.h"
 #include "service/monitor.h"
 #include "service/pidfile.h"
+#include "service/privdrop.h"
 #include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
@@ -486,13 +487,19 @@ int monitor_run(const struct monitor_options *options)
 
 	if (!options->no_log && open_log(&m) != 0)
 		goto out;
+
+	m.capture = capture_open(&m.env);
+	apply_events(&m);
+	/* before the outputs start their threads, which inherit the set */
+	if (privdrop_reduce(privdrop_monitor_keeps(), &err) != 0) {
+		fprintf(stderr, "sysmon: dropping capabilities failed: %s\n", strbuf_str(&err));
+		strbuf_release(&err);
+		goto out;
+	}
 	if (open_sinks(&m) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
-
-	m.capture = capture_open(&m.env);
-	apply_events(&m);
 	emit_config_event(&m);
 	emit_state_event(&m, "Started");
 	flush_log(&m);
