@@ -21,7 +21,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYSMON = os.path.join(ROOT, "build", "sysmon")
 READY_LINE = "sysmon: monitoring started"
-START_TIMEOUT = 20
+# A kernel of the matrix under qemu's TCG (tests/kernels/run.sh) runs the suite
+# several times slower than a real machine: every timeout of the monitor's
+# start, its events and its stop is multiplied by SYSMON_TEST_SLOW (default 1).
+SLOW = float(os.environ.get("SYSMON_TEST_SLOW", "1"))
+START_TIMEOUT = 20 * SLOW
 
 
 class Monitor:
@@ -82,6 +86,7 @@ class Monitor:
 
     def wait_for(self, predicate, timeout=10, count=1, what="event"):
         """The events matching PREDICATE, once there are at least COUNT."""
+        timeout *= SLOW
         deadline = time.monotonic() + timeout
         while True:
             found = self.find(predicate)
@@ -94,6 +99,7 @@ class Monitor:
 
     def stop(self, timeout=20, sig=signal.SIGTERM):
         """SIG (SIGTERM), wait for the exit, return its status (events stay readable)."""
+        timeout *= SLOW
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
