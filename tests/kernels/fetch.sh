@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fetch the kernels of the test matrix from Debian's archive and unpack each
-# into $KERNELS_DIR/NAME (the layout ../shared/kmatrix/run-in-kernel.sh boots).
+# into $KERNELS_DIR/NAME (the layout tests/kernels/boot.sh boots), and the
+# static busybox of the guests' initramfs into $KERNELS_DIR/busybox.
 #
 #   tests/kernels/fetch.sh [NAME ...]      default: every kernel of matrix.txt
 #
@@ -68,6 +69,15 @@ fetch_one() {	# NAME SUITE
 	rm -f "$apt_dir"/debs/*.deb
 	echo "$name: $version ($(echo $pkgs | tr '\n' ' '))"
 }
+
+# The initramfs's shell and tools (the system's busybox, if any, may be dynamic).
+if [ ! -x "$KERNELS_DIR/busybox" ]; then
+	(cd "$apt_dir/debs" && apt_get -qq download busybox-static/bookworm)
+	x=$(mktemp -d)
+	dpkg -x "$apt_dir"/debs/busybox-static_*.deb "$x"
+	cp "$x/bin/busybox" "$KERNELS_DIR/busybox"
+	rm -rf "$x" "$apt_dir"/debs/*.deb
+fi
 
 names=${*:-$(awk '!/^#/ && $2 != "host" {print $1}' "$here/matrix.txt")}
 for name in $names; do
