@@ -1,7 +1,9 @@
 # Build, test and install sysmon.
 #
 #   make            build/sysmon (and the eBPF skeletons it embeds)
-#   make check      unit tests (cmocka) and end-to-end tests (pytest, as root)
+#   make check      unit tests (cmocka) and end-to-end tests (pytest, as root),
+#                   and part of them on Debian 12's kernel under qemu
+#   make kernels    the end-to-end tests on every kernel of tests/kernels/matrix.txt
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each
 #   make bench      build the benchmarks under bench/
 #   make deps       install the Debian packages the build and the tests need
@@ -52,7 +54,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Ibuild -fsanitize=address,
 FUZZ_LIB_SRC := $(filter-out src/cli/% src/service/% $(filter-out %decode.c,$(wildcard src/capture/*.c)),$(LIB_SRC))
 FUZZ_LIB_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 
-.PHONY: all check unit e2e fuzz bench deps install uninstall clean
+.PHONY: all check kernels unit e2e fuzz bench deps install uninstall clean
 all: build/sysmon
 
 build/vmlinux.h:
@@ -116,6 +118,9 @@ unit: $(TESTS) build/sysmon
 
 check: all $(TESTS) $(BENCHES)
 	tests/run-all.sh $(TESTS)
+
+kernels: all
+	tests/kernels/run.sh
 
 deps:
 	tests/install-deps.sh
