@@ -79,7 +79,7 @@ run() {
 
 for k in $kernels; do
 	grep -q "^$k[[:space:]]" "$here/matrix.txt" || { echo "kernels: $k is not in $here/matrix.txt" >&2; exit 2; }
-	if [ "$k" != host ] && [ ! -s "$KERNELS_DIR/$k/.version" ]; then
+	if [ "$k" != host ] && { [ ! -s "$KERNELS_DIR/$k/.version" ] || [ ! -x "$KERNELS_DIR/busybox" ]; }; then
 		sh "$here/fetch.sh" "$k" || { echo "kernels: $k could not be fetched" >&2; exit 1; }
 	fi
 	if [ $systemd_only = 1 ]; then
