@@ -54,8 +54,8 @@ if [ ! -s "$initrd" ] || [ "$initrd" -ot "$0" ]; then
 	w=$(mktemp -d)
 	mkdir -p "$w"/bin "$w"/mods "$w"/proc "$w"/sys "$w"/dev "$w"/lower "$w"/upper "$w"/newroot
 	cp "$busybox" "$w/bin/busybox"
-	for m in virtio_pci 9pnet_virtio 9p overlay; do
-		modprobe -d "$modbase" -S "$ver" --show-depends "$m"
+	for m in virtio_pci 9pnet_virtio 9p overlay; do	# none for a built-in one
+		modprobe -d "$modbase" -S "$ver" --show-depends "$m" 2>/dev/null || true
 	done | awk '$1 == "insmod" && !seen[$2]++ {print $2}' | while read -r ko; do
 		n=$(basename "$ko"); n=${n%.xz}; n=${n%.zst}
 		case $ko in
@@ -99,6 +99,12 @@ cat > "$run/stage2.sh" <<EOF
 B=/run/kmx/busybox
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root USER=root LOGNAME=root TERM=dumb
 mkdir -p /lib/modules/$ver && \$B mount --bind '$moddir' /lib/modules/$ver
+# The kernel's config (libbpf's __kconfig) and symbol map where a distribution has them.
+for f in config System.map; do
+	for src in '$kdir'/boot/\$f-$ver '$moddir'/\$f; do
+		[ -e "\$src" ] && { mkdir -p /boot; ln -sf "\$src" /boot/\$f-$ver; break; }
+	done
+done
 \$B hostname sysmon-guest
 # /tmp as on a disk: the overlay lacks O_TMPFILE and birth times before 6.6.
 \$B mount -t tmpfs -o mode=1777 tmpfs /tmp
