@@ -7,6 +7,10 @@
  *    reported (set in .rodata by the loader),
  *  - capture_submit(): copy a record into the ring buffer without ever
  *    blocking; a full buffer counts a loss for that event id.
+ *  - kernel_typed() / KERNEL_READ(): read kernel objects reached through
+ *    plain addresses, by bpf_rdonly_cast where the kernel has it (6.2+),
+ *    else by bpf_probe_read_kernel (the loader sets
+ *    `kernel_has_rdonly_cast` after looking for the kfunc).
  * Wake-ups are batched: user space polls every few tens of milliseconds
  * anyway, so a record only wakes it when the buffer is filling up.  That
  * keeps the cost per event at one copy instead of one copy plus a wake-up.
@@ -20,6 +24,26 @@ const volatile __u32 monitor_tgid = 0;
 /* Force a wake-up once this much data waits (set by the loader: a quarter
  * of the ring). */
 const volatile __u64 wakeup_bytes = 1;
+
+/* bpf_rdonly_cast (kernel 6.2+) turns a kernel address into a read-only
+ * typed pointer: loads through it are plain loads guarded by the exception
+ * table, much cheaper than a bpf_probe_read_kernel call per field.  Weak:
+ * an older kernel lacks it; the loader then leaves kernel_has_rdonly_cast
+ * false, the verifier drops the calls as dead code, and the reads go
+ * through bpf_probe_read_kernel (BPF_CORE_READ). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+const volatile bool kernel_has_rdonly_cast = false;
+
+/* P, an address of a kernel object of type TYPE, made readable by
+ * KERNEL_READ. */
+#define kernel_typed(p, type) \
+	((type *)(kernel_has_rdonly_cast ? bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)) : (void *)(p)))
+/* FIELD (a member, or a path of embedded members) of the kernel object at
+ * P: P is a typed pointer (a tp_btf argument, or kernel_typed()'s) where
+ * the kernel has bpf_rdonly_cast, a plain address read with
+ * bpf_probe_read_kernel otherwise.  Only one of the two loads is verified:
+ * the flag is a constant of the loaded program. */
+#define KERNEL_READ(p, field) (kernel_has_rdonly_cast ? (p)->field : BPF_CORE_READ((p), field))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -100,8 +100,6 @@ struct syscall_args {
 	unsigned long arg[6];
 };
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 static __always_inline bool dns_process(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -152,13 +150,14 @@ static __always_inline struct sock *socket_of_fd(long fd)
 		return NULL;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
 		return NULL;
-	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-	if ((file->f_inode->i_mode & S_IFMT_BITS) != S_IFSOCK_BITS)
+	file = kernel_typed(file, struct file);
+	struct inode *inode = KERNEL_READ(file, f_inode);
+	if ((KERNEL_READ(inode, i_mode) & S_IFMT_BITS) != S_IFSOCK_BITS)
 		return NULL;
-	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
 	if (!sock)
 		return NULL;
-	return sock->sk;
+	return KERNEL_READ(sock, sk);
 }
 
 /* The port of the IPv4/IPv6 sockaddr the caller passed or got back, 0 if
@@ -298,17 +297,17 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 		sk = socket_of_fd(args->arg[0]);
 	if (!sk)
 		return 0;
-	__u16 family = sk->__sk_common.skc_family;
-	__u8 protocol = sk->sk_protocol;
-	__u16 type = sk->sk_type;
+	__u16 family = KERNEL_READ(sk, __sk_common.skc_family);
+	__u8 protocol = KERNEL_READ(sk, sk_protocol);
+	__u16 type = KERNEL_READ(sk, sk_type);
 	if ((family != AF_INET_FAMILY && family != AF_INET6_FAMILY) ||
 	    !((protocol == PROTO_UDP && type == SOCK_DGRAM_TYPE) ||
 	      (protocol == PROTO_TCP && type == SOCK_STREAM_TYPE)) ||
-	    sk->__sk_common.skc_num == DNS_PORT)   /* a server's socket */
+	    KERNEL_READ(sk, __sk_common.skc_num) == DNS_PORT)   /* a server's socket */
 		return 0;
 	/* the connected peer's port, 0 if not connected; not the state: a TCP
 	 * answer is often read after the server closed (CLOSE_WAIT) */
-	__u16 peer_port = bpf_ntohs(sk->__sk_common.skc_dport);
+	__u16 peer_port = bpf_ntohs(KERNEL_READ(sk, __sk_common.skc_dport));
 	/* bytes sent or received; before a send (ret 0), bytes offered */
 	__u64 size = ret > 0 ? (__u64)ret : args->arg[2];
 	__u64 iov_total = ret > 0 ? (__u64)ret : ~0ULL;

@@ -66,8 +66,6 @@ struct {
 	__type(value, struct load_scratch);
 } load_scratch_map SEC(".maps");
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /* One step up the tree: collect a component, or cross a mount point.  The
  * walk's state lives in the map value so that the verifier checks the
  * callback once. */

@@ -111,6 +111,12 @@ char LICENSE[] SEC("license") = "GPL";
 /* The smallest sockaddr of an IPv4 or IPv6 address (sockaddr_in). */
 #define SOCKADDR_MIN_LEN 16
 
+/* Set by the loader on kernels without the sock_send_length and
+ * sock_recv_length tracepoints (before 6.4?): datagrams of connected UDP
+ * sockets are then seen at the exits of the send and receive syscalls
+ * (not read and write). */
+const volatile bool connected_udp_at_syscalls = false;
+
 /* The process that called connect() on a socket still in SYN_SENT. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -185,12 +191,20 @@ static __always_inline void get_current_process(struct network_process *p)
 /* Both endpoints of SK as it holds them now. */
 static __always_inline void read_endpoints(const struct sock *sk, struct network_record *rec)
 {
-	__u16 family = sk->__sk_common.skc_family;
+	__u16 family = KERNEL_READ(sk, __sk_common.skc_family);
 
 	rec->family = family;
-	rec->local_port = sk->__sk_common.skc_num;
-	rec->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (family == NETWORK_AF_INET6) {
+	rec->local_port = KERNEL_READ(sk, __sk_common.skc_num);
+	rec->remote_port = bpf_ntohs(KERNEL_READ(sk, __sk_common.skc_dport));
+	if (!kernel_has_rdonly_cast) {
+		if (family == NETWORK_AF_INET6) {
+			BPF_CORE_READ_INTO(&rec->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&rec->remote_addr, sk, __sk_common.skc_v6_daddr);
+		} else {
+			BPF_CORE_READ_INTO((__u32 *)rec->local_addr, sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)rec->remote_addr, sk, __sk_common.skc_daddr);
+		}
+	} else if (family == NETWORK_AF_INET6) {
 		__builtin_memcpy(rec->local_addr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
 		__builtin_memcpy(rec->remote_addr, &sk->__sk_common.skc_v6_daddr, 16);
 	} else {
@@ -237,12 +251,8 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	return 0;
 }
 
-/* bpf_rdonly_cast turns a kernel address into a read-only typed pointer:
- * loads through it are plain loads guarded by the exception table, much
- * cheaper than a bpf_probe_read_kernel call per field. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
-/* The socket behind descriptor FD of the current process, or NULL. */
+/* The socket behind descriptor FD of the current process, or NULL: read
+ * it with KERNEL_READ. */
 static __always_inline struct sock *socket_of_fd(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -254,13 +264,14 @@ static __always_inline struct sock *socket_of_fd(long fd)
 		return NULL;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
 		return NULL;
-	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-	if ((file->f_inode->i_mode & S_IFMT_BITS) != S_IFSOCK_BITS)
+	file = kernel_typed(file, struct file);
+	struct inode *inode = KERNEL_READ(file, f_inode);
+	if ((KERNEL_READ(inode, i_mode) & S_IFMT_BITS) != S_IFSOCK_BITS)
 		return NULL;
-	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
 	if (!sock)
 		return NULL;
-	return sock->sk;
+	return KERNEL_READ(sock, sk);
 }
 
 static __always_inline bool is_inet(__u16 family)
@@ -270,7 +281,8 @@ static __always_inline bool is_inet(__u16 family)
 
 static __always_inline bool is_tcp_socket(const struct sock *sk)
 {
-	return sk && sk->sk_protocol == NETWORK_PROTO_TCP && is_inet(sk->__sk_common.skc_family);
+	return sk && KERNEL_READ(sk, sk_protocol) == NETWORK_PROTO_TCP &&
+	       is_inet(KERNEL_READ(sk, __sk_common.skc_family));
 }
 
 /* The current process accepted connection SK. */
@@ -292,36 +304,57 @@ static __always_inline void handle_accept(long fd)
 		report_accept(sk);
 }
 
-/* An io_uring request completed: an accept (IORING_OP_ACCEPT) did not go
- * through the accept syscalls.  Its result is the new descriptor, in the
- * files of the process (the completing task is one of its threads); the
- * socket there must be a connection of the listening socket the request
- * named (a direct accept into a fixed-file slot returns no descriptor).
- * The completions of a multishot accept carry no request and are not seen. */
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+/* An io_uring request REQ completed with result RES: an accept
+ * (IORING_OP_ACCEPT) did not go through the accept syscalls.  Its result is
+ * the new descriptor, in the files of the process (the completing task is
+ * one of its threads); the socket there must be a connection of the
+ * listening socket the request named (a direct accept into a fixed-file
+ * slot returns no descriptor).  The completions of a multishot accept carry
+ * no request and are not seen. */
+static __always_inline void on_io_uring_complete(void *req, int res)
 {
 	struct io_kiocb *request;
 	struct socket *listening;
-	struct sock *sk;
+	struct sock *sk, *listening_sk;
 	struct file *file;
 
-	if (!req || cqe->res < 0)
-		return 0;
-	request = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
-	if (request->opcode != IORING_OP_ACCEPT)
-		return 0;
+	if (!req || res < 0)
+		return;
+	request = kernel_typed(req, struct io_kiocb);
+	if (KERNEL_READ(request, opcode) != IORING_OP_ACCEPT)
+		return;
 	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	file = request->file;
+		return;
+	file = kernel_typed(KERNEL_READ(request, file), struct file);
 	if (!file)
-		return 0;
-	listening = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
-	sk = socket_of_fd(cqe->res);
-	if (!is_tcp_socket(sk) || !listening || sk == listening->sk ||
-	    sk->__sk_common.skc_num != listening->sk->__sk_common.skc_num)
-		return 0;
+		return;
+	listening = kernel_typed(KERNEL_READ(file, private_data), struct socket);
+	sk = socket_of_fd(res);
+	if (!is_tcp_socket(sk) || !listening)
+		return;
+	listening_sk = KERNEL_READ(listening, sk);
+	if (sk == listening_sk ||
+	    KERNEL_READ(sk, __sk_common.skc_num) != KERNEL_READ(listening_sk, __sk_common.skc_num))
+		return;
 	report_accept(sk);
+}
+
+/* The tracepoint since 6.3: the completion entry. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	on_io_uring_complete(req, cqe->res);
+	return 0;
+}
+
+/* The tracepoint from 5.19 to 6.2 (Debian 12's 6.1) and in some later
+ * stable kernels (6.12): the entry's fields one by one.  The loader picks
+ * the program that matches the kernel's prototype; before 5.19 the
+ * tracepoint names no request. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_done_fields, void *ring, void *req, __u64 user_data, int res)
+{
+	on_io_uring_complete(req, res);
 	return 0;
 }
 
@@ -378,8 +411,9 @@ static __always_inline void submit_udp_once(struct network_record *rec, const st
 
 static __always_inline bool is_udp_socket(const struct sock *sk)
 {
-	return sk && sk->sk_protocol == NETWORK_PROTO_UDP && sk->sk_type == SOCK_DGRAM_TYPE &&
-	       is_inet(sk->__sk_common.skc_family);
+	return sk && KERNEL_READ(sk, sk_protocol) == NETWORK_PROTO_UDP &&
+	       KERNEL_READ(sk, sk_type) == SOCK_DGRAM_TYPE &&
+	       is_inet(KERNEL_READ(sk, __sk_common.skc_family));
 }
 
 /* REC (process and both endpoints filled) is a datagram SENT or received
@@ -435,7 +469,14 @@ static __noinline void handle_udp_message(struct sock *sk, const void *uaddr, __
 		__u64 key = (__u64)sk;
 		struct queued_datagram *q;
 
-		if (send || sk->__sk_common.skc_state == TCP_ESTABLISHED_STATE)
+		if (KERNEL_READ(sk, __sk_common.skc_state) == TCP_ESTABLISHED_STATE) {
+			/* without the sock_*_length tracepoints, the
+			 * syscalls report connected sockets too */
+			if (connected_udp_at_syscalls)
+				report_udp(sk, rec, send);
+			return;
+		}
+		if (send)
 			return;
 		q = bpf_map_lookup_elem(&last_datagram, &key);
 		if (!q || q->family != rec->family)

@@ -99,8 +99,6 @@ struct {
 	__type(value, __u64);              /* boot ns of the last report */
 } last_reported SEC(".maps");
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 static __always_inline bool enabled(__u32 id)
 {
 	return enabled_events & (1u << id);
@@ -278,21 +276,31 @@ static __always_inline void on_open(long fd)
 		return;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
 		return;
-	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
-	struct inode *inode = file->f_inode;
-	if (!inode || inode->i_sb->s_magic != PROC_SUPER_MAGIC)
+	file = kernel_typed(file, struct file);
+	struct inode *inode = KERNEL_READ(file, f_inode);
+	if (!inode)
+		return;
+	struct super_block *sb = KERNEL_READ(inode, i_sb);
+	if (KERNEL_READ(sb, s_magic) != PROC_SUPER_MAGIC)
 		return;
 
 	char name[8] = {};
-	__u32 len = file->f_path.dentry->d_name.len;
-	if (len > 7 || bpf_probe_read_kernel(name, len & 7, file->f_path.dentry->d_name.name) != 0)
+	struct dentry *dentry = KERNEL_READ(file, f_path.dentry);
+	__u32 len = KERNEL_READ(dentry, d_name.len);
+	if (len > 7)
+		return;
+	const unsigned char *dname = KERNEL_READ(dentry, d_name.name);
+	asm volatile("" : "+r"(len));   /* the mask below must stay, for the verifier */
+	if (bpf_probe_read_kernel(name, len & 7, dname) != 0)
 		return;
 	__u32 access;
 	if (len == 3 && name[0] == 'm' && name[1] == 'e' && name[2] == 'm') {
+		fmode_t mode = KERNEL_READ(file, f_mode);
+
 		access = 0;
-		if (file->f_mode & FMODE_READ_BIT)
+		if (mode & FMODE_READ_BIT)
 			access |= PROCACCESS_VM_READ;
-		if (file->f_mode & FMODE_WRITE_BIT)
+		if (mode & FMODE_WRITE_BIT)
 			access |= PROCACCESS_VM_WRITE;
 	} else if ((len == 7 && name[0] == 'e' && name[1] == 'n' && name[2] == 'v' && name[3] == 'i' &&
 		    name[4] == 'r' && name[5] == 'o' && name[6] == 'n') ||

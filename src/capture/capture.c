@@ -113,6 +113,39 @@ bool capture_btf_has_tracepoint(const struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) > 0;
 }
 
+void capture_describe_link(struct strbuf *out, const struct bpf_link *link, const struct bpf_program *prog)
+{
+	if (!link)
+		return;
+	const char *section = bpf_program__section_name(prog);
+	const char *slash = strchr(section, '/');
+	const char *name = strrchr(section, '/');
+	strbuf_printf(out, "%s%.*s %s", out->len ? ", " : "", slash ? (int)(slash - section) : (int)strlen(section),
+		      section, name ? name + 1 : "");
+}
+
+bool capture_btf_has_kfunc(const struct btf *btf, const char *name)
+{
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+}
+
+int capture_btf_tracepoint_args(const struct btf *btf, const char *name)
+{
+	char type_name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
+	id = btf ? btf__find_by_name_kind(btf, type_name, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> prototype (void *data, the tracepoint's arguments) */
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) > 0 ? btf_vlen(t) - 1 : -1;
+}
+
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -330,7 +363,19 @@ int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *repo
 			if (cap->slots[i].source->event_mask & CAPTURE_EVENT_BIT(id))
 				slot = &cap->slots[i];
 		if (slot && (slot->attached & CAPTURE_EVENT_BIT(id))) {
-			report_line(report, id, "active");
+			struct strbuf how = STRBUF_INIT;
+
+			strbuf_puts(&how, "active");
+			if (slot->source->describe) {
+				struct strbuf mechanism = STRBUF_INIT;
+
+				slot->source->describe(slot->handle.state, id, &mechanism);
+				if (mechanism.len)
+					strbuf_printf(&how, " (%s)", mechanism.data);
+				strbuf_release(&mechanism);
+			}
+			report_line(report, id, how.data);
+			strbuf_release(&how);
 			continue;
 		}
 		unavailable++;

@@ -97,6 +97,11 @@ struct capture_source {
 	 * record (the DNS source ends queries whose answer never came).  It may
 	 * call env->emit(); it must be cheap when nothing is due. */
 	void (*tick)(void *state, struct capture_env *env);
+	/* Optional: append to OUT how event ID is captured now (its programs
+	 * attached: "tp_btf inet_sock_set_state, tp sys_exit_accept ..."),
+	 * and what this kernel's lack makes it miss ("no X on this kernel:
+	 * Y not seen").  Shown after "active". */
+	void (*describe)(void *state, unsigned id, struct strbuf *out);
 };
 
 /* The sources, defined in their X_source.c files. */
@@ -132,6 +137,17 @@ bool capture_tracefs_available(void);
 struct btf;
 bool capture_btf_has_tracepoint(const struct btf *btf, const char *name);
 
+/* For describe(): if LINK (of PROG) is attached, append PROG's hook to
+ * OUT, comma-separated: "tp_btf sched_process_exec", "tp sys_exit_mmap". */
+void capture_describe_link(struct strbuf *out, const struct bpf_link *link, const struct bpf_program *prog);
+
+/* Does the kernel whose BTF is BTF have the kfunc NAME? */
+bool capture_btf_has_kfunc(const struct btf *btf, const char *name);
+
+/* How many arguments the tracepoint NAME takes in the kernel whose BTF is
+ * BTF (-1: no such tracepoint): tells its prototype's versions apart. */
+int capture_btf_tracepoint_args(const struct btf *btf, const char *name);
+
 /* Helper for load(): fill OUT with STATE and the fds of the source's
  * `events` and `lost_events` maps. */
 void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
@@ -145,7 +161,8 @@ void capture_close(struct capture *cap);
 /* Make exactly the ids in WANTED captured (ids no source produces are
  * ignored).  Since every event's Image and ProcessGuid come from the process
  * cache, the process source stays attached while any source is active.
- * Writes to REPORT one line per id of WANTED: "EventName (N): active" or
+ * Writes to REPORT one line per id of WANTED: "EventName (N): active
+ * (mechanism)" or
  * "EventName (N): unavailable: why".  Returns the number of ids that could
  * not be activated (0 = all fine). */
 int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *report);

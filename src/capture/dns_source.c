@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <linux/types.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/dns.h"
@@ -30,6 +31,7 @@ struct dns_state {
 	struct bpf_link *sys_enter_link, *sys_exit_link;
 	struct bpf_link *socket_sent_link, *socket_received_link;
 	struct dns_decoder *decoder;
+	bool has_sock_length;       /* the kernel has sock_send_length and sock_recv_length */
 };
 
 static void detach(struct dns_state *st)
@@ -74,6 +76,13 @@ static int dns_load(struct capture_env *env, struct capture_loaded *out, struct 
 	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DNS_RING_PAGES)
 		ring.ring_buffer_pages = DNS_RING_PAGES;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
+	struct btf *btf = btf__load_vmlinux_btf();
+	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
+			      capture_btf_has_tracepoint(btf, "sock_recv_length");
+	btf__free(btf);
+	bpf_program__set_autoload(st->skel->progs.dns_socket_sent, st->has_sock_length);
+	bpf_program__set_autoload(st->skel->progs.dns_socket_received, st->has_sock_length);
 	int rc = dns_bpf__load(st->skel);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));
@@ -100,12 +109,14 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach(st);
 		return 0;
 	}
-	if (st->socket_sent_link)
+	if (st->syscall_links[0] || st->sys_exit_link)
 		return 0;
-	st->socket_received_link = bpf_program__attach(st->skel->progs.dns_socket_received);
-	if (st->socket_received_link)
-		st->socket_sent_link = bpf_program__attach(st->skel->progs.dns_socket_sent);
-	if (!st->socket_sent_link) {
+	if (st->has_sock_length) {
+		st->socket_received_link = bpf_program__attach(st->skel->progs.dns_socket_received);
+		if (st->socket_received_link)
+			st->socket_sent_link = bpf_program__attach(st->skel->progs.dns_socket_sent);
+	}
+	if (st->has_sock_length && !st->socket_sent_link) {
 		strbuf_printf(err, "attaching to the sock_send_length/sock_recv_length tracepoints failed: %s",
 			      strerror(errno));
 		detach(st);
@@ -157,6 +168,20 @@ static void dns_unload(void *state)
 	free_state(state);
 }
 
+static void dns_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct dns_state *st = state;
+
+	(void)id;
+	strbuf_puts(out, st->sys_exit_link ? "tp_btf sys_enter, tp_btf sys_exit"
+		     : "tp sys_enter_{sendto,sendmsg,sendmmsg}, tp sys_exit_{recvfrom,recvmsg,recvmmsg}");
+	if (st->socket_sent_link)
+		strbuf_puts(out, ", tp_btf sock_send_length, tp_btf sock_recv_length");
+	else
+		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: DNS written with "
+			    "write/writev or read with read (DNS over TCP) not seen");
+}
+
 const struct capture_source dns_source = {
 	.name = "dns",
 	.event_mask = CAPTURE_EVENT_BIT(DNS_EVENT_ID),
@@ -165,4 +190,5 @@ const struct capture_source dns_source = {
 	.decode = dns_decode,
 	.unload = dns_unload,
 	.tick = dns_tick,
+	.describe = dns_describe,
 };

@@ -114,6 +114,14 @@ static void driver_unload(void *state)
 	free_state(state);
 }
 
+static void driver_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct driver_state *st = state;
+
+	(void)id;
+	capture_describe_link(out, st->link, st->skel->progs.handle_module_load);
+}
+
 const struct capture_source driver_source = {
 	.name = "driver",
 	.event_mask = CAPTURE_EVENT_BIT(DRIVER_EVENT_ID),
@@ -121,4 +129,5 @@ const struct capture_source driver_source = {
 	.set_events = driver_set_events,
 	.decode = driver_decode,
 	.unload = driver_unload,
+	.describe = driver_describe,
 };

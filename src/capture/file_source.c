@@ -148,6 +148,16 @@ static void file_unload(void *state)
 	free_state(state);
 }
 
+static void file_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct file_state *st = state;
+
+	(void)id;
+	capture_describe_link(out, st->exit_link, st->skel->progs.file_sys_exit);
+	for (int i = 0; i < CTIME_TRACEPOINTS; i++)
+		capture_describe_link(out, st->ctime_links[i], st->ctime_progs[i]);
+}
+
 const struct capture_source file_source = {
 	.name = "file",
 	.event_mask = CAPTURE_EVENT_BIT(FILE_EVENT_CREATE_TIME) | CAPTURE_EVENT_BIT(FILE_EVENT_RAW_ACCESS) |
@@ -157,4 +167,5 @@ const struct capture_source file_source = {
 	.set_events = file_set_events,
 	.decode = file_decode,
 	.unload = file_unload,
+	.describe = file_describe,
 };

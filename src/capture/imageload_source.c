@@ -109,6 +109,16 @@ static void imageload_unload(void *state)
 	free_state(state);
 }
 
+static void imageload_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct imageload_state *st = state;
+
+	(void)id;
+	capture_describe_link(out, st->enter_link, st->skel->progs.enter_mmap);
+	capture_describe_link(out, st->link, st->enter_link ? st->skel->progs.exit_mmap
+							   : st->skel->progs.imageload_sys_exit);
+}
+
 const struct capture_source imageload_source = {
 	.name = "image load",
 	.event_mask = CAPTURE_EVENT_BIT(IMAGELOAD_EVENT_ID),
@@ -116,4 +126,5 @@ const struct capture_source imageload_source = {
 	.set_events = imageload_set_events,
 	.decode = imageload_decode,
 	.unload = imageload_unload,
+	.describe = imageload_describe,
 };

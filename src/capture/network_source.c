@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <linux/types.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/network.h"
@@ -31,6 +32,12 @@ struct network_state {
 	struct bpf_link *sys_exit_link;
 	struct bpf_link *datagram_link;
 	struct network_decoder *decoder;
+	/* What this kernel offers (found at load): the sock_send_length and
+	 * sock_recv_length tracepoints, sk_data_ready, and which program
+	 * matches its io_uring_complete (NULL: none does). */
+	bool has_sock_length;
+	bool has_data_ready;
+	struct bpf_program *io_uring_program;
 };
 
 static void detach_syscalls(struct network_state *st)
@@ -63,6 +70,33 @@ static void free_state(struct network_state *st)
 	free(st);
 }
 
+/* Load only the programs whose tracepoints this kernel has, in the form it
+ * has them; the others' work falls to the syscall exits (see
+ * network_describe for what that misses). */
+static void pick_programs(struct network_state *st)
+{
+	struct network_bpf *skel = st->skel;
+	struct btf *btf = btf__load_vmlinux_btf();
+	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
+
+	skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
+			      capture_btf_has_tracepoint(btf, "sock_recv_length");
+	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
+	skel->rodata->connected_udp_at_syscalls = !st->has_sock_length;
+	bpf_program__set_autoload(skel->progs.udp_connected_send, st->has_sock_length);
+	bpf_program__set_autoload(skel->progs.udp_connected_recv, st->has_sock_length);
+	bpf_program__set_autoload(skel->progs.udp_datagram_queued, st->has_data_ready);
+	/* (ring, request, entry) since 6.3; (ring, request, user_data, res,
+	 * cflags, extra1, extra2) from 5.19; before, no request at all */
+	st->io_uring_program = io_uring_args == 3 ? skel->progs.io_uring_done
+			       : io_uring_args == 7 ? skel->progs.io_uring_done_fields : NULL;
+	bpf_program__set_autoload(skel->progs.io_uring_done, st->io_uring_program == skel->progs.io_uring_done);
+	bpf_program__set_autoload(skel->progs.io_uring_done_fields,
+				  st->io_uring_program == skel->progs.io_uring_done_fields);
+	btf__free(btf);
+}
+
 static int network_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
 {
 	struct network_state *st = xcalloc(1, sizeof(*st));
@@ -80,6 +114,7 @@ static int network_load(struct capture_env *env, struct capture_loaded *out, str
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	pick_programs(st);
 	int rc = network_bpf__load(st->skel);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the network eBPF programs: %s", strerror(-rc));
@@ -128,20 +163,46 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 		return 0;
 	}
 	/* The queue hook first, so that a receive never misses its peer. */
-	if (capture_attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0 ||
+	if ((st->has_data_ready &&
+	     capture_attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0) ||
 	    capture_attach(st->skel->progs.tcp_state_change, &st->tcp_state_link,
 			   "inet_sock_set_state", err) != 0 ||
-	    capture_attach(st->skel->progs.udp_connected_send, &st->connected_send_link,
-			   "sock_send_length", err) != 0 ||
-	    capture_attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link,
-			   "sock_recv_length", err) != 0 ||
-	    capture_attach(st->skel->progs.io_uring_done, &st->io_uring_link,
-			   "io_uring_complete", err) != 0 ||
+	    (st->has_sock_length &&
+	     (capture_attach(st->skel->progs.udp_connected_send, &st->connected_send_link,
+			     "sock_send_length", err) != 0 ||
+	      capture_attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link,
+			     "sock_recv_length", err) != 0)) ||
+	    (st->io_uring_program &&
+	     capture_attach(st->io_uring_program, &st->io_uring_link, "io_uring_complete", err) != 0) ||
 	    attach_syscalls(st, err) != 0) {
 		detach_all(st);
 		return -1;
 	}
 	return 0;
+}
+
+static void network_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct network_state *st = state;
+
+	(void)id;
+	strbuf_puts(out, "tp_btf inet_sock_set_state");
+	if (st->io_uring_link)
+		strbuf_puts(out, ", tp_btf io_uring_complete");
+	if (st->connected_send_link)
+		strbuf_puts(out, ", tp_btf sock_send_length, tp_btf sock_recv_length");
+	if (st->datagram_link)
+		strbuf_puts(out, ", tp_btf sk_data_ready");
+	strbuf_puts(out, st->sys_exit_link ? ", tp_btf sys_exit"
+		     : ", tp sys_exit_{accept,accept4,sendto,sendmsg,sendmmsg,recvfrom,recvmsg,recvmmsg}");
+	if (!st->io_uring_program)
+		strbuf_puts(out, "; this kernel's io_uring_complete names no request: io_uring accepts not seen");
+	if (!st->has_sock_length)
+		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: connected UDP seen at "
+			    "send/recv syscalls, not read/write/io_uring");
+	if (!st->has_data_ready)
+		strbuf_puts(out, "; no sk_data_ready tracepoint: a receive on an unconnected UDP socket "
+			    "that asks no source address not seen");
 }
 
 static int network_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -163,4 +224,5 @@ const struct capture_source network_source = {
 	.set_events = network_set_events,
 	.decode = network_decode,
 	.unload = network_unload,
+	.describe = network_describe,
 };

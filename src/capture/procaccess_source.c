@@ -73,6 +73,9 @@ static int procaccess_load(struct capture_env *env, struct capture_loaded *out, 
 	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > PROCACCESS_RING_PAGES)
 		ring.ring_buffer_pages = PROCACCESS_RING_PAGES;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
+	struct btf *btf = btf__load_vmlinux_btf();
+	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	btf__free(btf);
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
@@ -192,6 +195,20 @@ static void procaccess_unload(void *state)
 	free_state(state);
 }
 
+static void procaccess_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct procaccess_state *st = state;
+
+	if (id == PROCACCESS_EVENT_TAMPERING) {
+		capture_describe_link(out, st->exec_link, st->skel->progs.tamper_exec);
+		return;
+	}
+	if (st->sys_exit_link)
+		capture_describe_link(out, st->sys_exit_link, st->skel->progs.procaccess_sys_exit);
+	else
+		strbuf_puts(out, "tp sys_exit_{ptrace,process_vm_readv,process_vm_writev,openat,openat2,open}");
+}
+
 const struct capture_source procaccess_source = {
 	.name = "process access",
 	.event_mask = CAPTURE_EVENT_BIT(PROCACCESS_EVENT_REMOTE_THREAD) |
@@ -201,4 +218,5 @@ const struct capture_source procaccess_source = {
 	.set_events = procaccess_set_events,
 	.decode = procaccess_decode,
 	.unload = procaccess_unload,
+	.describe = procaccess_describe,
 };

@@ -124,6 +124,15 @@ static void process_unload(void *state)
 	free_state(state);
 }
 
+static void process_describe(void *state, unsigned id, struct strbuf *out)
+{
+	const struct process_state *st = state;
+
+	(void)id;
+	capture_describe_link(out, st->exec_link, st->skel->progs.handle_exec);
+	capture_describe_link(out, st->exit_link, st->exit_prog);
+}
+
 const struct capture_source process_source = {
 	.name = "process",
 	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
@@ -131,4 +140,5 @@ const struct capture_source process_source = {
 	.set_events = process_set_events,
 	.decode = process_decode,
 	.unload = process_unload,
+	.describe = process_describe,
 };
