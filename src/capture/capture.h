@@ -75,9 +75,17 @@ struct capture_loaded {
 	int lost_fd;                 /* its `lost_events` map */
 };
 
+/* eBPF helpers a source's programs call that older kernels lack (bits of
+ * capture_source.helpers): the source is not loaded where one is missing,
+ * and its event types are reported unavailable with the helper's name. */
+#define CAPTURE_HELPER_TASK_BTF (1u << 0)      /* bpf_get_current_task_btf, Linux 5.11 */
+#define CAPTURE_HELPER_TASK_PT_REGS (1u << 1)  /* bpf_task_pt_regs, 5.15 */
+#define CAPTURE_HELPER_LOOP (1u << 2)          /* bpf_loop, 5.17 */
+
 struct capture_source {
 	const char *name;            /* "process", "network": for messages */
 	uint32_t event_mask;         /* CAPTURE_EVENT_BIT() of the ids it produces */
+	uint32_t helpers;            /* CAPTURE_HELPER_* its programs call */
 	/* Open and load the eBPF object (attach nothing).  Before loading, set
 	 * the skeleton's rodata `monitor_tgid` and size `events` with
 	 * capture_configure_ring().  Returns 0, or -1 with the reason in ERR

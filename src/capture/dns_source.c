@@ -185,6 +185,7 @@ static void dns_describe(void *state, unsigned id, struct strbuf *out)
 const struct capture_source dns_source = {
 	.name = "dns",
 	.event_mask = CAPTURE_EVENT_BIT(DNS_EVENT_ID),
+	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
 	.load = dns_load,
 	.set_events = dns_set_events,
 	.decode = dns_decode,

@@ -163,6 +163,7 @@ const struct capture_source file_source = {
 	.event_mask = CAPTURE_EVENT_BIT(FILE_EVENT_CREATE_TIME) | CAPTURE_EVENT_BIT(FILE_EVENT_RAW_ACCESS) |
 		      CAPTURE_EVENT_BIT(FILE_EVENT_CREATE) | CAPTURE_EVENT_BIT(FILE_EVENT_DELETE) |
 		      CAPTURE_EVENT_BIT(FILE_EVENT_DELETE_DETECTED),
+	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.load = file_load,
 	.set_events = file_set_events,
 	.decode = file_decode,

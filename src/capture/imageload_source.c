@@ -122,6 +122,7 @@ static void imageload_describe(void *state, unsigned id, struct strbuf *out)
 const struct capture_source imageload_source = {
 	.name = "image load",
 	.event_mask = CAPTURE_EVENT_BIT(IMAGELOAD_EVENT_ID),
+	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.load = imageload_load,
 	.set_events = imageload_set_events,
 	.decode = imageload_decode,

@@ -220,6 +220,7 @@ static void network_unload(void *state)
 const struct capture_source network_source = {
 	.name = "network",
 	.event_mask = CAPTURE_EVENT_BIT(NETWORK_EVENT_ID),
+	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.load = network_load,
 	.set_events = network_set_events,
 	.decode = network_decode,

@@ -214,6 +214,7 @@ const struct capture_source procaccess_source = {
 	.event_mask = CAPTURE_EVENT_BIT(PROCACCESS_EVENT_REMOTE_THREAD) |
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_ACCESS) |
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_TAMPERING),
+	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
 	.load = procaccess_load,
 	.set_events = procaccess_set_events,
 	.decode = procaccess_decode,

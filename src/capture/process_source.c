@@ -136,6 +136,7 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 const struct capture_source process_source = {
 	.name = "process",
 	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
+	.helpers = CAPTURE_HELPER_LOOP,
 	.load = process_load,
 	.set_events = process_set_events,
 	.decode = process_decode,
