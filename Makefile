@@ -30,7 +30,7 @@ SYSMON_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Ibuild \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(SYSMON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 DEPFLAGS  = -MMD -MP -MF $@.d
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -llzma -lpthread -lm
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_SRC   := $(wildcard src/bpf/*.bpf.c)

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian 12 packages that building, running and testing sysmon
 # need (build: compilers and -dev packages; tests: cmocka, pytest, rsyslog
-# with its TLS and RELP modules, openssl, iproute2; the kernel matrix: qemu,
+# with its TLS and RELP modules, openssl, iproute2; liblzma for .ko.xz module
+# signatures; the kernel matrix: qemu,
 # kmod, cpio, xz, zstd, and systemd, which a guest boots as PID 1).  Installs
 # only what is missing.
 set -e
-pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev liblzma-dev pkg-config
       libxml2-dev libsqlite3-dev libssl-dev librelp-dev libcmocka-dev python3-pytest
       rsyslog rsyslog-openssl rsyslog-relp openssl iproute2 sqlite3 procps util-linux bind9-dnsutils
       qemu-system-x86 kmod cpio xz-utils zstd systemd"

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lzma.h>
 #include <openssl/asn1.h>
 #include <openssl/cms.h>
 #include <openssl/objects.h>
@@ -25,6 +26,8 @@
 #define PKEY_ID_PKCS7 2
 /* Signatures are a few KiB; anything far larger is not one. */
 #define SIGNATURE_MAX (1u << 20)
+/* Modules are at most a few MiB; a larger decompressed file is not one. */
+#define XZ_MODULE_MAX (64u << 20)
 
 const char *modsig_status_text(enum modsig_status status)
 {
@@ -206,4 +209,60 @@ int modsig_parse_file(const char *path, struct modsig_info *out, struct strbuf *
 	}
 	close(fd);
 	return 0;
+}
+
+int modsig_parse_xz_file(const char *path, struct modsig_info *out, struct strbuf *err)
+{
+	FILE *f = fopen(path, "rbe");
+	lzma_stream xz = LZMA_STREAM_INIT;
+	uint8_t in[65536];
+	size_t cap = 1u << 20;
+	uint8_t *data = xmalloc(cap);
+	lzma_ret rc;
+	int result = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		strbuf_printf(err, "%s: %s", path, strerror(errno));
+		free(data);
+		return -1;
+	}
+	if (lzma_stream_decoder(&xz, UINT64_MAX, 0) != LZMA_OK) {
+		strbuf_printf(err, "%s: the xz decoder failed to start", path);
+		goto done;
+	}
+	xz.next_out = data;
+	xz.avail_out = cap;
+	do {
+		if (xz.avail_in == 0 && !feof(f)) {
+			xz.next_in = in;
+			xz.avail_in = fread(in, 1, sizeof(in), f);
+			if (ferror(f)) {
+				strbuf_printf(err, "%s: reading failed: %s", path, strerror(errno ? errno : EIO));
+				goto done;
+			}
+		}
+		if (xz.avail_out == 0) {
+			if (cap >= XZ_MODULE_MAX) {
+				strbuf_printf(err, "%s: larger than %u MiB decompressed", path, XZ_MODULE_MAX >> 20);
+				goto done;
+			}
+			data = xrealloc(data, cap * 2);
+			xz.next_out = data + cap;
+			xz.avail_out = cap;
+			cap *= 2;
+		}
+		rc = lzma_code(&xz, feof(f) ? LZMA_FINISH : LZMA_RUN);
+	} while (rc == LZMA_OK);
+	if (rc != LZMA_STREAM_END) {
+		strbuf_printf(err, "%s: not a valid xz file (liblzma error %d)", path, (int)rc);
+		goto done;
+	}
+	modsig_parse_buffer(data, (size_t)xz.total_out, out);
+	result = 0;
+done:
+	lzma_end(&xz);
+	fclose(f);
+	free(data);
+	return result;
 }

@@ -50,6 +50,10 @@ void modsig_parse_buffer(const uint8_t *data, size_t len, struct modsig_info *ou
  * when it cannot be read. */
 int modsig_parse_file(const char *path, struct modsig_info *out, struct strbuf *err);
 
+/* The same for the xz-compressed module at PATH (.ko.xz, as Debian ships
+ * them since 6.x: signed, then compressed). */
+int modsig_parse_xz_file(const char *path, struct modsig_info *out, struct strbuf *err);
+
 /* "Unsigned", "Valid" or "Invalid". */
 const char *modsig_status_text(enum modsig_status status);
 
