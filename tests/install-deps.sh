@@ -2,9 +2,8 @@
 # Install the Debian 12 packages that building, running and testing sysmon
 # need (build: compilers and -dev packages; tests: cmocka, pytest, rsyslog
 # with its TLS and RELP modules, openssl, iproute2; liblzma for .ko.xz module
-# signatures; the kernel matrix: qemu,
-# kmod, cpio, xz, zstd, and systemd, which a guest boots as PID 1).  Installs
-# only what is missing.
+# signatures; the kernel matrix: qemu, kmod, cpio, xz, zstd, and systemd,
+# which a guest boots as PID 1).  Installs only what is missing.
 set -e
 pkgs="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev liblzma-dev pkg-config
       libxml2-dev libsqlite3-dev libssl-dev librelp-dev libcmocka-dev python3-pytest

@@ -5,9 +5,11 @@
  * The kernel names the module; its file is looked up in the running
  * kernel's modules.dep (/lib/modules/RELEASE/), so ImageLoaded is that
  * file's path, or the module's name for a module loaded from elsewhere
- * (insmod of a file outside the tree).  Hashes per HashAlgorithms of that
- * file.  Signed/Signature/SignatureStatus from the file's appended
- * signature (enrich/modsig.h) when it is an uncompressed .ko; otherwise
+ * (insmod of a file outside the tree, also one named as a tree module
+ * whose signature the kernel refused while the tree's file has a good
+ * one).  Hashes per HashAlgorithms of that file.
+ * Signed/Signature/SignatureStatus from the file's appended signature
+ * (enrich/modsig.h) when it is a .ko or a .ko.xz; otherwise
  * from the kernel's own verdict where it checks signatures
  * (CONFIG_MODULE_SIG: "Valid" or "Unsigned", Signature "-"), else
  * "false", "-", "Unavailable".
@@ -143,9 +145,15 @@ int driver_decoder_decode(struct driver_decoder *st, struct capture_env *env, co
 	unsigned algorithms = env->config ? env->config->hash_algorithms : HASH_SHA256;
 	struct modsig_info sig = { .status = MODSIG_UNSIGNED };
 	struct strbuf err = STRBUF_INIT;
-	bool parsed = have_file && ends_with(st->path.data, ".ko") &&
-		      modsig_parse_file(st->path.data, &sig, &err) == 0;
+	bool parsed = have_file &&
+		      ((ends_with(st->path.data, ".ko") && modsig_parse_file(st->path.data, &sig, &err) == 0) ||
+		       (ends_with(st->path.data, ".ko.xz") && modsig_parse_xz_file(st->path.data, &sig, &err) == 0));
 	strbuf_release(&err);
+	/* The kernel refused the signature of a module whose file in the tree
+	 * has a good one: what was loaded is another file of that name (an
+	 * insmod of an unsigned copy); say what the kernel saw, not the tree. */
+	if (parsed && sig.status == MODSIG_VALID && (rec.flags & DRIVER_SIG_KNOWN) && !(rec.flags & DRIVER_SIG_OK))
+		have_file = parsed = false;
 
 	struct event *ev = &st->ev;
 	event_reset(ev, DRIVER_EVENT_ID);
