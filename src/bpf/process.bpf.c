@@ -151,7 +151,8 @@ static long append_component(__u64 index, void *ctx)
  */
 static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u32 off,
 					 struct dentry *dentry, struct vfsmount *vfsmnt,
-					 __u32 partial_flag, __u32 pseudo_flag, __u32 *flags)
+					 __u32 partial_flag, __u32 pseudo_flag, __u32 *flags,
+					 bool bounded_loops)
 {
 	struct path_walk *walk = &s->walk;
 
@@ -166,11 +167,22 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
 	walk->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 
-	/* mount crossings take steps too, hence the margin */
-	bpf_loop(PROCESS_PATH_DEPTH + 16, collect_component, cpu, 0);
+	/* mount crossings take steps too, hence the margin; without bpf_loop
+	 * (before 5.17) the same steps as a bounded loop */
+	if (bounded_loops) {
+		for (__u32 i = 0; i < PROCESS_PATH_DEPTH + 16; i++)
+			if (collect_component(i, cpu))
+				break;
+	} else {
+		bpf_loop(PROCESS_PATH_DEPTH + 16, collect_component, cpu, 0);
+	}
 	if (walk->depth == 0) {
 		s->data[off & PROCESS_DATA_MASK] = '/';
 		walk->off = off + 1;
+	} else if (bounded_loops) {
+		for (__u32 i = 0; i < PROCESS_PATH_DEPTH; i++)
+			if (append_component(i, cpu))
+				break;
 	} else {
 		bpf_loop(PROCESS_PATH_DEPTH, append_component, cpu, 0);
 	}
@@ -181,9 +193,9 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	return walk->off;
 }
 
-/* tp_btf: typed arguments, and no tracefs needed (it is often not mounted). */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+/* An exec by TASK (the current task); BOUNDED_LOOPS: walk paths without
+ * bpf_loop. */
+static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool bounded_loops)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -246,7 +258,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		struct vfsmount *vfsmnt = exe->f_path.mnt;
 
 		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_IMAGE_PARTIAL,
-				  PROCESS_IMAGE_PSEUDO, &rec->flags);
+				  PROCESS_IMAGE_PSEUDO, &rec->flags, bounded_loops);
 	} else {
 		rec->flags |= PROCESS_NO_IMAGE;
 	}
@@ -258,7 +270,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		struct dentry *dentry = fs->pwd.dentry;
 		struct vfsmount *vfsmnt = fs->pwd.mnt;
 
-		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, 0, &rec->flags);
+		off = append_path(s, &cpu, off, dentry, vfsmnt, PROCESS_CWD_PARTIAL, 0, &rec->flags,
+				  bounded_loops);
 	}
 	rec->cwd_len = off - cwd_start;
 
@@ -267,6 +280,21 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		size = sizeof(*s);
 	capture_submit(rec, size, EVENT_PROCESS_CREATE);
 	return 0;
+}
+
+/* tp_btf: typed arguments, and no tracefs needed (it is often not mounted). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(task, old_pid, false);
+}
+
+/* The same for kernels without bpf_loop (Debian 11's 5.10); the loader
+ * loads one of the two. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(task, old_pid, true);
 }
 
 static __always_inline void submit_exit(struct task_struct *task, __u32 flags)

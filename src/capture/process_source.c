@@ -28,6 +28,7 @@ struct process_state {
 	struct bpf_link *exit_link;
 	struct bpf_program *exit_prog;   /* the variant this kernel supports */
 	struct process_decoder *decoder;
+	struct bpf_program *exec_prog;   /* handle_exec, or without bpf_loop handle_exec_bounded */
 };
 
 static void free_state(struct process_state *st)
@@ -77,6 +78,11 @@ static int process_load(struct capture_env *env, struct capture_loaded *out, str
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	/* bpf_loop since 5.17; the bounded-loop program before */
+	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	st->exec_prog = has_loop ? st->skel->progs.handle_exec : st->skel->progs.handle_exec_bounded;
+	bpf_program__set_autoload(st->skel->progs.handle_exec, has_loop);
+	bpf_program__set_autoload(st->skel->progs.handle_exec_bounded, !has_loop);
 	if (exit_has_group_dead()) {
 		st->exit_prog = st->skel->progs.handle_exit;
 		bpf_program__set_autoload(st->skel->progs.handle_exit_live, false);
@@ -109,7 +115,7 @@ static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
 	/* exit first: no process seen exec'ing may then exit unseen */
 	if (capture_attach(st->exit_prog, &st->exit_link, "sched_process_exit", err) != 0)
 		return -1;
-	return capture_attach(st->skel->progs.handle_exec, &st->exec_link, "sched_process_exec", err);
+	return capture_attach(st->exec_prog, &st->exec_link, "sched_process_exec", err);
 }
 
 static int process_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -129,14 +135,13 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 	const struct process_state *st = state;
 
 	(void)id;
-	capture_describe_link(out, st->exec_link, st->skel->progs.handle_exec);
+	capture_describe_link(out, st->exec_link, st->exec_prog);
 	capture_describe_link(out, st->exit_link, st->exit_prog);
 }
 
 const struct capture_source process_source = {
 	.name = "process",
 	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
-	.helpers = CAPTURE_HELPER_LOOP,
 	.load = process_load,
 	.set_events = process_set_events,
 	.decode = process_decode,
