@@ -105,6 +105,31 @@ bool capture_tracefs_available(void)
 	       access(TRACEFS_DIR "/events", F_OK) == 0;
 }
 
+bool capture_kernel_has_fexit(const struct btf *btf, const char *function)
+{
+	static int known = -1;
+	const struct bpf_insn empty[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	if (known >= 0)
+		return known;
+	int id = btf ? btf__find_by_name_kind(btf, function, BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return false;   /* not known: another function may be there */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
+		    .attach_btf_id = (__u32)id);
+	int prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "sysmon_probe", "GPL", empty, 2, &opts);
+	int link = prog >= 0 ? bpf_link_create(prog, 0, BPF_TRACE_FEXIT, NULL) : -1;
+	known = link >= 0;
+	if (link >= 0)
+		close(link);
+	if (prog >= 0)
+		close(prog);
+	return known;
+}
+
 bool capture_btf_has_tracepoint(const struct btf *btf, const char *name)
 {
 	char type_name[128];

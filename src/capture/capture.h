@@ -140,6 +140,13 @@ int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char 
  * at its usual place if not, as systemd does at boot. */
 bool capture_tracefs_available(void);
 
+/* Does this kernel load and attach fexit programs (BPF trampolines)?  Tried
+ * once, with an empty program on FUNCTION (a kernel function in BTF that
+ * the caller means to use), and remembered.  Without it libbpf's failing
+ * load of a whole object would be the probe, and would print its errors. */
+struct btf;
+bool capture_kernel_has_fexit(const struct btf *btf, const char *function);
+
 /* Does the kernel whose BTF is BTF (NULL: unknown, false) have the
  * tracepoint NAME (its type btf_trace_NAME)? */
 struct btf;
