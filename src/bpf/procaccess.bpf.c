@@ -264,19 +264,11 @@ static __always_inline void on_process_vm(bool write, __u32 pid)
 	submit_once(&rec, PROCACCESS_EVENT_ACCESS);
 }
 
-/* The opened file FD of the current process is /proc/PID/{mem,environ,maps}
- * (or /proc/PID/task/TID/...) of another process: report it. */
-static __always_inline void on_open(long fd)
+/* FILE, just opened by the current process, is /proc/PID/{mem,environ,maps}
+ * (or /proc/PID/task/TID/...) of another process: report it.  FILE is a
+ * typed pointer (a tracing argument, or kernel_typed()'s). */
+static __always_inline void on_opened_file(struct file *file)
 {
-	struct task_struct *me = bpf_get_current_task_btf();
-	struct fdtable *fdt = me->files->fdt;
-	struct file *file = NULL;
-
-	if (!enabled(PROCACCESS_EVENT_ACCESS) || fd < 0 || fd >= fdt->max_fds)
-		return;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
-		return;
-	file = kernel_typed(file, struct file);
 	struct inode *inode = KERNEL_READ(file, f_inode);
 	if (!inode)
 		return;
@@ -330,6 +322,20 @@ static __always_inline void on_open(long fd)
 	if (rec.target.tgid == rec.source.tgid || rec.target.tid == rec.source.tgid)
 		return;   /* a process reading its own /proc files */
 	submit_once(&rec, PROCACCESS_EVENT_ACCESS);
+}
+
+/* The descriptor FD an open syscall of the current process returned. */
+static __always_inline void on_open(long fd)
+{
+	struct task_struct *me = bpf_get_current_task_btf();
+	struct fdtable *fdt = me->files->fdt;
+	struct file *file = NULL;
+
+	if (!enabled(PROCACCESS_EVENT_ACCESS) || fd < 0 || fd >= fdt->max_fds)
+		return;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
+		return;
+	on_opened_file(kernel_typed(file, struct file));
 }
 
 /* Native syscall NR returned RET >= 0; REGS holds its arguments. */
@@ -407,16 +413,15 @@ static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret)
 }
 #endif
 
-/* Every syscall exit: 32-bit calls (x86) and, with native_in_sys_exit,
- * the native ones (the per-syscall programs above are then not attached). */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
+/* A watched syscall returned RET, REGS holding its number and arguments:
+ * a 32-bit one (x86), or a native one when NATIVE. */
+static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool native)
 {
 #if defined(__TARGET_ARCH_x86)
 	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)   /* TS_COMPAT */
 		return on_ia32_exit(regs, ret);
 #endif
-	if (!native_in_sys_exit)
+	if (!native)
 		return 0;
 	long nr = SYSCALL_NR(regs);
 
@@ -424,6 +429,48 @@ int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
 			nr != NR_OPENAT && nr != NR_OPENAT2 && nr != NR_OPEN))
 		return 0;
 	return on_syscall_exit(nr, ret, regs);
+}
+
+/* Every syscall exit: 32-bit calls (x86) and, with native_in_sys_exit,
+ * the native ones (the per-syscall programs above are then not attached). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_any_exit(regs, ret, native_in_sys_exit);
+}
+
+/* Where the kernel has fentry/fexit: the watched calls' own functions,
+ * nothing on any other syscall.  ptrace and process_vm_* at the return of
+ * their syscall functions (the loader picks each one's name on this
+ * kernel and architecture: __x64_sys_ptrace, __ia32_compat_sys_ptrace, ...;
+ * the 32-bit ones see ia32 registers, as on_any_exit expects), opens at
+ * the return of vfs_open(), which every open of a file goes through
+ * (open/openat/openat2 of 64- and 32-bit code, io_uring, ...), on success
+ * only, as at the syscall exits. */
+#define FEXIT_SYSCALL_PROGRAM(name)                                             \
+	SEC("fexit")                                                            \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
+	{                                                                       \
+		return on_any_exit(regs, ret, true);                            \
+	}
+
+FEXIT_SYSCALL_PROGRAM(fexit_ptrace)
+FEXIT_SYSCALL_PROGRAM(fexit_process_vm_readv)
+FEXIT_SYSCALL_PROGRAM(fexit_process_vm_writev)
+FEXIT_SYSCALL_PROGRAM(fexit_ia32_ptrace)
+FEXIT_SYSCALL_PROGRAM(fexit_ia32_process_vm_readv)
+FEXIT_SYSCALL_PROGRAM(fexit_ia32_process_vm_writev)
+FEXIT_SYSCALL_PROGRAM(fexit_ia32_compat_process_vm_readv)
+FEXIT_SYSCALL_PROGRAM(fexit_ia32_compat_process_vm_writev)
+
+SEC("fexit/vfs_open")
+int BPF_PROG(fexit_vfs_open, const struct path *path, struct file *file, int ret)
+{
+	if (ret == 0 && enabled(PROCACCESS_EVENT_ACCESS) &&
+	    !(bpf_get_current_task_btf()->flags & PF_KTHREAD_FLAG) &&
+	    !capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		on_opened_file(file);
+	return 0;
 }
 
 /* Does the kernel's copy of the exec'd path start like a descriptor path

@@ -26,16 +26,74 @@
  * second), so 2 MiB. */
 #define PROCACCESS_RING_PAGES 512
 
+/* The fexit programs (procaccess.bpf.c) and the kernel functions each may
+ * attach to, first found wins; a program whose functions this kernel lacks
+ * is not loaded.  REQUIRED: without it the syscall tracepoints are used. */
+struct fexit_target {
+	bool required;
+	const char *functions[2];
+};
+#define FEXIT_PROGRAMS 9
+#if defined(__x86_64__)
+static const struct fexit_target fexit_targets[FEXIT_PROGRAMS] = {
+	{ true, { "__x64_sys_ptrace" } },
+	{ true, { "__x64_sys_process_vm_readv" } },
+	{ true, { "__x64_sys_process_vm_writev" } },
+	/* the ia32 table's entries; which of the process_vm_* two it names
+	 * depends on the kernel: both are watched where both exist */
+	{ false, { "__ia32_compat_sys_ptrace", "__ia32_sys_ptrace" } },
+	{ false, { "__ia32_sys_process_vm_readv" } },
+	{ false, { "__ia32_sys_process_vm_writev" } },
+	{ false, { "__ia32_compat_sys_process_vm_readv" } },
+	{ false, { "__ia32_compat_sys_process_vm_writev" } },
+	{ true, { "vfs_open" } },
+};
+#elif defined(__aarch64__)
+static const struct fexit_target fexit_targets[FEXIT_PROGRAMS] = {
+	{ true, { "__arm64_sys_ptrace" } },
+	{ true, { "__arm64_sys_process_vm_readv" } },
+	{ true, { "__arm64_sys_process_vm_writev" } },
+	{ false, { NULL } }, { false, { NULL } }, { false, { NULL } },
+	{ false, { NULL } }, { false, { NULL } },
+	{ true, { "vfs_open" } },
+};
+#else
+#error "procaccess_source.c: fexit targets are defined for x86-64 and arm64 only"
+#endif
+
 struct procaccess_state {
 	struct procaccess_bpf *skel;
+	/* fexit programs loaded (this kernel has fentry/fexit and every
+	 * required function); fexit_failed: attaching them failed once, the
+	 * tracepoints are used from then on */
+	bool fexit_loaded, fexit_failed;
+	const char *fexit_function[FEXIT_PROGRAMS];
+	struct bpf_link *fexit_links[FEXIT_PROGRAMS];
 	struct bpf_link *syscall_links[PROCACCESS_SYSCALLS];
 	struct bpf_link *sys_exit_link;
 	struct bpf_link *exec_link;
 	struct procaccess_decoder *decoder;
 };
 
+static void fexit_programs(struct procaccess_bpf *skel, struct bpf_program *progs[FEXIT_PROGRAMS])
+{
+	struct bpf_program *all[FEXIT_PROGRAMS] = {
+		skel->progs.fexit_ptrace, skel->progs.fexit_process_vm_readv,
+		skel->progs.fexit_process_vm_writev, skel->progs.fexit_ia32_ptrace,
+		skel->progs.fexit_ia32_process_vm_readv, skel->progs.fexit_ia32_process_vm_writev,
+		skel->progs.fexit_ia32_compat_process_vm_readv,
+		skel->progs.fexit_ia32_compat_process_vm_writev, skel->progs.fexit_vfs_open,
+	};
+
+	memcpy(progs, all, sizeof(all));
+}
+
 static void detach_syscalls(struct procaccess_state *st)
 {
+	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
+		bpf_link__destroy(st->fexit_links[i]);
+		st->fexit_links[i] = NULL;
+	}
 	for (size_t i = 0; i < PROCACCESS_SYSCALLS; i++) {
 		bpf_link__destroy(st->syscall_links[i]);
 		st->syscall_links[i] = NULL;
@@ -53,19 +111,32 @@ static void free_state(struct procaccess_state *st)
 	free(st);
 }
 
-static int procaccess_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+/* Pick the kernel function of every fexit program in BTF (the kernel's);
+ * false when one that is required is missing (then none is loaded). */
+static bool choose_fexit_targets(struct procaccess_state *st, const struct btf *btf)
 {
-	struct procaccess_state *st = xcalloc(1, sizeof(*st));
-
-	st->decoder = procaccess_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
+	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
+		st->fexit_function[i] = NULL;
+		for (size_t k = 0; k < 2 && fexit_targets[i].functions[k] && btf; k++)
+			if (btf__find_by_name_kind(btf, fexit_targets[i].functions[k], BTF_KIND_FUNC) > 0) {
+				st->fexit_function[i] = fexit_targets[i].functions[k];
+				break;
+			}
+		if (!st->fexit_function[i] && fexit_targets[i].required)
+			return false;
 	}
+	return true;
+}
+
+/* Open the object, set it up and load it: with the fexit programs when
+ * WITH_FEXIT and this kernel has their functions, else with the
+ * tracepoint programs only. */
+static int open_and_load(struct procaccess_state *st, struct capture_env *env, bool with_fexit,
+			 struct strbuf *err)
+{
 	st->skel = procaccess_bpf__open();
 	if (!st->skel) {
 		strbuf_printf(err, "opening the process-access eBPF object failed: %s", strerror(errno));
-		free_state(st);
 		return -1;
 	}
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
@@ -75,13 +146,54 @@ static int procaccess_load(struct capture_env *env, struct capture_loaded *out, 
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
 	struct btf *btf = btf__load_vmlinux_btf();
 	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	st->fexit_loaded = with_fexit && capture_kernel_has_fexit(btf, "vfs_open") &&
+			   choose_fexit_targets(st, btf);
 	btf__free(btf);
+
+	struct bpf_program *progs[FEXIT_PROGRAMS];
+	fexit_programs(st->skel, progs);
+	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
+		bool load = st->fexit_loaded && st->fexit_function[i];
+
+		bpf_program__set_autoload(progs[i], load);
+		if (load && bpf_program__set_attach_target(progs[i], 0, st->fexit_function[i]) != 0) {
+			strbuf_printf(err, "setting the process-access program on %s failed: %s",
+				      st->fexit_function[i], strerror(errno));
+			return -1;
+		}
+	}
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
 	int rc = procaccess_bpf__load(st->skel);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the process-access eBPF programs: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int procaccess_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+{
+	struct procaccess_state *st = xcalloc(1, sizeof(*st));
+
+	st->decoder = procaccess_decoder_new(err);
+	if (!st->decoder) {
+		free_state(st);
+		return -1;
+	}
+	struct strbuf fexit_err = STRBUF_INIT;
+	int rc = open_and_load(st, env, true, &fexit_err);
+	if (rc != 0 && st->fexit_loaded) {
+		/* a kernel that refuses fexit programs: the tracepoints alone */
+		procaccess_bpf__destroy(st->skel);
+		st->skel = NULL;
+		rc = open_and_load(st, env, false, err);
+	} else if (rc != 0) {
+		strbuf_puts(err, strbuf_str(&fexit_err));
+	}
+	strbuf_release(&fexit_err);
+	if (rc != 0) {
 		free_state(st);
 		return -1;
 	}
@@ -123,8 +235,26 @@ static int attach_syscalls(struct procaccess_state *st, struct strbuf *err)
 		st->skel->progs.exit_openat2, st->skel->progs.exit_open,
 	};
 
-	if (st->sys_exit_link || st->syscall_links[0])
+	if (st->sys_exit_link || st->syscall_links[0] || st->fexit_links[0])
 		return 0;
+	if (st->fexit_loaded && !st->fexit_failed) {
+		struct bpf_program *progs[FEXIT_PROGRAMS];
+		size_t i;
+
+		fexit_programs(st->skel, progs);
+		for (i = 0; i < FEXIT_PROGRAMS; i++) {
+			if (!st->fexit_function[i])
+				continue;
+			st->fexit_links[i] = bpf_program__attach(progs[i]);
+			if (!st->fexit_links[i])
+				break;
+		}
+		if (i == FEXIT_PROGRAMS)
+			return 0;
+		/* loaded but not attachable (fentry/fexit refused): tracepoints */
+		st->fexit_failed = true;
+		detach_syscalls(st);
+	}
 	if (!kernel_runs_ia32() && capture_tracefs_available()) {
 		size_t i;
 
@@ -203,7 +333,11 @@ static void procaccess_describe(void *state, unsigned id, struct strbuf *out)
 		capture_describe_link(out, st->exec_link, st->skel->progs.tamper_exec);
 		return;
 	}
-	if (st->sys_exit_link)
+	if (st->fexit_links[0]) {
+		for (size_t i = 0; i < FEXIT_PROGRAMS; i++)
+			if (st->fexit_links[i])
+				strbuf_printf(out, "%sfexit %s", i ? ", " : "", st->fexit_function[i]);
+	} else if (st->sys_exit_link)
 		capture_describe_link(out, st->sys_exit_link, st->skel->progs.procaccess_sys_exit);
 	else
 		strbuf_puts(out, "tp sys_exit_{ptrace,process_vm_readv,process_vm_writev,openat,openat2,open}");
