@@ -3,7 +3,9 @@
  * Kernel half of the file source: FileCreateTime (2), RawAccessRead (9),
  * FileCreate (11), FileDelete (23) and FileDeleteDetected (26).  Records
  * (bpf/file.h) go through the capture framework's ring buffer to
- * src/capture/file_source.c.  Only BTF tracepoints are used.
+ * src/capture/file_source.c.  The calls are watched at the return of their
+ * own syscall functions (fexit) where the kernel allows it, else at
+ * sys_exit (BTF tracepoint); "sys_exit" below means either.
  *
  * How each event is decided, in the kernel, at the call:
  *  - open/openat/openat2/creat, at sys_exit, from the returned descriptor's
@@ -948,17 +950,19 @@ static __always_inline int on_journaled(const struct call_args *c, long ret, __u
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+/* A call returned RET, REGS holding its number and arguments.  ONLY >= 0:
+ * the program is the one of that (native) call, which the compiler then
+ * keeps alone. */
+static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long only)
 {
 	__u32 mask = enabled_events;
 
 	if (!mask)
 		return 0;
 	struct call_args c = {};
-	if (!read_call(bpf_get_current_task_btf(), regs, &c))
+	if (!read_call(bpf_get_current_task_btf(), regs, &c) || (only >= 0 && c.nr != only))
 		return 0;
-	switch (c.nr) {
+	switch (only >= 0 ? only : c.nr) {
 	case NR_OPEN:
 	case NR_OPENAT:
 	case NR_OPENAT2:
@@ -985,3 +989,66 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 }
+
+/* Every syscall exit: the kernels without fentry/fexit. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_call_exit(regs, ret, -1);
+}
+
+/* Where the kernel has fentry/fexit: the return of each watched call's own
+ * syscall function, the 64-bit one (__x64_sys_unlinkat, ...) and the
+ * 32-bit one (__ia32_sys_unlinkat, __ia32_compat_sys_openat, ...; ia32
+ * registers, which read_call maps), so that no other syscall runs anything.
+ * The loader names each program's function; a kernel lacking one of them
+ * uses file_sys_exit instead (a journal started by a call whose exit is
+ * not watched would be read by the thread's next call). */
+#define FILE_FEXIT_PROGRAM(name, nr)                                            \
+	SEC("fexit")                                                            \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
+	{                                                                       \
+		return on_call_exit(regs, ret, nr);                             \
+	}
+
+FILE_FEXIT_PROGRAM(fx_open, NR_OPEN)
+FILE_FEXIT_PROGRAM(fx_openat, NR_OPENAT)
+FILE_FEXIT_PROGRAM(fx_openat2, NR_OPENAT2)
+FILE_FEXIT_PROGRAM(fx_creat, NR_CREAT)
+FILE_FEXIT_PROGRAM(fx_link, NR_LINK)
+FILE_FEXIT_PROGRAM(fx_linkat, NR_LINKAT)
+FILE_FEXIT_PROGRAM(fx_symlink, NR_SYMLINK)
+FILE_FEXIT_PROGRAM(fx_symlinkat, NR_SYMLINKAT)
+FILE_FEXIT_PROGRAM(fx_mknod, NR_MKNOD)
+FILE_FEXIT_PROGRAM(fx_mknodat, NR_MKNODAT)
+FILE_FEXIT_PROGRAM(fx_unlink, NR_UNLINK)
+FILE_FEXIT_PROGRAM(fx_unlinkat, NR_UNLINKAT)
+FILE_FEXIT_PROGRAM(fx_rename, NR_RENAME)
+FILE_FEXIT_PROGRAM(fx_renameat, NR_RENAMEAT)
+FILE_FEXIT_PROGRAM(fx_renameat2, NR_RENAMEAT2)
+FILE_FEXIT_PROGRAM(fx_utime, NR_UTIME)
+FILE_FEXIT_PROGRAM(fx_utimes, NR_UTIMES)
+FILE_FEXIT_PROGRAM(fx_futimesat, NR_FUTIMESAT)
+FILE_FEXIT_PROGRAM(fx_utimensat, NR_UTIMENSAT)
+#if defined(__TARGET_ARCH_x86)
+FILE_FEXIT_PROGRAM(fx32_open, NR_OPEN)
+FILE_FEXIT_PROGRAM(fx32_openat, NR_OPENAT)
+FILE_FEXIT_PROGRAM(fx32_openat2, NR_OPENAT2)
+FILE_FEXIT_PROGRAM(fx32_creat, NR_CREAT)
+FILE_FEXIT_PROGRAM(fx32_link, NR_LINK)
+FILE_FEXIT_PROGRAM(fx32_linkat, NR_LINKAT)
+FILE_FEXIT_PROGRAM(fx32_symlink, NR_SYMLINK)
+FILE_FEXIT_PROGRAM(fx32_symlinkat, NR_SYMLINKAT)
+FILE_FEXIT_PROGRAM(fx32_mknod, NR_MKNOD)
+FILE_FEXIT_PROGRAM(fx32_mknodat, NR_MKNODAT)
+FILE_FEXIT_PROGRAM(fx32_unlink, NR_UNLINK)
+FILE_FEXIT_PROGRAM(fx32_unlinkat, NR_UNLINKAT)
+FILE_FEXIT_PROGRAM(fx32_rename, NR_RENAME)
+FILE_FEXIT_PROGRAM(fx32_renameat, NR_RENAMEAT)
+FILE_FEXIT_PROGRAM(fx32_renameat2, NR_RENAMEAT2)
+FILE_FEXIT_PROGRAM(fx32_utime, NR_UTIME)
+FILE_FEXIT_PROGRAM(fx32_utimes, NR_UTIMES)
+FILE_FEXIT_PROGRAM(fx32_futimesat, NR_FUTIMESAT)
+FILE_FEXIT_PROGRAM(fx32_utimensat, NR_UTIMENSAT)
+FILE_FEXIT_PROGRAM(fx32_utimensat64, NR_UTIMENSAT)
+#endif

@@ -28,8 +28,53 @@ static const char *const ctime_tracepoints[CTIME_TRACEPOINTS] = {
 	"inode_set_ctime_to_ts", "ctime_xchg_skip", "ctime_ns_xchg",
 };
 
+/* Where the kernel has fentry/fexit, each watched call's program (by name,
+ * file.bpf.c) on its syscall function; all of them or none (file_sys_exit
+ * on every syscall exit instead). */
+static const struct {
+	const char *program;
+	const char *function;
+} fexit_calls[] = {
+#if defined(__x86_64__)
+	{ "fx_open", "__x64_sys_open" }, { "fx_openat", "__x64_sys_openat" },
+	{ "fx_openat2", "__x64_sys_openat2" }, { "fx_creat", "__x64_sys_creat" },
+	{ "fx_link", "__x64_sys_link" }, { "fx_linkat", "__x64_sys_linkat" },
+	{ "fx_symlink", "__x64_sys_symlink" }, { "fx_symlinkat", "__x64_sys_symlinkat" },
+	{ "fx_mknod", "__x64_sys_mknod" }, { "fx_mknodat", "__x64_sys_mknodat" },
+	{ "fx_unlink", "__x64_sys_unlink" }, { "fx_unlinkat", "__x64_sys_unlinkat" },
+	{ "fx_rename", "__x64_sys_rename" }, { "fx_renameat", "__x64_sys_renameat" },
+	{ "fx_renameat2", "__x64_sys_renameat2" }, { "fx_utime", "__x64_sys_utime" },
+	{ "fx_utimes", "__x64_sys_utimes" }, { "fx_futimesat", "__x64_sys_futimesat" },
+	{ "fx_utimensat", "__x64_sys_utimensat" },
+	/* the i386 table's entries (syscall_32.tbl) */
+	{ "fx32_open", "__ia32_compat_sys_open" }, { "fx32_openat", "__ia32_compat_sys_openat" },
+	{ "fx32_openat2", "__ia32_sys_openat2" }, { "fx32_creat", "__ia32_sys_creat" },
+	{ "fx32_link", "__ia32_sys_link" }, { "fx32_linkat", "__ia32_sys_linkat" },
+	{ "fx32_symlink", "__ia32_sys_symlink" }, { "fx32_symlinkat", "__ia32_sys_symlinkat" },
+	{ "fx32_mknod", "__ia32_sys_mknod" }, { "fx32_mknodat", "__ia32_sys_mknodat" },
+	{ "fx32_unlink", "__ia32_sys_unlink" }, { "fx32_unlinkat", "__ia32_sys_unlinkat" },
+	{ "fx32_rename", "__ia32_sys_rename" }, { "fx32_renameat", "__ia32_sys_renameat" },
+	{ "fx32_renameat2", "__ia32_sys_renameat2" }, { "fx32_utime", "__ia32_sys_utime32" },
+	{ "fx32_utimes", "__ia32_sys_utimes_time32" },
+	{ "fx32_futimesat", "__ia32_sys_futimesat_time32" },
+	{ "fx32_utimensat", "__ia32_sys_utimensat_time32" },
+	{ "fx32_utimensat64", "__ia32_sys_utimensat" },
+#elif defined(__aarch64__)
+	/* the generic table: *at forms only (AArch32 calls are not read) */
+	{ "fx_openat", "__arm64_sys_openat" }, { "fx_openat2", "__arm64_sys_openat2" },
+	{ "fx_linkat", "__arm64_sys_linkat" }, { "fx_symlinkat", "__arm64_sys_symlinkat" },
+	{ "fx_mknodat", "__arm64_sys_mknodat" }, { "fx_unlinkat", "__arm64_sys_unlinkat" },
+	{ "fx_renameat", "__arm64_sys_renameat" }, { "fx_renameat2", "__arm64_sys_renameat2" },
+	{ "fx_utimensat", "__arm64_sys_utimensat" },
+#endif
+};
+#define FEXIT_CALLS (sizeof(fexit_calls) / sizeof(fexit_calls[0]))
+
 struct file_state {
 	struct file_bpf *skel;
+	/* the fexit programs are loaded (else file_sys_exit is) */
+	bool use_fexit;
+	struct bpf_link *fexit_links[FEXIT_CALLS];
 	struct bpf_program *ctime_progs[CTIME_TRACEPOINTS];
 	struct bpf_link *ctime_links[CTIME_TRACEPOINTS];
 	struct bpf_link *exit_link;
@@ -51,6 +96,58 @@ static void detach_all(struct file_state *st)
 	detach_journal(st);
 	bpf_link__destroy(st->exit_link);
 	st->exit_link = NULL;
+	for (size_t i = 0; i < FEXIT_CALLS; i++) {
+		bpf_link__destroy(st->fexit_links[i]);
+		st->fexit_links[i] = NULL;
+	}
+}
+
+/* Every fexit program on its function when this kernel has them all and
+ * runs fexit programs; else none, and file_sys_exit on every syscall exit. */
+static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
+{
+	struct bpf_object *obj = st->skel->obj;
+	struct bpf_program *prog;
+
+	st->use_fexit = FEXIT_CALLS > 0 && capture_kernel_has_fexit(btf, "vfs_open");
+	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
+		st->use_fexit = btf__find_by_name_kind(btf, fexit_calls[i].function, BTF_KIND_FUNC) > 0;
+	bpf_object__for_each_program(prog, obj) {
+		if (strncmp(bpf_program__name(prog), "fx", 2) == 0)
+			bpf_program__set_autoload(prog, false);
+	}
+	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++) {
+		prog = bpf_object__find_program_by_name(obj, fexit_calls[i].program);
+		if (!prog || bpf_program__set_attach_target(prog, 0, fexit_calls[i].function) != 0) {
+			st->use_fexit = false;
+			break;
+		}
+		bpf_program__set_autoload(prog, true);
+	}
+	if (!st->use_fexit)
+		bpf_object__for_each_program(prog, obj) {
+			if (strncmp(bpf_program__name(prog), "fx", 2) == 0)
+				bpf_program__set_autoload(prog, false);
+		}
+	bpf_program__set_autoload(st->skel->progs.file_sys_exit, !st->use_fexit);
+}
+
+/* The exit hooks: file_sys_exit, or every call's fexit program. */
+static int attach_exits(struct file_state *st, struct strbuf *err)
+{
+	if (!st->use_fexit)
+		return capture_attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err);
+	for (size_t i = 0; i < FEXIT_CALLS; i++) {
+		if (st->fexit_links[i])
+			continue;
+		struct bpf_program *prog = bpf_object__find_program_by_name(st->skel->obj, fexit_calls[i].program);
+		st->fexit_links[i] = bpf_program__attach(prog);
+		if (!st->fexit_links[i]) {
+			strbuf_printf(err, "attaching to %s failed: %s", fexit_calls[i].function, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void free_state(struct file_state *st)
@@ -84,6 +181,7 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 		st->skel->progs.file_ctime_xchg,
 	};
 	struct btf *btf = btf__load_vmlinux_btf();
+	choose_exit_hooks(st, btf);
 	for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
 		if (capture_btf_has_tracepoint(btf, ctime_tracepoints[i]))
 			st->ctime_progs[i] = progs[i];
@@ -117,8 +215,8 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach_all(st);
 		return 0;
 	}
-	/* sys_exit first: it ends every journal the ctime programs start */
-	if (capture_attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err) != 0)
+	/* the exits first: they end every journal the ctime programs start */
+	if (attach_exits(st, err) != 0)
 		goto fail;
 	if (mask & journaled) {
 		for (int i = 0; i < CTIME_TRACEPOINTS; i++)
@@ -154,6 +252,10 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 
 	(void)id;
 	capture_describe_link(out, st->exit_link, st->skel->progs.file_sys_exit);
+	if (st->fexit_links[0])
+		strbuf_printf(out, "%sfexit on the %zu syscall functions of open, creat, link, symlink, mknod, "
+			      "unlink, rename, utime and their variants (%s, ...)", out->len ? ", " : "",
+			      FEXIT_CALLS, fexit_calls[0].function);
 	for (int i = 0; i < CTIME_TRACEPOINTS; i++)
 		capture_describe_link(out, st->ctime_links[i], st->ctime_progs[i]);
 }
