@@ -550,6 +550,79 @@ bool rules_may_log(const struct rules *rules, unsigned id)
 	return false;
 }
 
+/* ---- rules_field_patterns ---- */
+
+/* Add FLT's patterns to OUT; false if FLT's condition has none. */
+static bool add_patterns(const struct compiled_filter *flt, struct rule_text_pattern *out, int max, int *n)
+{
+	switch ((enum rule_condition)flt->condition) {
+	case COND_IS: case COND_BEGIN_WITH: case COND_END_WITH:
+		if (*n == max)
+			return false;
+		out[(*n)++] = (struct rule_text_pattern){ (enum rule_condition)flt->condition, flt->value,
+							  flt->value_len };
+		return true;
+	case COND_IS_ANY:
+		for (uint32_t t = 0; t < flt->extra->ntokens; t++) {
+			if (*n == max)
+				return false;
+			out[(*n)++] = (struct rule_text_pattern){ COND_IS, flt->extra->tokens[t].text,
+								  flt->extra->tokens[t].len };
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+int rules_field_patterns(const struct rules *rules, unsigned id, const char *field,
+			 struct rule_text_pattern *out, int max)
+{
+	const struct schema_event *schema = schema_event_by_id(id);
+	int field_index = schema ? schema_field_index(schema, field) : -1;
+	int n = 0;
+
+	if (!rules || field_index < 0 || id >= RULES_MAX_TAGGED_ID || !rules->ids[id].tagged)
+		return -1;
+	const struct id_entry *entry = &rules->ids[id];
+	uint64_t id_bit = 1ull << id;
+	/* no sets, or one exclude set: what it does not match is logged */
+	if (entry->nsets == 0 || (entry->nsets == 1 && entry->order[0]->exclude))
+		return -1;
+	/* otherwise an event is logged only by an include set it matches */
+	for (size_t i = 0; i < entry->nsets; i++) {
+		const struct compiled_set *set = entry->order[i];
+		bool on_field = false;
+
+		if (set->exclude || !set_can_match(set, id))
+			continue;
+		for (size_t k = 0; k < set->nfilters;) {
+			const struct compiled_filter *flt = &set->filters[k];
+
+			if (flt->rule_length) {
+				if (set->or_mode)
+					return -1;   /* the <Rule> alone may match */
+				k += flt->rule_length;
+				continue;
+			}
+			k++;
+			if (flt->absent_in & id_bit)
+				continue;    /* never matches ID */
+			if (flt->field != field_index) {
+				if (set->or_mode)
+					return -1;
+				continue;    /* AND: FIELD's filters must match too */
+			}
+			if (!add_patterns(flt, out, max, &n))
+				return -1;
+			on_field = true;
+		}
+		if (!on_field)
+			return -1;
+	}
+	return n;
+}
+
 /* ---- Compilation ---- */
 
 /* Record an allocation the compiled rules own (freed by rules_free). */

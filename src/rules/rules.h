@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema/event.h"
 #include "schema/schema.h"
@@ -87,5 +88,23 @@ bool rules_decide(const struct rules *rules, const struct event *ev, const char 
 /* Can an event of type ID ever be logged under these rules?  False only when
  * no event of that type can pass (its programs need not be attached). */
 bool rules_may_log(const struct rules *rules, unsigned id);
+
+/* A text that a field's value must match, case-insensitively (ASCII):
+ * COND_IS (the whole value), COND_BEGIN_WITH or COND_END_WITH. */
+struct rule_text_pattern {
+	enum rule_condition kind;
+	const char *text;           /* lower-cased; lives as long as RULES */
+	uint32_t len;
+};
+
+/* Patterns such that every event of type ID these rules can log has its
+ * field FIELD matching at least one of them (so a capture source may drop
+ * any other event before it is built).  Up to MAX go to OUT; returns their
+ * number, or -1 when no such list is known: a set that can log events of
+ * ID without a plain is / is any / begin with / end with filter on FIELD
+ * (a <Rule>, another condition, OR with another field), a set with no
+ * filter on FIELD in AND, or more than MAX patterns. */
+int rules_field_patterns(const struct rules *rules, unsigned id, const char *field,
+			 struct rule_text_pattern *out, int max);
 
 #endif

@@ -1011,6 +1011,82 @@ static void test_may_log(void **state)
 	assert_true(rules_may_log(rules, 3));
 }
 
+/* ---- rules_field_patterns ---- */
+
+static void test_field_patterns(void **state)
+{
+	(void)state;
+	struct rule_text_pattern p[8];
+
+	/* the default config's kind: include OR of begin/end with and is any,
+	 * folded; an exclude set changes nothing */
+	const struct set_lit paths[] = {
+		{ 11, INCLUDE, OR, NULL, {}, { { "TargetFilename", "begin with", "/etc/Cron" },
+					       { "TargetFilename", "end with", "/.bashrc" },
+					       { "TargetFilename", "is any", "/etc/passwd;/etc/group" } } },
+		{ 11, EXCLUDE, OR, NULL, {}, { { "Image", "is", "/bin/x" } } },
+		{ 0 },
+	};
+	use(paths);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), 4);
+	assert_int_equal(p[0].kind, COND_BEGIN_WITH);
+	assert_memory_equal(p[0].text, "/etc/cron", 9);
+	assert_int_equal(p[0].len, 9);
+	assert_int_equal(p[1].kind, COND_END_WITH);
+	assert_int_equal(p[2].kind, COND_IS);
+	assert_int_equal(p[2].len, 11);
+	assert_memory_equal(p[3].text, "/etc/group", 10);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 3), -1);   /* too many */
+	assert_int_equal(rules_field_patterns(rules, 11, "Image", p, 8), -1);
+	assert_int_equal(rules_field_patterns(rules, 23, "TargetFilename", p, 8), -1);   /* default */
+
+	/* AND: the field's filters (one of them) plus anything else */
+	const struct set_lit and_set[] = {
+		{ 11, INCLUDE, AND, NULL, { { "r", true } }, { { "TargetFilename", "begin with", "/tmp/" },
+							      { "Image", "contains", "sh" },
+							      { "User", "is", "root", NULL, 1 } } },
+		{ 0 },
+	};
+	use(and_set);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), 1);
+
+	/* no pattern known: OR with another field, a <Rule> in OR, another
+	 * condition, AND without the field, a lone exclude set */
+	const struct set_lit or_other[] = {
+		{ 11, INCLUDE, OR, NULL, {}, { { "TargetFilename", "begin with", "/etc/" },
+					       { "Image", "is", "/bin/sh" } } },
+		{ 0 },
+	};
+	use(or_other);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), -1);
+	const struct set_lit or_rule[] = {
+		{ 11, INCLUDE, OR, NULL, { { "r", false } }, { { "TargetFilename", "begin with", "/etc/" },
+							      { "TargetFilename", "end with", ".sh", NULL, 1 } } },
+		{ 0 },
+	};
+	use(or_rule);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), -1);
+	const struct set_lit contains[] = {
+		{ 11, INCLUDE, OR, NULL, {}, { { "TargetFilename", "contains", "cron" } } },
+		{ 0 },
+	};
+	use(contains);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), -1);
+	const struct set_lit and_without[] = {
+		{ 11, INCLUDE, AND, NULL, {}, { { "Image", "is", "/bin/sh" } } },
+		{ 0 },
+	};
+	use(and_without);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), -1);
+	const struct set_lit exclude_only[] = {
+		{ 11, EXCLUDE, OR, NULL, {}, { { "TargetFilename", "begin with", "/tmp/" } } },
+		{ 0 },
+	};
+	use(exclude_only);
+	assert_int_equal(rules_field_patterns(rules, 11, "TargetFilename", p, 8), -1);
+	assert_int_equal(rules_field_patterns(NULL, 11, "TargetFilename", p, 8), -1);
+}
+
 /* ---- Bad definitions and hostile values ---- */
 
 static void test_bad_definitions(void **state)
@@ -1118,6 +1194,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_shared_tags, teardown),
 		cmocka_unit_test_teardown(test_rule_name_field_and_unset, teardown),
 		cmocka_unit_test_teardown(test_may_log, teardown),
+		cmocka_unit_test_teardown(test_field_patterns, teardown),
 		cmocka_unit_test_teardown(test_bad_definitions, teardown),
 		cmocka_unit_test_teardown(test_hostile_values, teardown),
 	};
