@@ -623,8 +623,59 @@ static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key
 	return off;
 }
 
+/* Which FileCreate paths to send: see bpf/file.h. */
+struct file_create_filter create_filter = {};
+
+struct pattern_walk {
+	struct file_scratch *s;
+	__u32 len;                   /* of the path in s->data */
+	bool matched;
+};
+
+static __always_inline char fold_byte(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static long match_pattern(__u64 index, void *ctx)
+{
+	struct pattern_walk *w = ctx;
+	const struct file_path_pattern *p = &create_filter.patterns[index & (FILE_PATTERNS - 1)];
+	__u32 plen = p->len, start = 0;
+
+	if (plen >= FILE_PATTERN_MAX || plen > w->len || (p->kind == FILE_PATTERN_IS && plen != w->len))
+		return 0;
+	if (p->kind == FILE_PATTERN_SUFFIX)
+		start = w->len - plen;
+	for (__u32 i = 0; i < FILE_PATTERN_MAX; i++) {
+		if (i == plen) {
+			w->matched = true;
+			return 1;
+		}
+		if (fold_byte(w->s->data[(start + i) & FILE_DATA_MASK]) != p->text[i])
+			return 0;
+	}
+	return 0;
+}
+
+/* May the config log a FileCreate of the complete kernel path of LEN
+ * bytes in S->data? */
+static __always_inline bool create_path_wanted(struct file_scratch *s, __u32 len)
+{
+	struct pattern_walk w = { .s = s, .len = len };
+	__u32 count = create_filter.count;
+
+	if (!create_filter.active || (s->rec.flags & FILE_PATH_PARTIAL))
+		return true;
+	if (count > FILE_PATTERNS)
+		count = FILE_PATTERNS;
+	bpf_loop(count, match_pattern, &w, 0);
+	return w.matched;
+}
+
 static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 event_id)
 {
+	asm volatile("" : "+r"(len));   /* the mask must stay, for the verifier */
 	len &= FILE_DATA_MASK;
 	s->rec.path_len = len;
 	capture_submit(&s->rec, sizeof(s->rec) + len, event_id);
@@ -686,7 +737,10 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 		return 0;
 	}
 	set_inode(&s->rec, inode);
-	submit(s, write_file_path(s, &key, file), event_id);
+	__u32 len = write_file_path(s, &key, file);
+	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK))
+		return 0;   /* no rule of the config can log it */
+	submit(s, len, event_id);
 	return 0;
 }
 

@@ -78,4 +78,30 @@ struct file_record {
 	char comm[16];         /* task name (Image when the process is unknown) */
 };
 
+/* FileCreate paths the config can log (rules_field_patterns() of
+ * TargetFilename): when `active`, a FileCreate of an open (whose path is
+ * the kernel's own, complete) is sent only if its path matches one of the
+ * first `count` patterns, ASCII case-insensitively.  User space sets it;
+ * too many or too long patterns leave it inactive. */
+#define FILE_PATTERNS 32
+#define FILE_PATTERN_MAX 256     /* bytes of a pattern (power of two) */
+
+enum file_pattern_kind {
+	FILE_PATTERN_IS = 1,         /* the whole path */
+	FILE_PATTERN_PREFIX = 2,
+	FILE_PATTERN_SUFFIX = 3,
+};
+
+struct file_path_pattern {
+	__u32 kind;                  /* enum file_pattern_kind */
+	__u32 len;                   /* < FILE_PATTERN_MAX */
+	char text[FILE_PATTERN_MAX]; /* lower-case ASCII */
+};
+
+struct file_create_filter {
+	__u32 active;
+	__u32 count;
+	struct file_path_pattern patterns[FILE_PATTERNS];
+};
+
 #endif

@@ -5,7 +5,9 @@
  * the decoder, which makes FileCreateTime (2), RawAccessRead (9),
  * FileCreate (11), FileDelete (23) and FileDeleteDetected (26) events.
  * The event ids the config can log are written to the kernel half, which
- * then sends nothing else, and given to the decoder.
+ * then sends nothing else, and given to the decoder; when the rules say so,
+ * also the TargetFilename values one of which every loggable FileCreate
+ * matches (set_create_filter).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,6 +81,7 @@ struct file_state {
 	struct bpf_link *ctime_links[CTIME_TRACEPOINTS];
 	struct bpf_link *exit_link;
 	struct file_decoder *decoder;
+	const struct capture_env *env;  /* its config's rules */
 };
 
 static void detach_journal(struct file_state *st)
@@ -173,6 +176,7 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 		free_state(st);
 		return -1;
 	}
+	st->env = env;
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
 
@@ -200,6 +204,35 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	return 0;
 }
 
+/* Tell the kernel half which FileCreate paths the config can log at all
+ * (bpf/file.h); inactive when the rules do not say, or say too much. */
+static void set_create_filter(struct file_state *st)
+{
+	struct file_create_filter *filter = &st->skel->bss->create_filter;
+	struct rule_text_pattern patterns[FILE_PATTERNS];
+	const struct rules *rules = st->env->config ? st->env->config->rules : NULL;
+	int n = rules_field_patterns(rules, FILE_EVENT_CREATE, "TargetFilename", patterns, FILE_PATTERNS);
+
+	/* off while it changes: a program reading it meanwhile sends more */
+	__atomic_store_n(&filter->active, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < n; i++)
+		if (patterns[i].len >= FILE_PATTERN_MAX)
+			n = -1;
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct file_path_pattern *p = &filter->patterns[i];
+
+		p->kind = patterns[i].kind == COND_IS ? FILE_PATTERN_IS :
+			  patterns[i].kind == COND_BEGIN_WITH ? FILE_PATTERN_PREFIX : FILE_PATTERN_SUFFIX;
+		p->len = patterns[i].len;
+		memset(p->text, 0, sizeof(p->text));
+		memcpy(p->text, patterns[i].text, patterns[i].len);
+	}
+	filter->count = (uint32_t)n;
+	__atomic_store_n(&filter->active, 1, __ATOMIC_SEQ_CST);
+}
+
 static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct file_state *st = state;
@@ -209,6 +242,7 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 				   CAPTURE_EVENT_BIT(FILE_EVENT_DELETE_DETECTED);
 
 	/* the kernel half drops what is not wanted before building anything */
+	set_create_filter(st);
 	st->skel->bss->enabled_events = mask;
 	file_decoder_set_events(st->decoder, mask);
 	if (mask == 0) {

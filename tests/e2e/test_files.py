@@ -445,6 +445,40 @@ for i in range(300):
     wait_event(mon, pid, 11, target)
 
 
+def test_file_create_paths_no_rule_can_log_are_dropped_in_the_kernel(start_monitor, work):
+    # the default config's kind of rules: only these paths can be logged, so
+    # the kernel sends nothing else; a stopped monitor with a one-page ring
+    # would lose a burst of other creates otherwise (as in the test above)
+    mon = start_monitor(config_text="""<Sysmon schemaversion="4.90"><EventFiltering>
+      <FileCreate onmatch="include">
+        <TargetFilename condition="begin with">%s/KEEP</TargetFilename>
+        <TargetFilename condition="end with">/.BashRC</TargetFilename>
+        <TargetFilename condition="is any">%s/exact;/nowhere</TargetFilename>
+      </FileCreate>
+    </EventFiltering></Sysmon>""" % (work, work), args=["--ring-buffer-pages", "1"])
+    mon.wait_for(lambda e: e.get("EventID") == 4, what="the Started event")
+    os.kill(mon.pid, signal.SIGSTOP)
+    try:
+        run_python("""
+for i in range(300):
+    open(os.path.join(%r, "drop-%%d" %% i), "w").close()
+open(os.path.join(%r, "exact-not"), "w").close()
+""" % (work, work))
+    finally:
+        os.kill(mon.pid, signal.SIGCONT)
+    os.mkdir(os.path.join(work, "home"))
+    kept = [os.path.join(work, "keep-1"), os.path.join(work, "home", ".bashrc"),
+            os.path.join(work, "exact")]
+    pid = run([PYTHON, "-c", "import sys\nfor p in sys.argv[1:]: open(p, 'w').close()"] + kept)
+    for target in kept:
+        wait_event(mon, pid, 11, target)
+    time.sleep(1.5)
+    assert not mon.find(lambda e: e.get("EventID") == 255 and "FileCreate" in e.get("Description", ""))
+    assert mon.stop() == 0
+    assert not [e for e in mon.find(lambda e: e.get("EventID") == 11)
+                if os.path.basename(e["TargetFilename"]).startswith(("drop-", "exact-not"))]
+
+
 def test_file_create_time_touch_and_utimensat(monitor, work):
     target = os.path.join(work, "stamped")
     with open(target, "w") as f:
