@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 
 #define READY_LINE "sysmon: monitoring started"
-#define START_TIMEOUT_NS (20 * 1000000000LL)
+#define START_TIMEOUT_NS (120 * 1000000000LL)   /* loading takes a minute under qemu TCG */
 
 const char *bench_name = "bench";
 

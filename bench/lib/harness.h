@@ -32,7 +32,7 @@ struct monitor {
 };
 
 /* Start SYSMON run --config CONFIG --log DIR/events.db in a fresh directory
- * under /tmp and wait (20 s at most) until it says it is monitoring; exits
+ * under /tmp and wait (120 s at most) until it says it is monitoring; exits
  * on failure.  CONFIG_TEXT non-NULL: write it to DIR/config.xml and use that
  * instead of CONFIG. */
 void monitor_start(struct monitor *m, const char *sysmon, const char *config,
