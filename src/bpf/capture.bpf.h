@@ -3,8 +3,9 @@
  * after vmlinux.h and <bpf/bpf_helpers.h>.  Each source object gets from it:
  *  - `events`: its ring buffer (size set by the loader before load),
  *  - `lost_events`: per-CPU loss counters indexed by Sysmon event id,
- *  - `monitor_tgid`: the monitor's own process, whose activity is never
- *    reported (set in .rodata by the loader),
+ *  - `monitor_tgid`: the process that loaded it (set in .rodata by the
+ *    loader); it records only while `capture_control` names it active, and
+ *    never reports the activity of the running monitor that map names,
  *  - capture_submit(): copy a record into the ring buffer without ever
  *    blocking; a full buffer counts a loss for that event id.
  *  - kernel_typed() / KERNEL_READ(): read kernel objects reached through
@@ -57,9 +58,31 @@ struct {
 	__type(value, __u64);
 } lost_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sysmon_control);
+} capture_control SEC(".maps");
+
+/* Is this object the one recording (capture_common.h: a daemon restart)? */
+static __always_inline int capture_is_active(void)
+{
+	__u32 key = 0;
+	struct sysmon_control *control = bpf_map_lookup_elem(&capture_control, &key);
+
+	return control && control->active_tgid == monitor_tgid;
+}
+
+/* Is TGID to be left unreported: the running monitor, or any process while
+ * this object is not the one recording? */
 static __always_inline int capture_is_monitor(__u32 tgid)
 {
-	return monitor_tgid != 0 && tgid == monitor_tgid;
+	__u32 key = 0;
+	struct sysmon_control *control = bpf_map_lookup_elem(&capture_control, &key);
+
+	return !control || control->active_tgid != monitor_tgid ||
+	       (control->monitor_tgid != 0 && tgid == control->monitor_tgid);
 }
 
 static __always_inline void capture_count_lost(__u32 event_id)
@@ -73,6 +96,8 @@ static __always_inline void capture_count_lost(__u32 event_id)
 /* Copy SIZE bytes of DATA (a record of event EVENT_ID) into the ring. */
 static __always_inline void capture_submit(void *data, __u64 size, __u32 event_id)
 {
+	if (!capture_is_active())
+		return;
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes
 			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 

@@ -13,4 +13,18 @@
 /* Default size of each source's ring buffer, in pages (power of two). */
 #define CAPTURE_DEFAULT_RING_PAGES 2048
 
+/* The one entry (struct sysmon_control) of a source's `capture_control` map, written by user space
+ * only (capture.c).  Pinned with the rest of a source's state, it is shared
+ * by every generation of that source's eBPF object across daemon restarts:
+ * programs whose loader is not `active_tgid` record nothing, so a handover
+ * from one daemon to the next is one store here, and `monitor_tgid` is the
+ * running daemon, whose own activity no generation reports.  `lost_reported`
+ * is, per event id, the part of `lost_events` a daemon has reported, so that
+ * the next one reports only the rest. */
+struct sysmon_control {
+	__u32 active_tgid;
+	__u32 monitor_tgid;
+	__u64 lost_reported[CAPTURE_EVENT_SLOTS];
+};
+
 #endif

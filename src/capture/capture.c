@@ -17,15 +17,34 @@
  * made after the record (its process exec'ing again a moment later) is read
  * before it too, as it already was whenever both fell in one read pass: the
  * record then names the new image.
+ *
+ * Pins (capture_pin(), docs/restart.md), under DIR/SOURCE:
+ *   control            the capture_control map, shared by every generation
+ *   OBJECT/map_NAME    the maps of one build of the object (OBJECT: a hash
+ *                      of its ELF), .rodata excepted (each loader's own)
+ *   link_TGID_ID       the links the daemon TGID attached
+ * A loader that finds them shares OBJECT's maps if it is the same build, so
+ * that it reads the old ring where the old reader stopped; otherwise it
+ * counts what the old ring holds after the handover.  The handover: its own
+ * programs attached (still idle: control names the old loader), control's
+ * active_tgid set to it (from that store on exactly one generation records
+ * each event), then the old links unpinned, which detaches them.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -46,6 +65,11 @@ static const struct capture_source *const capture_sources[] = {
 
 #define SOURCE_COUNT (sizeof(capture_sources) / sizeof(capture_sources[0]))
 
+/* Room for DIR/SOURCE/OBJECT: capture_pin() takes a DIR of at most
+ * PIN_ROOT_MAX bytes. */
+#define PIN_ROOT_MAX 128
+#define PIN_DIR_MAX 256
+
 struct capture_slot {
 	const struct capture_source *source;
 	struct capture *owner;
@@ -54,6 +78,14 @@ struct capture_slot {
 	struct capture_loaded handle;
 	uint32_t attached;          /* ids whose programs are attached */
 	char *attach_error;         /* why the last set_events failed, NULL if it did not */
+	/* pins (capture_pin()); pin_dir NULL when not pinning */
+	char *pin_dir;              /* DIR/SOURCE */
+	struct bpf_object *obj;     /* the loaded object, for its maps and programs */
+	bool adopting;              /* a previous daemon's state is to be taken over */
+	bool same_object;           /* ... and it is this build: its maps are shared */
+	char old_object_dir[PIN_DIR_MAX];  /* otherwise, the old build's pins */
+	uint64_t lost_base[CAPTURE_EVENT_SLOTS];     /* of lost_events, reported before us */
+	uint64_t lost_carried[CAPTURE_EVENT_SLOTS];  /* an old build's unreported losses */
 };
 
 /* Records decoded per libbpf read before control returns to the caller. */
@@ -70,7 +102,13 @@ struct capture {
 	struct capture_slot slots[SOURCE_COUNT];
 	int ncpus;
 	uint64_t *percpu;           /* scratch for reading per-CPU counters */
+	char *pin_root;             /* capture_pin()'s DIR, NULL when not pinning */
+	bool keep_pins;             /* capture_keep() */
+	uint64_t dropped;           /* capture_take_dropped() */
 };
+
+/* The slot whose source's load() runs (capture_load() adopts for it). */
+static struct capture_slot *loading_slot;
 
 void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
 			const struct bpf_map *lost_events)
@@ -185,6 +223,397 @@ uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env
 	return bytes / 4;
 }
 
+/* --- pins across a restart (see the top of this file) --- */
+
+static bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Is map NAME one a later generation shares?  .rodata is each loader's own
+ * (its monitor_tgid), .kconfig the kernel's. */
+static bool map_is_shared(const char *name)
+{
+	return !strstr(name, ".rodata") && !strstr(name, ".kconfig");
+}
+
+/* bpffs refuses names with a dot: ".bss" maps are pinned as map_NAME_bss. */
+static void map_pin_path(char path[PATH_MAX], const char dir[PIN_DIR_MAX], const struct bpf_map *map)
+{
+	int at = snprintf(path, PATH_MAX, "%.*s/map_", PIN_DIR_MAX, dir);
+
+	snprintf(path + at, PATH_MAX - (size_t)at, "%s", bpf_map__name(map));
+	for (char *c = path + at; *c; c++)
+		if (*c == '.')
+			*c = '_';
+}
+
+/* Make MAP use the map pinned at PATH.  Returns 0, or -1 (none there, or
+ * one libbpf refuses). */
+static int reuse_pinned(struct bpf_map *map, const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return -1;
+	int rc = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+static int read_control(const struct capture_slot *slot, struct sysmon_control *control)
+{
+	uint32_t key = 0;
+	struct bpf_map *map = bpf_object__find_map_by_name(slot->obj, "capture_control");
+
+	return map ? bpf_map_lookup_elem(bpf_map__fd(map), &key, control) : -1;
+}
+
+static int write_control(const struct capture_slot *slot, const struct sysmon_control *control)
+{
+	uint32_t key = 0;
+	struct bpf_map *map = bpf_object__find_map_by_name(slot->obj, "capture_control");
+
+	return map ? bpf_map_update_elem(bpf_map__fd(map), &key, control, BPF_ANY) : -1;
+}
+
+/* Sum the per-CPU lost_events counters of map FD into TOTAL. */
+static void read_lost(struct capture *cap, int fd, uint32_t event_mask,
+		      uint64_t total[CAPTURE_EVENT_SLOTS])
+{
+	memset(total, 0, sizeof(uint64_t) * CAPTURE_EVENT_SLOTS);
+	for (uint32_t id = 0; id < CAPTURE_EVENT_SLOTS; id++) {
+		if (!(event_mask & CAPTURE_EVENT_BIT(id)) ||
+		    bpf_map_lookup_elem(fd, &id, cap->percpu) != 0)
+			continue;
+		for (int cpu = 0; cpu < cap->ncpus; cpu++)
+			total[id] += cap->percpu[cpu];
+	}
+}
+
+/* Remove the pins in DIR (a file or a directory tree). */
+static void unpin_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		unlink(dir);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[PATH_MAX];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			unpin_tree(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Unpin the links of SLOT's directory: those of daemon TGID (OTHERS
+ * false), or those of every other daemon (OTHERS true). */
+static void unpin_links(const struct capture_slot *slot, uint32_t tgid, bool others)
+{
+	char mine[32];
+	DIR *d = opendir(slot->pin_dir);
+
+	if (!d)
+		return;
+	snprintf(mine, sizeof(mine), "link_%" PRIu32 "_", tgid);
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[PATH_MAX];
+
+		if (strncmp(e->d_name, "link_", 5) != 0 ||
+		    (strncmp(e->d_name, mine, strlen(mine)) == 0) == others)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", slot->pin_dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+/* Pin every link attached to one of SLOT's programs as link_TGID_ID. */
+static void pin_links(const struct capture_slot *slot, uint32_t tgid)
+{
+	uint32_t prog_ids[64];
+	size_t nprogs = 0;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, slot->obj) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_program__fd(prog) >= 0 && nprogs < sizeof(prog_ids) / sizeof(prog_ids[0]) &&
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			prog_ids[nprogs++] = info.id;
+	}
+	for (uint32_t id = 0; bpf_link_get_next_id(id, &id) == 0;) {
+		int fd = bpf_link_get_fd_by_id(id);
+		struct bpf_link_info info;
+		uint32_t len = sizeof(info);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+			for (size_t i = 0; i < nprogs; i++) {
+				char path[PATH_MAX];
+
+				if (info.prog_id != prog_ids[i])
+					continue;
+				snprintf(path, sizeof(path), "%s/link_%" PRIu32 "_%" PRIu32, slot->pin_dir,
+					 tgid, id);
+				if (bpf_obj_pin(fd, path) != 0 && errno != EEXIST)
+					fprintf(stderr, "sysmon: pinning a %s link at %s failed: %s\n",
+						slot->source->name, path, strerror(errno));
+			}
+		}
+		close(fd);
+	}
+}
+
+/* The old build's directory in SLOT's pins other than OBJECT_DIR, if any. */
+static bool find_old_object(const struct capture_slot *slot, const char *object_dir,
+			    char old[PIN_DIR_MAX])
+{
+	DIR *d = opendir(slot->pin_dir);
+	bool found = false;
+
+	if (!d)
+		return false;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(old, PIN_DIR_MAX, "%s/%.64s", slot->pin_dir, e->d_name);
+		found = strcmp(old, object_dir) != 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* FNV-1a: which build of an object this is. */
+static uint64_t object_id(const void *data, size_t size)
+{
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < size; i++)
+		hash = (hash ^ ((const unsigned char *)data)[i]) * 0x100000001b3ull;
+	return hash;
+}
+
+int capture_load(struct bpf_object_skeleton *s)
+{
+	struct capture_slot *slot = loading_slot;
+	struct bpf_object *obj = *s->obj;
+	char object_dir[PIN_DIR_MAX], path[PATH_MAX];
+	struct bpf_map *map;
+
+	if (!slot)
+		return -EINVAL;   /* loads are capture_set_events()'s */
+	slot->obj = obj;
+	if (!slot->pin_dir) {
+		int rc = bpf_object__load_skeleton(s);
+		struct sysmon_control control = { .active_tgid = slot->owner->env->monitor_tgid,
+						  .monitor_tgid = slot->owner->env->monitor_tgid };
+
+		if (rc != 0)
+			return rc;
+		return write_control(slot, &control) == 0 ? 0 : -errno;
+	}
+	snprintf(object_dir, sizeof(object_dir), "%s/%016" PRIx64, slot->pin_dir,
+		 object_id(s->data, s->data_sz));
+	if (mkdir(slot->pin_dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/control", slot->pin_dir);
+	map = bpf_object__find_map_by_name(obj, "capture_control");
+	if (!map)
+		return -ENOENT;
+	slot->adopting = reuse_pinned(map, path) == 0;
+	slot->same_object = slot->adopting && path_exists(object_dir);
+	slot->old_object_dir[0] = '\0';
+	if (slot->same_object) {
+		bpf_object__for_each_map(map, obj) {
+			if (!map_is_shared(bpf_map__name(map)) || map == bpf_object__find_map_by_name(obj, "capture_control"))
+				continue;
+			map_pin_path(path, object_dir, map);
+			reuse_pinned(map, path);
+		}
+	} else if (slot->adopting && !find_old_object(slot, object_dir, slot->old_object_dir)) {
+		slot->old_object_dir[0] = '\0';
+	}
+	int rc = bpf_object__load_skeleton(s);
+	if (rc != 0)
+		return rc;
+
+	if (mkdir(object_dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+
+		if (!map_is_shared(name))
+			continue;
+		if (strcmp(name, "capture_control") == 0)
+			snprintf(path, sizeof(path), "%s/control", slot->pin_dir);
+		else
+			map_pin_path(path, object_dir, map);
+		if (bpf_obj_pin(bpf_map__fd(map), path) != 0 && errno != EEXIST)
+			return -errno;
+	}
+
+	uint32_t me = slot->owner->env->monitor_tgid;
+	struct sysmon_control control;
+
+	if (read_control(slot, &control) != 0)
+		return -errno;
+	if (!slot->adopting) {
+		memset(&control, 0, sizeof(control));
+		control.active_tgid = me;
+	} else if (control.active_tgid == me) {
+		control.active_tgid = 0;   /* an old loader with our pid: idle until the handover */
+	}
+	if (slot->same_object)
+		memcpy(slot->lost_base, control.lost_reported, sizeof(slot->lost_base));
+	control.monitor_tgid = me;
+	return write_control(slot, &control) == 0 ? 0 : -errno;
+}
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/* Take over from the previous daemon, once SLOT's own programs are
+ * attached: the store that makes them the recording ones, then the old
+ * links' detachment; an old build's ring is counted empty (nothing writes
+ * to it any more) and its pins removed. */
+static void hand_over(struct capture *cap, struct capture_slot *slot)
+{
+	struct sysmon_control control;
+	uint32_t me = cap->env->monitor_tgid;
+
+	if (!slot->adopting || read_control(slot, &control) != 0)
+		return;
+	slot->adopting = false;
+	uint32_t previous = control.active_tgid;
+	control.active_tgid = me;
+	if (!slot->same_object) {
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%.*s/map_lost_events", PIN_DIR_MAX, slot->old_object_dir);
+		if (slot->old_object_dir[0] && (fd = bpf_obj_get(path)) >= 0) {
+			read_lost(cap, fd, slot->source->event_mask, slot->lost_carried);
+			for (int id = 0; id < CAPTURE_EVENT_SLOTS; id++)
+				slot->lost_carried[id] -= slot->lost_carried[id] >= control.lost_reported[id]
+					? control.lost_reported[id] : slot->lost_carried[id];
+			close(fd);
+		}
+		memset(control.lost_reported, 0, sizeof(control.lost_reported));
+	}
+	write_control(slot, &control);
+	unpin_links(slot, me, true);
+	if (!slot->same_object && slot->old_object_dir[0]) {
+		char path[PATH_MAX];
+		uint64_t records = 0;
+
+		snprintf(path, sizeof(path), "%.*s/map_events", PIN_DIR_MAX, slot->old_object_dir);
+		int fd = bpf_obj_get(path);
+		struct ring_buffer *old = fd >= 0 ? ring_buffer__new(fd, count_record, &records, NULL) : NULL;
+		while (old && ring_buffer__consume(old) > 0)
+			;
+		ring_buffer__free(old);
+		if (fd >= 0)
+			close(fd);
+		unpin_tree(slot->old_object_dir);
+		cap->dropped += records;
+		if (records)
+			fprintf(stderr, "sysmon: %s: %" PRIu64 " records of the previous daemon's "
+				"different eBPF build were not decoded\n", slot->source->name, records);
+	}
+	fprintf(stderr, "sysmon: %s: took over from the previous daemon (pid %" PRIu32 ")%s\n",
+		slot->source->name, previous,
+		slot->same_object ? ", reading its ring where it stopped" : "");
+}
+
+int capture_pin(struct capture *cap, const char *dir, struct strbuf *err)
+{
+	struct statfs fs;
+
+	if (strlen(dir) > PIN_ROOT_MAX) {
+		strbuf_printf(err, "%s: longer than %d bytes", dir, PIN_ROOT_MAX);
+		return -1;
+	}
+	if (strncmp(dir, "/sys/fs/bpf/", 12) == 0 &&
+	    (statfs("/sys/fs/bpf", &fs) != 0 || fs.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0) {
+		strbuf_printf(err, "mounting bpffs at /sys/fs/bpf failed: %s", strerror(errno));
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		strbuf_printf(err, "%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (statfs(dir, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
+		strbuf_printf(err, "%s: not in a bpffs", dir);
+		return -1;
+	}
+	free(cap->pin_root);
+	cap->pin_root = xstrdup(dir);
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, slot->source->name);
+		free(slot->pin_dir);
+		slot->pin_dir = xstrdup(path);
+	}
+	return 0;
+}
+
+void capture_keep(struct capture *cap)
+{
+	cap->keep_pins = true;
+}
+
+uint64_t capture_take_dropped(struct capture *cap)
+{
+	uint64_t dropped = cap->dropped;
+
+	cap->dropped = 0;
+	return dropped;
+}
+
+int capture_unpin_all(const char *dir, struct strbuf *err)
+{
+	struct statfs fs;
+
+	if (statfs(dir, &fs) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		strbuf_printf(err, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (fs.f_type != BPF_FS_MAGIC) {
+		strbuf_printf(err, "%s: not in a bpffs, left alone", dir);
+		return -1;
+	}
+	unpin_tree(dir);
+	if (path_exists(dir)) {
+		strbuf_printf(err, "%s: could not remove every pin", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* libbpf's messages on stderr, without its debug chatter; a verifier log
  * (thousands of lines when the kernel refuses a program) is cut to its end,
  * where the verifier says why. */
@@ -240,7 +669,12 @@ void capture_close(struct capture *cap)
 			slot->source->unload(slot->handle.state);
 		free(slot->load_error);
 		free(slot->attach_error);
+		free(slot->pin_dir);
 	}
+	/* a clean stop: nothing is left for a next daemon */
+	if (cap->pin_root && !cap->keep_pins)
+		unpin_tree(cap->pin_root);
+	free(cap->pin_root);
 	free(cap->percpu);
 	free(cap);
 }
@@ -346,7 +780,11 @@ static int load_slot(struct capture *cap, struct capture_slot *slot)
 		return -1;
 	}
 	strbuf_release(&missing);
-	if (slot->source->load(cap->env, &slot->handle, &err) != 0) {
+	loading_slot = slot;
+	int loaded = slot->source->load(cap->env, &slot->handle, &err);
+	loading_slot = NULL;
+	if (loaded != 0) {
+		slot->adopting = false;
 		slot->load_error = xstrdup(err.len ? err.data : "loading its eBPF programs failed");
 		strbuf_release(&err);
 		return -1;
@@ -394,21 +832,31 @@ int capture_set_events(struct capture *cap, uint32_t wanted, struct strbuf *repo
 		/* the process cache feeds every other source's Image and ProcessGuid */
 		if (slot->source == &process_source && (effective & ~process_source.event_mask))
 			mask = process_source.event_mask;
-		if (mask && !slot->loaded && !slot->load_error)
+		/* a previous daemon's pins are taken over even when unwanted now */
+		bool pinned = slot->pin_dir && path_exists(slot->pin_dir);
+		if ((mask || pinned) && !slot->loaded && !slot->load_error)
 			load_slot(cap, slot);
-		if (!slot->loaded || mask == slot->attached)
+		if (!slot->loaded)
 			continue;
-		struct strbuf err = STRBUF_INIT;
-		free(slot->attach_error);
-		slot->attach_error = NULL;
-		if (slot->source->set_events(slot->handle.state, mask, &err) == 0) {
-			slot->attached = mask;
-		} else {
-			slot->attach_error = xstrdup(err.len ? err.data : "attaching its eBPF programs failed");
-			slot->attached = 0;
-			slot->source->set_events(slot->handle.state, 0, &err);
+		if (mask != slot->attached) {
+			struct strbuf err = STRBUF_INIT;
+			free(slot->attach_error);
+			slot->attach_error = NULL;
+			/* pins of links the source lets go would keep them attached */
+			if (slot->pin_dir)
+				unpin_links(slot, cap->env->monitor_tgid, false);
+			if (slot->source->set_events(slot->handle.state, mask, &err) == 0) {
+				slot->attached = mask;
+			} else {
+				slot->attach_error = xstrdup(err.len ? err.data : "attaching its eBPF programs failed");
+				slot->attached = 0;
+				slot->source->set_events(slot->handle.state, 0, &err);
+			}
+			if (slot->pin_dir)
+				pin_links(slot, cap->env->monitor_tgid);
+			strbuf_release(&err);
 		}
-		strbuf_release(&err);
+		hand_over(cap, slot);
 	}
 
 	int unavailable = 0;
@@ -490,6 +938,8 @@ void capture_stop(struct capture *cap)
 		struct capture_slot *slot = &cap->slots[i];
 
 		if (slot->loaded && slot->attached) {
+			if (slot->pin_dir)
+				unpin_links(slot, cap->env->monitor_tgid, false);
 			slot->source->set_events(slot->handle.state, 0, &err);
 			slot->attached = 0;
 		}
@@ -508,16 +958,18 @@ void capture_lost(struct capture *cap, uint64_t lost[CAPTURE_EVENT_SLOTS])
 	memset(lost, 0, sizeof(uint64_t) * CAPTURE_EVENT_SLOTS);
 	for (size_t i = 0; i < SOURCE_COUNT; i++) {
 		struct capture_slot *slot = &cap->slots[i];
+		uint64_t total[CAPTURE_EVENT_SLOTS];
 
 		if (!slot->loaded)
 			continue;
-		for (uint32_t id = 0; id < CAPTURE_EVENT_SLOTS; id++) {
-			if (!(slot->source->event_mask & CAPTURE_EVENT_BIT(id)))
-				continue;
-			if (bpf_map_lookup_elem(slot->handle.lost_fd, &id, cap->percpu) != 0)
-				continue;
-			for (int cpu = 0; cpu < cap->ncpus; cpu++)
-				lost[id] += cap->percpu[cpu];
+		read_lost(cap, slot->handle.lost_fd, slot->source->event_mask, total);
+		for (uint32_t id = 0; id < CAPTURE_EVENT_SLOTS; id++)
+			lost[id] += total[id] - slot->lost_base[id] + slot->lost_carried[id];
+		/* what the caller reports now, the next daemon does not again */
+		struct sysmon_control control;
+		if (slot->pin_dir && !slot->adopting && read_control(slot, &control) == 0) {
+			memcpy(control.lost_reported, total, sizeof(total));
+			write_control(slot, &control);
 		}
 	}
 }

@@ -27,6 +27,15 @@
  *   capture_drain()          until 0: what was captured is written out
  *   capture_close()          unload everything
  *
+ * Across a restart (capture_pin(), docs/restart.md): every source's maps and
+ * links are pinned under DIR/SOURCE in bpffs, so that the kernel side keeps
+ * recording while no daemon runs (a crash, an upgrade).  The next daemon's
+ * load adopts them: its object shares the old maps (the same build) or
+ * drains the old ring (another build), and once its own programs are
+ * attached, one store to the source's control map hands the recording over
+ * and the old links are detached: nothing is lost nor doubled.  A clean stop
+ * removes the pins; capture_keep() before capture_close() leaves them.
+ *
  * Decoders run on the monitor's thread, one record at a time, in ring
  * order; they may keep state between records (the process cache does).
  * Across rings, the process source's records come first: before any other
@@ -40,6 +49,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <linux/types.h>
 
 #include "bpf/capture_common.h"
 #include "config/config.h"
@@ -127,6 +138,12 @@ extern const struct capture_source file_source;
 struct bpf_map;
 uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env);
 
+/* Helper for load(), in place of X_bpf__load(skel): load the skeleton S,
+ * adopting the state a previous daemon pinned (capture_pin()).  Returns 0
+ * or a negative errno. */
+struct bpf_object_skeleton;
+int capture_load(struct bpf_object_skeleton *s);
+
 /* Helpers the loaders share (the decoders' are in capture/decode.h). */
 
 /* Attach PROG unless *LINK is already set.  Returns 0, or -1 with ERR
@@ -172,6 +189,22 @@ struct capture;
 
 struct capture *capture_open(struct capture_env *env);
 void capture_close(struct capture *cap);
+
+/* Pin every source's state under DIR (a bpffs directory, mounted at
+ * /sys/fs/bpf when it is not) and adopt what a previous daemon pinned there;
+ * call before the first capture_set_events().  Returns 0, or -1 with ERR. */
+int capture_pin(struct capture *cap, const char *dir, struct strbuf *err);
+/* Stopping for a restart: capture_close() leaves the pins (and with them the
+ * attached programs and the records in the rings) to the next daemon;
+ * capture_stop() is not to be called. */
+void capture_keep(struct capture *cap);
+/* What the handover at start could not pass on: records of a previous
+ * daemon's different eBPF object, counted rather than decoded (their layout
+ * may differ).  Returns their number since the last call. */
+uint64_t capture_take_dropped(struct capture *cap);
+/* Remove every pin under DIR, detaching the programs no daemon holds
+ * (`sysmon -u` after a crash).  Returns 0, or -1 with ERR. */
+int capture_unpin_all(const char *dir, struct strbuf *err);
 
 /* Make exactly the ids in WANTED captured (ids no source produces are
  * ignored).  Since every event's Image and ProcessGuid come from the process

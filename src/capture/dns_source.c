@@ -83,7 +83,7 @@ static int dns_load(struct capture_env *env, struct capture_loaded *out, struct 
 	btf__free(btf);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_sent, st->has_sock_length);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_received, st->has_sock_length);
-	int rc = dns_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));
 		free_state(st);

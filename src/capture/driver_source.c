@@ -74,7 +74,7 @@ static int driver_load(struct capture_env *env, struct capture_loaded *out, stru
 	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DRIVER_RING_PAGES)
 		ring.ring_buffer_pages = DRIVER_RING_PAGES;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
-	int rc = driver_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the driver eBPF program: %s", strerror(-rc));
 		free_state(st);

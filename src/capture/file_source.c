@@ -194,7 +194,7 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	}
 	btf__free(btf);
 
-	int rc = file_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the file eBPF programs: %s", strerror(-rc));
 		free_state(st);

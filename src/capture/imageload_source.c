@@ -59,7 +59,7 @@ static int imageload_load(struct capture_env *env, struct capture_loaded *out, s
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(st->skel->maps.load_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
-	int rc = imageload_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the image-load eBPF programs: %s", strerror(-rc));
 		free_state(st);

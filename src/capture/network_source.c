@@ -115,7 +115,7 @@ static int network_load(struct capture_env *env, struct capture_loaded *out, str
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
 	pick_programs(st);
-	int rc = network_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the network eBPF programs: %s", strerror(-rc));
 		free_state(st);

@@ -165,7 +165,7 @@ static int open_and_load(struct procaccess_state *st, struct capture_env *env, b
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
-	int rc = procaccess_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the process-access eBPF programs: %s", strerror(-rc));
 		return -1;

@@ -92,7 +92,7 @@ static int process_load(struct capture_env *env, struct capture_loaded *out, str
 	}
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(st->skel->maps.exec_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
-	int rc = process_bpf__load(st->skel);
+	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the process eBPF programs: %s", strerror(-rc));
 		free_state(st);
