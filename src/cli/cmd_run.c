@@ -14,7 +14,7 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sysmon run [--config FILE] [--stdout xml|json] [--log PATH | --no-log]\n"
-		"                  [--pid-file PATH] [--ring-buffer-pages N]\n"
+		"                  [--pid-file PATH] [--ring-buffer-pages N] [--bpf-pins DIR]\n"
 		"  --config FILE           Sysmon configuration (default: Sysmon's defaults)\n"
 		"  --stdout xml|json       also print every logged event on stdout\n"
 		"  --log PATH              event log (default /var/log/sysmon/events.db)\n"
@@ -22,7 +22,10 @@ static void run_usage(FILE *out)
 		"  --pid-file PATH         write the pid there and refuse to run twice\n"
 		"  --outputs FILE          syslog, forwarders and JSON files (default $SYSMON_OUTPUTS,\n"
 		"                          else /etc/sysmon/outputs.conf; see docs/outputs.md)\n"
-		"  --ring-buffer-pages N   pages per eBPF ring buffer (rounded up to a power of two)\n");
+		"  --ring-buffer-pages N   pages per eBPF ring buffer (rounded up to a power of two)\n"
+		"  --bpf-pins DIR          pin the eBPF state in bpffs under DIR, adopting what a\n"
+		"                          previous monitor left there: no gap across a restart\n"
+		"                          (SIGUSR1 stops leaving it to the next; docs/restart.md)\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -35,6 +38,7 @@ int cmd_run(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "ring-buffer-pages", required_argument, NULL, 'r' },
 		{ "outputs", required_argument, NULL, 'o' },
+		{ "bpf-pins", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +85,9 @@ int cmd_run(int argc, char **argv)
 			options.ring_buffer_pages = (unsigned)pages;
 			break;
 		}
+		case 'b':
+			options.pin_dir = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return EXIT_OK;

@@ -67,11 +67,13 @@ struct monitor {
 };
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t restart_requested;
 static volatile sig_atomic_t reload_requested;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGUSR1)
+		restart_requested = 1;
 	stop_requested = 1;
 }
 
@@ -224,6 +226,12 @@ static void report_losses(struct monitor *m)
 		m->lost_seen[id] = lost[id];
 		emit_error_event(m, "LostEvents", text);
 	}
+	uint64_t dropped = capture_take_dropped(m->capture);
+	if (dropped) {
+		snprintf(text, sizeof(text), "%" PRIu64 " records lost: captured by the previous "
+			 "monitor's different eBPF build, not decoded", dropped);
+		emit_error_event(m, "LostEvents", text);
+	}
 }
 
 /* The event ids the rules can log, as a capture mask. */
@@ -357,6 +365,7 @@ static void install_signals(void)
 	sa.sa_handler = on_stop_signal;   /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_reload_signal;
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -428,6 +437,13 @@ static void run_loop(struct monitor *m)
 		}
 		tick_sinks(m);
 	}
+	/* a restart: the programs stay attached, what the rings hold and what
+	 * they capture from now on is the next monitor's to read */
+	if (restart_requested && m->options->pin_dir) {
+		capture_keep(m->capture);
+		report_losses(m);
+		return;
+	}
 	/* stop: every record already in the rings is written out */
 	capture_stop(m->capture);
 	while (capture_drain(m->capture) > 0)
@@ -489,6 +505,10 @@ int monitor_run(const struct monitor_options *options)
 		goto out;
 
 	m.capture = capture_open(&m.env);
+	if (options->pin_dir && capture_pin(m.capture, options->pin_dir, &err) != 0) {
+		fprintf(stderr, "sysmon: %s: no restart without a gap\n", err.data);
+		strbuf_reset(&err);
+	}
 	apply_events(&m);
 	/* before the outputs start their threads, which inherit the set */
 	if (privdrop_reduce(privdrop_monitor_keeps(), &err) != 0) {
