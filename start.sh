@@ -13,7 +13,9 @@ config=$(realpath "${1:-configs/default.xml}")
 sh tests/install-deps.sh
 make -j"$(nproc)"
 if [ -e /etc/sysmon ] || [ -e /usr/bin/sysmon ]; then
-	build/sysmon -u force    # an earlier install: replace it, the log stays
+	# an earlier install: replace it, the log stays, and its eBPF programs
+	# record on for the new monitor (docs/restart.md)
+	build/sysmon -u upgrade
 fi
 make install
 exec /usr/bin/sysmon -accepteula -i "$config"

@@ -38,7 +38,7 @@ static void roll_back(const struct service_state *state, bool copied_binary)
 	struct strbuf err = STRBUF_INIT;
 	bool killed;
 
-	service_stop(state, 5000, &killed, &err);
+	service_stop(state, 5000, false, &killed, &err);
 	service_remove_boot(state, &err);
 	service_remove_files(copied_binary, &err);
 	if (err.len)

@@ -65,12 +65,13 @@ static int start(const struct service_state *state)
 	return EXIT_OK;
 }
 
-static int stop(const struct service_state *state)
+/* RESTART: the monitor's eBPF programs keep recording for the next one. */
+static int stop(const struct service_state *state, bool restart)
 {
 	struct strbuf err = STRBUF_INIT;
 	bool killed;
 
-	if (service_stop(state, STOP_TIMEOUT_MS, &killed, &err) < 0) {
+	if (service_stop(state, STOP_TIMEOUT_MS, restart, &killed, &err) < 0) {
 		fprintf(stderr, "sysmon: cannot stop the monitor: %s\n", err.data);
 		strbuf_release(&err);
 		return LSB_FAILURE;
@@ -137,11 +138,11 @@ int cmd_service(int argc, char **argv)
 	if (strcmp(action, "start") == 0)
 		return start(&state);
 	if (strcmp(action, "stop") == 0)
-		return stop(&state);
+		return stop(&state, false);
 	if (strcmp(action, "reload") == 0 || strcmp(action, "force-reload") == 0)
 		return reload(&state);
 
-	int rc = stop(&state);   /* restart */
+	int rc = stop(&state, true);   /* restart: no gap in what is recorded */
 
 	if (rc != EXIT_OK)
 		return rc;

@@ -1,13 +1,17 @@
 /*
- * `sysmon -u [force]`: stop the monitor, remove the boot service, the
- * program and the config; the event log stays.  Without force a partial
+ * `sysmon -u [force|upgrade]`: stop the monitor, remove the boot service,
+ * the program and the config; the event log stays.  Without force a partial
  * installation is reported and left alone (it may be something half-done
  * by hand); with force whatever is there is removed, and nothing missing is
- * an error.
+ * an error.  The monitor's eBPF state pinned in bpffs goes too (what a
+ * crashed monitor left as well), except with upgrade: force for a reinstall
+ * (start.sh), whose next monitor takes that state over without a gap.
  */
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
+#include "capture/capture.h"
 #include "cli/commands.h"
 #include "service/service.h"
 
@@ -15,13 +19,15 @@
 
 int cmd_uninstall(int argc, char **argv)
 {
-	bool force = false;
+	bool force = false, keep_capture = false;
 	struct service_state state;
 	struct strbuf err = STRBUF_INIT, missing = STRBUF_INIT;
 
 	if (argc >= 2) {
-		if (strcasecmp(argv[1], "force") != 0) {
-			fprintf(stderr, "Invalid option for -u: '%s' (the only one is: force).\n", argv[1]);
+		keep_capture = strcasecmp(argv[1], "upgrade") == 0;
+		if (strcasecmp(argv[1], "force") != 0 && !keep_capture) {
+			fprintf(stderr, "Invalid option for -u: '%s' (the options are: force, upgrade).\n",
+				argv[1]);
 			return EXIT_USAGE;
 		}
 		force = true;
@@ -44,7 +50,7 @@ int cmd_uninstall(int argc, char **argv)
 	bool killed;
 	int status = EXIT_OK;
 
-	if (service_stop(&state, STOP_TIMEOUT_MS, &killed, &err) < 0) {
+	if (service_stop(&state, STOP_TIMEOUT_MS, keep_capture, &killed, &err) < 0) {
 		fprintf(stderr, "sysmon: %s\n", err.data);
 		if (!force) {
 			fprintf(stderr, "Nothing was removed. Retry, or use: sysmon -u force\n");
@@ -62,11 +68,12 @@ int cmd_uninstall(int argc, char **argv)
 	else
 		printf("Sysmon was not running.\n");
 
-	/* Both run even if the first fails: remove as much as can be. */
+	/* All run even if one fails: remove as much as can be. */
 	int boot_rc = service_remove_boot(&state, &err);
 	int files_rc = service_remove_files(true, &err);
+	int pins_rc = keep_capture ? 0 : capture_unpin_all(SERVICE_BPF_PINS, &err);
 
-	if (boot_rc < 0 || files_rc < 0) {
+	if (boot_rc < 0 || files_rc < 0 || pins_rc < 0) {
 		fprintf(stderr, "sysmon: %s\n", err.data);
 		status = EXIT_FAILURE_RUN;
 	} else if (service_installed(&state) || state.binary) {

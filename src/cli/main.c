@@ -30,8 +30,9 @@ static const struct command commands[] = {
 	                    "                          start monitoring now and at every boot" },
 	{ "c", cmd_configure, "-c [CONFIG | --]        print the active configuration; with CONFIG, validate it\n"
 	                    "                          and apply it live; with --, use the default configuration" },
-	{ "u", cmd_uninstall, "-u [force]              uninstall: stop monitoring, remove the service, program\n"
-	                    "                          and config (the event log stays); force: a broken install too" },
+	{ "u", cmd_uninstall, "-u [force|upgrade]      uninstall: stop monitoring, remove the service, program\n"
+	                    "                          and config (the event log stays); force: a broken install too;\n"
+	                    "                          upgrade: force, and capture goes on for the next -i" },
 	{ "s", cmd_schema, "-s [version|all]        print the event schema (manifest)" },
 	{ "config", cmd_config, "config check|test|dump FILE   validate a config, decide test events, print its rules" },
 	{ "run", cmd_run, "run [--config FILE] [--stdout xml|json] [--log PATH]   monitor in the foreground" },

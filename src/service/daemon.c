@@ -80,7 +80,8 @@ static void __attribute__((noreturn)) exec_daemon(int report_fd)
 {
 	static char *const argv[] = {
 		SERVICE_BIN_PATH, "run", "--config", SERVICE_CONFIG_PATH,
-		"--log", SERVICE_EVENTLOG_PATH, "--pid-file", SERVICE_PID_PATH, NULL,
+		"--log", SERVICE_EVENTLOG_PATH, "--pid-file", SERVICE_PID_PATH,
+		"--bpf-pins", SERVICE_BPF_PINS, NULL,
 	};
 	int null_fd, log_fd, error;
 	sigset_t none;
@@ -252,14 +253,19 @@ static bool wait_gone(pid_t pid, int timeout_ms)
 	}
 }
 
-int service_stop(const struct service_state *state, int timeout_ms, bool *killed,
+int service_stop(const struct service_state *state, int timeout_ms, bool restart, bool *killed,
 		 struct strbuf *err)
 {
+	pid_t pid = pidfile_holder(SERVICE_PID_PATH, NULL);
+
 	*killed = false;
+	/* systemd's stop would send SIGTERM: the restart signal goes first */
+	if (restart && pid && kill(pid, SIGUSR1) == 0)
+		wait_gone(pid, timeout_ms);
 	if (state->systemd && state->unit)
 		run_systemctl("stop");
 
-	pid_t pid = pidfile_holder(SERVICE_PID_PATH, NULL);
+	pid = pidfile_holder(SERVICE_PID_PATH, NULL);
 
 	if (pid) {
 		if (kill(pid, SIGTERM) < 0 && errno != ESRCH) {

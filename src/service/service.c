@@ -65,7 +65,8 @@ static const char systemd_unit[] =
 	"[Service]\n"
 	"Type=simple\n"
 	"ExecStart=" SERVICE_BIN_PATH " run --config " SERVICE_CONFIG_PATH
-	" --log " SERVICE_EVENTLOG_PATH " --pid-file " SERVICE_PID_PATH "\n"
+	" --log " SERVICE_EVENTLOG_PATH " --pid-file " SERVICE_PID_PATH
+	" --bpf-pins " SERVICE_BPF_PINS "\n"
 	"ExecReload=/bin/kill -HUP $MAINPID\n"
 	"Restart=on-failure\n"
 	"RestartSec=10\n"

@@ -32,6 +32,7 @@ struct sysmon_config;
 #define SERVICE_DAEMON_LOG_PATH "/var/log/sysmon/daemon.log"  /* the daemon's stdout/stderr */
 #define SERVICE_INIT_SCRIPT     "/etc/init.d/sysmon"
 #define SERVICE_UNIT_PATH       "/etc/systemd/system/sysmon.service"
+#define SERVICE_BPF_PINS        "/sys/fs/bpf/sysmon"  /* the monitor's --bpf-pins */
 
 /* The config written when none is given (-i without a file, -c --). */
 #define SERVICE_DEFAULT_CONFIG \
@@ -107,9 +108,11 @@ int service_remove_files(bool binary, struct strbuf *err);
 int service_start(const struct service_state *state, int timeout_ms, pid_t *pid,
 		  bool *already, struct strbuf *err);
 /* Stop the running monitor: SIGTERM (or systemctl stop), then SIGKILL if it
- * has not exited after TIMEOUT_MS.  *KILLED tells whether SIGKILL was
- * needed.  No monitor running is not an error. */
-int service_stop(const struct service_state *state, int timeout_ms, bool *killed,
+ * has not exited after TIMEOUT_MS.  With RESTART, SIGUSR1 first: the monitor
+ * leaves its eBPF programs recording for the next one (docs/restart.md).
+ * *KILLED tells whether SIGKILL was needed.  No monitor running is not an
+ * error. */
+int service_stop(const struct service_state *state, int timeout_ms, bool restart, bool *killed,
 		 struct strbuf *err);
 /* Ask the running monitor PID to reload its config (SIGHUP) and wait up to
  * TIMEOUT_MS for its event 16.  Returns 0 when confirmed, 1 when the

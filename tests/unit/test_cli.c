@@ -217,7 +217,7 @@ static void test_boot_service_files(void **state)
 	const char *unit = service_systemd_unit();
 
 	assert_non_null(strstr(unit, "\nExecStart=" SERVICE_BIN_PATH " run --config " SERVICE_CONFIG_PATH));
-	assert_non_null(strstr(unit, "--pid-file " SERVICE_PID_PATH "\n"));
+	assert_non_null(strstr(unit, "--pid-file " SERVICE_PID_PATH " --bpf-pins " SERVICE_BPF_PINS "\n"));
 	assert_non_null(strstr(unit, "\nType=simple\n"));
 	assert_non_null(strstr(unit, "\nRestart=on-failure\n"));
 	assert_non_null(strstr(unit, "\n[Install]\nWantedBy=multi-user.target\n"));
