@@ -38,6 +38,7 @@
 #include "enrich/guid.h"
 #include "enrich/netnames.h"
 #include "enrich/users.h"
+#include "util/clock.h"
 
 /* Field positions, resolved by name from the schema once at load. */
 struct network_fields {
@@ -143,14 +144,6 @@ static bool endpoint_unspecified(const struct endpoint *ep)
 	return memcmp(ep->addr, zero, ep->family == AF_INET6 ? 16 : 4) == 0;
 }
 
-static int64_t monotonic_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The local address the routing table picks to reach REMOTE, into LOCAL
  * (port kept).  Returns -1 and leaves LOCAL alone if there is no route. */
 static int route_source_address(struct endpoint *local, const struct endpoint *remote)
@@ -197,7 +190,7 @@ static void cached_source_address(struct network_decoder *st, struct endpoint *l
 {
 	size_t len = remote->family == AF_INET6 ? 16 : 4;
 	uint32_t hash = 2166136261u;    /* FNV-1a over the address */
-	int64_t now = monotonic_now_ns();
+	int64_t now = monotonic_ns();
 
 	for (size_t i = 0; i < len; i++)
 		hash = (hash ^ remote->addr[i]) * 16777619u;
