@@ -122,14 +122,14 @@ int jsonfile_flush(struct jsonfile *file)
 		return file->stats.open ? 0 : -1;
 	if (file->fd < 0 && (!file->path || open_file(file) != 0)) {
 		/* keep nothing unbounded while the file cannot be opened */
-		file->stats.lost += file->buffered_lines;
+		file->stats.discarded += file->buffered_lines;
 		file->buffered_lines = 0;
 		strbuf_reset(&file->buffer);
 		return -1;
 	}
 	int rc = write_all(file, file->buffer.data, file->buffer.len);
 	if (rc != 0) {
-		file->stats.lost += file->buffered_lines;
+		file->stats.discarded += file->buffered_lines;
 		if (file->path) {
 			close(file->fd);
 			file->fd = -1;

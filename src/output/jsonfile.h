@@ -18,7 +18,8 @@ struct jsonfile;
 
 struct jsonfile_stats {
 	uint64_t lines;             /* written (or buffered to be) */
-	uint64_t lost;              /* dropped after write errors */
+	uint64_t discarded;         /* thrown away after write errors (a consumer of
+				     * the event log writes them again) */
 	uint64_t rotations;
 	uint64_t file_bytes;        /* size of the current file */
 	bool open;

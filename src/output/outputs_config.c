@@ -33,6 +33,7 @@ static void syslog_defaults(struct syslog_config *syslog)
 	syslog->socket_path = xstrdup("/dev/log");
 	syslog->max_message = OUTPUTS_DEFAULT_MAX_MESSAGE;
 	syslog->queue_bytes = 4u << 20;
+	syslog->daemon_log = xstrdup("/var/log/syslog");
 }
 
 static struct outputs_config *config_new(void)
@@ -58,6 +59,7 @@ void outputs_config_free(struct outputs_config *config)
 	free(config->status_path);
 	free(config->state_dir);
 	free(config->syslog.socket_path);
+	free(config->syslog.daemon_log);
 	for (size_t i = 0; i < config->nforwards; i++) {
 		struct forward_config *f = &config->forwards[i];
 		free(f->name);
@@ -160,7 +162,14 @@ static int syslog_key(struct parser *p, const char *key, const char *value)
 			return fail(p, "queue_size takes a size (e.g. 4M), not '%s'", value);
 		return 0;
 	}
-	return fail(p, "unknown setting '%s' in [syslog] (enabled, socket, max_message, queue_size)", key);
+	if (!strcmp(key, "daemon_log")) {
+		if (value[0] != '/' && strcmp(value, "none") != 0)
+			return fail(p, "daemon_log takes an absolute path or none, not '%s'", value);
+		set_text(&s->daemon_log, value);
+		return 0;
+	}
+	return fail(p, "unknown setting '%s' in [syslog] (enabled, socket, max_message, queue_size, daemon_log)",
+		    key);
 }
 
 static int forward_key(struct parser *p, const char *key, const char *value)

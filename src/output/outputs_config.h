@@ -27,7 +27,9 @@ struct syslog_config {
 	bool enabled;
 	char *socket_path;          /* the local syslog socket, /dev/log */
 	unsigned max_message;       /* bytes per datagram */
-	uint64_t queue_bytes;       /* held while syslog does not read */
+	uint64_t queue_bytes;       /* without an event log: held while syslog does not read */
+	char *daemon_log;           /* where the syslog daemon writes its own messages
+				     * (imuxsock's rate limiting); "none": not watched */
 };
 
 enum forward_protocol {

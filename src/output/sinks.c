@@ -1,8 +1,11 @@
 /*
  * The outputs behind the monitor (interface: sinks.h): opens what
- * outputs.conf describes, fans each event out to the local syslog and JSON
- * lines sinks, wakes the forwarders, turns their troubles into problem
+ * outputs.conf describes, starts a consumer of the event log for the local
+ * syslog and each JSON lines output (consumer.c) and a forwarder for each
+ * collector, wakes them at each commit, turns their troubles into problem
  * lines for Error events, and writes the status file `sysmon status` reads.
+ * Without an event log the local outputs are fed directly, the syslog
+ * through a bounded queue, and every drop is counted and reported.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output/consumer.h"
 #include "output/ecs.h"
 #include "output/forwarder.h"
 #include "output/jsonfile.h"
@@ -27,11 +31,20 @@
 #define REPORT_INTERVAL_NS (60 * 1000000000LL)
 #define STOP_DRAIN_MS 2000
 
-struct json_sink {
+/* The local syslog or one JSON lines output. */
+struct local_sink {
+	char *name;                 /* in messages: "syslog", "json NAME" */
+	char *status_name;          /* in the status: "syslog", NAME */
+	char *target;
+	struct syslog_sink *syslog; /* one of these two */
 	struct jsonfile *file;
-	char *name, *path;
 	bool ecs;
-	uint64_t lost_reported;
+	struct consumer *consumer;  /* NULL without an event log: fed by sinks_write */
+	struct strbuf line;         /* the consumer's thread's (or sinks_write's) */
+	uint64_t discarded_seen;    /* JSON: write errors already handled */
+	bool was_connected;         /* syslog, without a log: it was there once */
+	uint64_t dropped_reported;  /* without a log: drops reported so far */
+	uint64_t daemon_lost_reported, rate_limited_reported;
 	int64_t last_report_ns;
 };
 
@@ -45,19 +58,15 @@ struct sinks {
 	bool have_sizes;
 
 	struct outputs_config *config;
-	struct syslog_sink *syslog;
-	bool syslog_was_connected;
-	uint64_t syslog_dropped_reported;
-	int64_t syslog_last_report_ns;
 	struct forwarder **forwarders;
 	struct forward_config *forward_configs;   /* as started, for reloads */
 	size_t nforwarders;
-	struct json_sink *jsons;
-	size_t njsons;
+	struct local_sink *locals;  /* the syslog first, if enabled */
+	size_t nlocals;
 
-	struct strbuf line;
 	struct strbuf problems;     /* lines, each ending in '\n' */
 	int64_t last_status_ns;
+	bool stopped;
 };
 
 static void add_problem(struct sinks *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -97,34 +106,153 @@ static bool same_forward(const struct forward_config *a, const struct forward_co
 	       a->start_at_newest == b->start_at_newest;
 }
 
+/* ---- the local outputs as consumers of the event log ---- */
+
+static int syslog_deliver(void *arg, const struct event *ev, const struct format_context *ctx, char *why)
+{
+	struct local_sink *l = arg;
+	int rc = syslog_sink_deliver(l->syslog, ev, ctx);
+
+	if (rc <= 0) {
+		struct syslog_sink_stats st;
+		syslog_sink_get_stats(l->syslog, &st);
+		snprintf(why, 256, "%s", st.last_error[0] ? st.last_error : "syslog does not read");
+	}
+	return rc;
+}
+
+static int syslog_flush(void *arg, char *why)
+{
+	struct local_sink *l = arg;
+
+	(void)why;
+	syslog_sink_watch(l->syslog);
+	return 0;
+}
+
+static void format_line(struct local_sink *l, const struct event *ev, const struct format_context *ctx)
+{
+	strbuf_reset(&l->line);
+	if (l->ecs)
+		ecs_format_json(&l->line, ev, ctx, wire_host_id());
+	else
+		format_json(&l->line, ev, ctx);
+}
+
+static int json_deliver(void *arg, const struct event *ev, const struct format_context *ctx, char *why)
+{
+	struct local_sink *l = arg;
+
+	(void)why;
+	format_line(l, ev, ctx);
+	jsonfile_write(l->file, l->line.data, l->line.len);
+	return 1;
+}
+
+/* Lines thrown away after a write error since the last flush are offered
+ * again by the consumer, from its cursor. */
+static int json_flush(void *arg, char *why)
+{
+	struct local_sink *l = arg;
+	struct jsonfile_stats st;
+
+	jsonfile_flush(l->file);
+	jsonfile_get_stats(l->file, &st);
+	if (st.discarded == l->discarded_seen)
+		return 0;
+	l->discarded_seen = st.discarded;
+	snprintf(why, 256, "%s", st.last_error);
+	return -1;
+}
+
+/* Move a stopped consumer's last problems to S's. */
+static void take_problems(struct sinks *s, struct consumer *c)
+{
+	struct strbuf text = STRBUF_INIT;
+
+	while (consumer_next_problem(c, &text))
+		add_problem(s, "%s", text.data);
+	strbuf_release(&text);
+}
+
+static void stop_consumers(struct sinks *s, unsigned drain_ms)
+{
+	for (size_t i = 0; i < s->nlocals; i++)
+		if (s->locals[i].consumer)
+			consumer_request_stop(s->locals[i].consumer, drain_ms);
+	for (size_t i = 0; i < s->nlocals; i++) {
+		if (s->locals[i].consumer) {
+			consumer_stop(s->locals[i].consumer);
+			take_problems(s, s->locals[i].consumer);
+		}
+	}
+}
+
+/* A reload: the consumers stop at once, the new ones go on from their
+ * cursors. */
 static void close_local_sinks(struct sinks *s)
 {
-	syslog_sink_close(s->syslog);
-	s->syslog = NULL;
-	for (size_t i = 0; i < s->njsons; i++) {
-		jsonfile_close(s->jsons[i].file);
-		free(s->jsons[i].name);
-		free(s->jsons[i].path);
+	stop_consumers(s, 0);
+	for (size_t i = 0; i < s->nlocals; i++) {
+		struct local_sink *l = &s->locals[i];
+		consumer_free(l->consumer);
+		syslog_sink_close(l->syslog);
+		jsonfile_close(l->file);
+		free(l->name);
+		free(l->status_name);
+		free(l->target);
+		strbuf_release(&l->line);
 	}
-	free(s->jsons);
-	s->jsons = NULL;
-	s->njsons = 0;
+	free(s->locals);
+	s->locals = NULL;
+	s->nlocals = 0;
+}
+
+static void start_consumer(struct sinks *s, struct local_sink *l, const char *state_dir,
+			   const char *cursor_name, const struct consumer_output *output)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (cursor_name)
+		strbuf_printf(&path, "%s/%s.cursor", state_dir, cursor_name);
+	l->consumer = consumer_start(l->name, s->log_path, cursor_name ? path.data : NULL, output,
+				     &s->format, &err);
+	if (!l->consumer)
+		add_problem(s, "%s: %s", l->name, err.data);
+	strbuf_release(&path);
+	strbuf_release(&err);
 }
 
 static void open_local_sinks(struct sinks *s, const struct outputs_config *config)
 {
+	s->locals = xcalloc(config->njsons + 1, sizeof(*s->locals));
+	s->nlocals = 0;
 	if (config->syslog.enabled) {
-		s->syslog = syslog_sink_open(&config->syslog);
-		s->syslog_was_connected = false;
-		s->syslog_dropped_reported = 0;
+		struct local_sink *l = &s->locals[s->nlocals++];
+		l->name = xstrdup("syslog");
+		l->status_name = xstrdup("syslog");
+		l->target = xstrdup(config->syslog.socket_path);
+		l->syslog = syslog_sink_open(&config->syslog, s->log_path != NULL);
+		if (s->log_path)
+			start_consumer(s, l, config->state_dir, "syslog", &(struct consumer_output){ l, syslog_deliver, syslog_flush });
 	}
-	s->jsons = xcalloc(config->njsons ? config->njsons : 1, sizeof(*s->jsons));
-	s->njsons = config->njsons;
 	for (size_t i = 0; i < config->njsons; i++) {
-		s->jsons[i].file = jsonfile_open(&config->jsons[i]);
-		s->jsons[i].name = xstrdup(config->jsons[i].name);
-		s->jsons[i].path = xstrdup(config->jsons[i].path);
-		s->jsons[i].ecs = config->jsons[i].ecs;
+		const struct jsonfile_config *json = &config->jsons[i];
+		struct local_sink *l = &s->locals[s->nlocals++];
+		struct strbuf name = STRBUF_INIT;
+		strbuf_printf(&name, "json %s", json->name);
+		l->name = xstrdup(name.data);
+		l->status_name = xstrdup(json->name);
+		l->target = xstrdup(strcmp(json->path, "-") ? json->path : "stdout");
+		l->file = jsonfile_open(json);
+		l->ecs = json->ecs;
+		strbuf_reset(&name);
+		strbuf_printf(&name, "json-%s", json->name);
+		/* stdout has no position to come back to */
+		if (s->log_path)
+			start_consumer(s, l, config->state_dir, strcmp(json->path, "-") ? name.data : NULL,
+				       &(struct consumer_output){ l, json_deliver, json_flush });
+		strbuf_release(&name);
 	}
 }
 
@@ -213,17 +341,18 @@ struct sinks *sinks_open(const struct sinks_options *options, struct strbuf *err
 
 void sinks_write(struct sinks *s, const struct event *ev)
 {
-	if (!ev->schema)
+	/* with a log, its consumers read it there; after the stop, the last
+	 * reports go to the log and stderr only */
+	if (!ev->schema || s->log_path || s->stopped)
 		return;
-	if (s->syslog)
-		syslog_sink_write(s->syslog, ev, &s->format);
-	for (size_t i = 0; i < s->njsons; i++) {
-		strbuf_reset(&s->line);
-		if (s->jsons[i].ecs)
-			ecs_format_json(&s->line, ev, &s->format, wire_host_id());
-		else
-			format_json(&s->line, ev, &s->format);
-		jsonfile_write(s->jsons[i].file, s->line.data, s->line.len);
+	for (size_t i = 0; i < s->nlocals; i++) {
+		struct local_sink *l = &s->locals[i];
+		if (l->syslog) {
+			syslog_sink_write(l->syslog, ev, &s->format);
+		} else {
+			format_line(l, ev, &s->format);
+			jsonfile_write(l->file, l->line.data, l->line.len);
+		}
 	}
 }
 
@@ -231,6 +360,9 @@ void sinks_committed(struct sinks *s)
 {
 	for (size_t i = 0; i < s->nforwarders; i++)
 		forwarder_wake(s->forwarders[i]);
+	for (size_t i = 0; i < s->nlocals; i++)
+		if (s->locals[i].consumer)
+			consumer_wake(s->locals[i].consumer);
 }
 
 void sinks_set_field_sizes(struct sinks *s, const struct field_sizes *field_sizes)
@@ -240,6 +372,9 @@ void sinks_set_field_sizes(struct sinks *s, const struct field_sizes *field_size
 	s->format.field_sizes = &s->sizes;
 	for (size_t i = 0; i < s->nforwarders; i++)
 		forwarder_set_field_sizes(s->forwarders[i], field_sizes);
+	for (size_t i = 0; i < s->nlocals; i++)
+		if (s->locals[i].consumer)
+			consumer_set_field_sizes(s->locals[i].consumer, field_sizes);
 }
 
 /* ---- status file ---- */
@@ -271,6 +406,47 @@ static const char *forwarder_state_name(enum forwarder_state state)
 	return "unknown";
 }
 
+static void local_status_json(struct local_sink *l, struct strbuf *out, bool first)
+{
+	struct consumer_status cs = { 0 };
+
+	if (l->consumer)
+		consumer_get_status(l->consumer, &cs);
+	strbuf_puts(out, first ? "{" : ",{");
+	strbuf_printf(out, "\"kind\":\"%s\"", l->syslog ? "syslog" : "json");
+	json_text(out, "name", l->status_name);
+	if (l->syslog) {
+		struct syslog_sink_stats st;
+		syslog_sink_get_stats(l->syslog, &st);
+		json_text(out, "state", st.connected ? "connected" : "not connected");
+		json_text(out, "target", l->target);
+		strbuf_printf(out, ",\"sent\":%" PRIu64 ",\"trimmed\":%" PRIu64 ",\"rate_limited\":%" PRIu64
+			      ",\"daemon_lost\":%" PRIu64, st.sent, st.trimmed, st.rate_limited, st.daemon_lost);
+		if (!l->consumer)
+			strbuf_printf(out, ",\"queued\":%" PRIu64 ",\"dropped\":%" PRIu64, st.queued, st.dropped);
+		json_text(out, "last_error", l->consumer && cs.last_error[0] ? cs.last_error : st.last_error);
+	} else {
+		struct jsonfile_stats st;
+		jsonfile_get_stats(l->file, &st);
+		json_text(out, "state", st.open ? "open" : "not open");
+		json_text(out, "target", l->target);
+		strbuf_printf(out, ",\"ecs\":%s,\"lines\":%" PRIu64 ",\"discarded\":%" PRIu64
+			      ",\"rotations\":%" PRIu64 ",\"file_bytes\":%" PRIu64,
+			      l->ecs ? "true" : "false", st.lines, st.discarded, st.rotations, st.file_bytes);
+		if (!l->consumer)
+			strbuf_printf(out, ",\"lost\":%" PRIu64, st.discarded);
+		json_text(out, "last_error", l->consumer && cs.last_error[0] ? cs.last_error : st.last_error);
+	}
+	if (l->consumer) {
+		uint64_t backlog = cs.last_log_id > cs.cursor ? cs.last_log_id - cs.cursor : 0;
+		strbuf_printf(out, ",\"cursor\":%" PRIu64 ",\"last_log_id\":%" PRIu64 ",\"backlog\":%" PRIu64
+			      ",\"delivered\":%" PRIu64 ",\"missed\":%" PRIu64 ",\"refused\":%" PRIu64
+			      ",\"retries\":%" PRIu64,
+			      cs.cursor, cs.last_log_id, backlog, cs.delivered, cs.missed, cs.refused, cs.retries);
+	}
+	strbuf_putc(out, '}');
+}
+
 static void status_json(struct sinks *s, struct strbuf *out, bool running)
 {
 	strbuf_printf(out, "{\"pid\":%d,\"running\":%s", (int)getpid(), running ? "true" : "false");
@@ -279,16 +455,8 @@ static void status_json(struct sinks *s, struct strbuf *out, bool running)
 	json_text(out, "log", s->log_path ? s->log_path : "-");
 	strbuf_puts(out, ",\"sinks\":[");
 	bool first = true;
-	if (s->syslog) {
-		struct syslog_sink_stats st;
-		syslog_sink_get_stats(s->syslog, &st);
-		strbuf_puts(out, "{\"name\":\"syslog\",\"kind\":\"syslog\"");
-		json_text(out, "state", st.connected ? "connected" : "not connected");
-		json_text(out, "target", s->config->syslog.socket_path);
-		strbuf_printf(out, ",\"sent\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"dropped\":%" PRIu64
-			      ",\"trimmed\":%" PRIu64, st.sent, st.queued, st.dropped, st.trimmed);
-		json_text(out, "last_error", st.last_error);
-		strbuf_putc(out, '}');
+	for (size_t i = 0; i < s->nlocals; i++) {
+		local_status_json(&s->locals[i], out, first);
 		first = false;
 	}
 	for (size_t i = 0; i < s->nforwarders; i++) {
@@ -312,21 +480,6 @@ static void status_json(struct sinks *s, struct strbuf *out, bool running)
 			strbuf_printf(out, ",\"next_attempt_ms\":%" PRId64, st.next_attempt_ms);
 		json_text(out, "last_error", st.last_error);
 		json_time(out, "last_error_time", st.last_error_time);
-		strbuf_putc(out, '}');
-	}
-	for (size_t i = 0; i < s->njsons; i++) {
-		struct jsonfile_stats st;
-		jsonfile_get_stats(s->jsons[i].file, &st);
-		strbuf_puts(out, first ? "{" : ",{");
-		first = false;
-		strbuf_puts(out, "\"kind\":\"json\"");
-		json_text(out, "name", s->jsons[i].name);
-		json_text(out, "state", st.open ? "open" : "not open");
-		json_text(out, "target", strcmp(s->jsons[i].path, "-") ? s->jsons[i].path : "stdout");
-		strbuf_printf(out, ",\"ecs\":%s,\"lines\":%" PRIu64 ",\"lost\":%" PRIu64
-			      ",\"rotations\":%" PRIu64 ",\"file_bytes\":%" PRIu64,
-			      s->jsons[i].ecs ? "true" : "false", st.lines, st.lost, st.rotations, st.file_bytes);
-		json_text(out, "last_error", st.last_error);
 		strbuf_putc(out, '}');
 	}
 	strbuf_puts(out, "]}\n");
@@ -358,37 +511,70 @@ static void write_status(struct sinks *s, bool running)
 
 /* ---- problems ---- */
 
-static void check_local_sinks(struct sinks *s, int64_t now)
+/* What rsyslog said it dropped of ours (imuxsock's rate limiting). */
+static void check_rate_limit(struct sinks *s, struct local_sink *l, const struct syslog_sink_stats *st)
 {
-	if (s->syslog) {
-		struct syslog_sink_stats st;
-		syslog_sink_get_stats(s->syslog, &st);
-		if (st.connected) {
-			s->syslog_was_connected = true;
-		}
-		/* a syslog that never was there (no daemon) is what Sysmon for
-		 * Linux ignores too: the status shows it; report real losses */
-		if (!s->syslog_was_connected)
-			s->syslog_dropped_reported = st.dropped;
-		if (s->syslog_was_connected && st.dropped > s->syslog_dropped_reported &&
-		    now - s->syslog_last_report_ns >= REPORT_INTERVAL_NS) {
-			add_problem(s, "local syslog: %" PRIu64 " events not sent (%s); they are in the event log",
-				    st.dropped - s->syslog_dropped_reported,
-				    st.last_error[0] ? st.last_error : "syslog does not read");
-			s->syslog_dropped_reported = st.dropped;
-			s->syslog_last_report_ns = now;
-		}
+	static const char advice[] = "raise SysSock.RateLimit.Burst or set SysSock.RateLimit.Interval=\"0\" "
+				     "in rsyslog's imuxsock module (docs/outputs.md)";
+
+	if (st->daemon_lost > l->daemon_lost_reported) {
+		add_problem(s, "syslog: rsyslog dropped %" PRIu64 " events on its side (imuxsock rate limiting, "
+			    "%" PRIu64 " in all); %s", st->daemon_lost - l->daemon_lost_reported, st->daemon_lost,
+			    advice);
+		l->daemon_lost_reported = st->daemon_lost;
+		l->rate_limited_reported = st->rate_limited;
+	} else if (st->rate_limited > l->rate_limited_reported) {
+		add_problem(s, "syslog: rsyslog began to drop events on its side (imuxsock rate limiting; it "
+			    "reports how many when the interval ends); %s", advice);
+		l->rate_limited_reported = st->rate_limited;
 	}
-	for (size_t i = 0; i < s->njsons; i++) {
-		struct json_sink *j = &s->jsons[i];
-		struct jsonfile_stats st;
-		jsonfile_get_stats(j->file, &st);
-		if (st.lost > j->lost_reported && now - j->last_report_ns >= REPORT_INTERVAL_NS) {
-			add_problem(s, "json %s: %" PRIu64 " events not written (%s); they are in the event log",
-				    j->name, st.lost - j->lost_reported, st.last_error);
-			j->lost_reported = st.lost;
-			j->last_report_ns = now;
+}
+
+/* Without an event log: report what the local outputs dropped, every drop
+ * in the end (at most once a minute while it goes on; FORCE at stop). */
+static void check_drops(struct sinks *s, struct local_sink *l, int64_t now, bool force)
+{
+	uint64_t dropped;
+	const char *why;
+	struct syslog_sink_stats st;
+	struct jsonfile_stats jst;
+
+	if (l->syslog) {
+		syslog_sink_get_stats(l->syslog, &st);
+		l->was_connected |= st.connected;
+		/* a syslog that never was there (no daemon) is what Sysmon for
+		 * Linux ignores too: the status and the statistics show it */
+		if (!l->was_connected)
+			l->dropped_reported = st.dropped;
+		dropped = st.dropped;
+		why = st.last_error[0] ? st.last_error : "syslog does not read";
+	} else {
+		jsonfile_get_stats(l->file, &jst);
+		dropped = jst.discarded;
+		why = jst.last_error;
+	}
+	if (dropped <= l->dropped_reported || (!force && now - l->last_report_ns < REPORT_INTERVAL_NS))
+		return;
+	add_problem(s, "%s: %" PRIu64 " events not %s (%s); the monitor runs without an event log: they are lost "
+		    "(%" PRIu64 " in all)", l->name, dropped - l->dropped_reported, l->syslog ? "sent" : "written",
+		    why, dropped);
+	l->dropped_reported = dropped;
+	l->last_report_ns = now;
+}
+
+static void check_local_sinks(struct sinks *s, int64_t now, bool force)
+{
+	for (size_t i = 0; i < s->nlocals; i++) {
+		struct local_sink *l = &s->locals[i];
+		if (l->syslog) {
+			struct syslog_sink_stats st;
+			if (!l->consumer)
+				syslog_sink_watch(l->syslog);
+			syslog_sink_get_stats(l->syslog, &st);
+			check_rate_limit(s, l, &st);
 		}
+		if (!l->consumer)
+			check_drops(s, l, now, force);
 	}
 }
 
@@ -396,12 +582,16 @@ void sinks_tick(struct sinks *s)
 {
 	int64_t now = monotonic_ns();
 
-	if (s->syslog)
-		syslog_sink_tick(s->syslog);
-	for (size_t i = 0; i < s->njsons; i++)
-		jsonfile_flush(s->jsons[i].file);
-	check_local_sinks(s, now);
-	if (now - s->last_status_ns >= STATUS_INTERVAL_NS) {
+	for (size_t i = 0; i < s->nlocals; i++) {
+		if (s->locals[i].consumer)
+			continue;
+		if (s->locals[i].syslog)
+			syslog_sink_tick(s->locals[i].syslog);
+		else
+			jsonfile_flush(s->locals[i].file);
+	}
+	check_local_sinks(s, now, false);
+	if (!s->stopped && now - s->last_status_ns >= STATUS_INTERVAL_NS) {
 		s->last_status_ns = now;
 		write_status(s, true);
 	}
@@ -421,6 +611,9 @@ bool sinks_next_problem(struct sinks *s, struct strbuf *text)
 	}
 	for (size_t i = 0; i < s->nforwarders; i++)
 		if (forwarder_next_problem(s->forwarders[i], text))
+			return true;
+	for (size_t i = 0; i < s->nlocals; i++)
+		if (s->locals[i].consumer && consumer_next_problem(s->locals[i].consumer, text))
 			return true;
 	return false;
 }
@@ -445,26 +638,77 @@ int sinks_reload(struct sinks *s, struct strbuf *err)
 	return 0;
 }
 
+void sinks_stop(struct sinks *s)
+{
+	if (!s || s->stopped)
+		return;
+	s->stopped = true;
+	/* everything drains in parallel */
+	for (size_t i = 0; i < s->nforwarders; i++)
+		forwarder_request_stop(s->forwarders[i], STOP_DRAIN_MS);
+	stop_consumers(s, STOP_DRAIN_MS);
+	for (size_t i = 0; i < s->nforwarders; i++)
+		forwarder_stop(s->forwarders[i]);
+	for (size_t i = 0; i < s->nlocals; i++) {
+		if (s->locals[i].consumer)
+			continue;
+		if (s->locals[i].syslog)
+			syslog_sink_drain(s->locals[i].syslog);
+		else
+			jsonfile_flush(s->locals[i].file);
+	}
+	check_local_sinks(s, monotonic_ns(), true);
+	write_status(s, false);
+}
+
+void sinks_describe_losses(struct sinks *s, struct strbuf *out)
+{
+	for (size_t i = 0; i < s->nlocals; i++) {
+		struct local_sink *l = &s->locals[i];
+		struct consumer_status cs = { 0 };
+		if (l->consumer)
+			consumer_get_status(l->consumer, &cs);
+		strbuf_printf(out, "%s%s: ", i ? ", " : "", l->name);
+		if (l->syslog) {
+			struct syslog_sink_stats st;
+			syslog_sink_get_stats(l->syslog, &st);
+			strbuf_printf(out, "%" PRIu64 " sent", st.sent);
+			if (!l->consumer)
+				strbuf_printf(out, ", %" PRIu64 " dropped", st.dropped);
+			if (st.daemon_lost || st.rate_limited)
+				strbuf_printf(out, ", %" PRIu64 " dropped by rsyslog's rate limiting", st.daemon_lost);
+		} else {
+			struct jsonfile_stats st;
+			jsonfile_get_stats(l->file, &st);
+			strbuf_printf(out, "%" PRIu64 " written", st.lines - st.discarded);
+			if (!l->consumer)
+				strbuf_printf(out, ", %" PRIu64 " dropped", st.discarded);
+		}
+		if (l->consumer) {
+			uint64_t backlog = cs.last_log_id > cs.cursor ? cs.last_log_id - cs.cursor : 0;
+			strbuf_printf(out, ", %" PRIu64 " missed, %" PRIu64 " waiting in the log", cs.missed, backlog);
+		}
+	}
+	for (size_t i = 0; i < s->nforwarders; i++) {
+		struct forwarder_status st;
+		forwarder_get_status(s->forwarders[i], &st);
+		uint64_t backlog = st.last_log_id > st.cursor ? st.last_log_id - st.cursor : 0;
+		strbuf_printf(out, "%sforwarder %s: %" PRIu64 " sent, %" PRIu64 " missed, %" PRIu64
+			      " waiting in the log", s->nlocals || i ? ", " : "", forwarder_name(s->forwarders[i]),
+			      st.events_sent, st.skipped, backlog);
+	}
+}
+
 void sinks_close(struct sinks *s)
 {
 	if (!s)
 		return;
-	/* the forwarders drain in parallel */
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_request_stop(s->forwarders[i], STOP_DRAIN_MS);
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_stop(s->forwarders[i]);
-	if (s->syslog)
-		syslog_sink_tick(s->syslog);
-	for (size_t i = 0; i < s->njsons; i++)
-		jsonfile_flush(s->jsons[i].file);
-	write_status(s, false);
+	sinks_stop(s);
 	for (size_t i = 0; i < s->nforwarders; i++)
 		forwarder_free(s->forwarders[i]);
 	close_local_sinks(s);
 	free(s->forwarders);
 	outputs_config_free(s->config);
-	strbuf_release(&s->line);
 	strbuf_release(&s->problems);
 	free(s->config_path);
 	free(s->log_path);

@@ -9,17 +9,23 @@
  *
  *   sinks_open()      after the event log is open;
  *   sinks_write()     for every event after eventlog_append() (the record id
- *                     is set); the local syslog and JSON sinks write here;
- *   sinks_committed() after every eventlog_flush(): wakes the forwarders,
- *                     which run in their own threads and read the log, so
- *                     a slow or dead collector never slows capture;
+ *                     is set); only without an event log do the local
+ *                     syslog and JSON outputs write here;
+ *   sinks_committed() after every eventlog_flush(): wakes the consumers of
+ *                     the log (local syslog, JSON lines, forwarders), which
+ *                     run in their own threads from persisted cursors, so a
+ *                     slow or dead output never slows capture;
  *   sinks_tick()      every ~100 ms: flushes buffers, writes the status
  *                     file that `sysmon status` reads;
  *   sinks_next_problem()  after a tick: run-time problems (a collector lost,
  *                     syslog not reading) for the monitor's Error events;
  *   sinks_reload()    on SIGHUP: re-reads outputs.conf (an invalid file
  *                     keeps the old outputs);
- *   sinks_close()     at stop: forwarders send what is committed, briefly.
+ *   sinks_stop()      at stop: every output delivers what is committed,
+ *                     briefly; the last problems (every drop, without a log)
+ *                     are then pending for sinks_next_problem();
+ *   sinks_describe_losses()  for the exit statistics;
+ *   sinks_close()     stops (if not done) and frees.
  */
 #ifndef SYSMON_SINKS_H
 #define SYSMON_SINKS_H
@@ -43,8 +49,9 @@ struct sinks_options {
 	 * missing default file means the local syslog only, as Sysmon for
 	 * Linux; a missing file named explicitly is an error. */
 	const char *config_path;
-	/* The event log the forwarders read; NULL when the monitor runs
-	 * without a log (then configured forwarders are an error). */
+	/* The event log the outputs read; NULL when the monitor runs without
+	 * a log (then configured forwarders are an error, and the local
+	 * outputs are fed by sinks_write). */
 	const char *log_path;
 	/* <Computer>, <Execution> and FieldSizes of the events written by
 	 * sinks_write; copied (see sinks_set_field_sizes for reloads). */
@@ -65,6 +72,9 @@ void sinks_set_field_sizes(struct sinks *sinks, const struct field_sizes *field_
 /* Re-read outputs.conf; on error keeps the running outputs and returns -1
  * with ERR. */
 int sinks_reload(struct sinks *sinks, struct strbuf *err);
+void sinks_stop(struct sinks *sinks);
+/* "syslog: N sent, ..., forwarder X: ..." for the exit statistics. */
+void sinks_describe_losses(struct sinks *sinks, struct strbuf *out);
 void sinks_close(struct sinks *sinks);
 
 #endif

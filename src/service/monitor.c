@@ -384,7 +384,15 @@ static void print_statistics(struct monitor *m)
 	struct hash_cache_stats hashes;
 	hash_cache_get_stats(m->env.hashes, &hashes);
 	fprintf(stderr, " files hashed: %" PRIu64 ", hash cache hits: %" PRIu64
-		", event log failures: %" PRIu64 "\n", hashes.misses, hashes.hits, m->log_errors);
+		", event log failures: %" PRIu64, hashes.misses, hashes.hits, m->log_errors);
+	if (m->sinks) {
+		struct strbuf outputs = STRBUF_INIT;
+		sinks_describe_losses(m->sinks, &outputs);
+		if (outputs.len)
+			fprintf(stderr, "; outputs: %s", outputs.data);
+		strbuf_release(&outputs);
+	}
+	fputc('\n', stderr);
 }
 
 static int open_log(struct monitor *m)
@@ -529,9 +537,12 @@ int monitor_run(const struct monitor_options *options)
 
 	emit_state_event(&m, "Stopped");
 	flush_log(&m);
-	sinks_close(m.sinks);   /* forwarders send what is committed, briefly */
-	m.sinks = NULL;
+	sinks_stop(m.sinks);    /* every output delivers what is committed, briefly */
+	tick_sinks(&m);         /* its last problems: in the log for the next start */
+	flush_log(&m);
 	print_statistics(&m);
+	sinks_close(m.sinks);
+	m.sinks = NULL;
 	status = EXIT_OK;
 out:
 	sinks_close(m.sinks);

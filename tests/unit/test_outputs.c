@@ -78,7 +78,7 @@ static void test_syslog_sink_queue_and_drops(void **state)
 	char buf[16384];
 
 	/* no daemon at all: dropped at once, as glibc's syslog() does */
-	struct syslog_sink *sink = syslog_sink_open(&config);
+	struct syslog_sink *sink = syslog_sink_open(&config, false);
 	make_network_event(&ev);
 	syslog_sink_write(sink, &ev, &ctx);
 	syslog_sink_get_stats(sink, &stats);
@@ -458,7 +458,7 @@ static void test_jsonfile_unwritable(void **state)
 	jsonfile_write(file, "{}", 2);
 	assert_int_equal(jsonfile_flush(file), -1);
 	jsonfile_get_stats(file, &stats);
-	assert_int_equal(stats.lost, 1);
+	assert_int_equal(stats.discarded, 1);
 	assert_non_null(strstr(stats.last_error, "/nonexistent-dir/x.json"));
 	jsonfile_close(file);
 }
