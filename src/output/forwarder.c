@@ -41,6 +41,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "output/consumer.h"
 #include "output/forwarder.h"
 #include "output/relp.h"
 #include "output/wire.h"
@@ -175,56 +176,23 @@ void forwarder_cursor_path(const char *state_dir, const char *name, struct strbu
 
 int forwarder_read_cursor(const char *path, uint64_t *record_id)
 {
-	FILE *file = fopen(path, "re");
-	char line[512];
-	bool found = false;
-
-	*record_id = 0;
-	if (!file)
-		return errno == ENOENT ? 0 : -1;
-	while (fgets(line, sizeof(line), file)) {
-		unsigned long long value;
-		char end;
-		if (sscanf(line, "record_id=%llu%c", &value, &end) == 2 && end == '\n') {
-			*record_id = value;
-			found = true;
-		}
-	}
-	fclose(file);
-	return found ? 1 : -1;
+	return consumer_read_cursor(path, record_id);
 }
 
 static int save_cursor(struct forwarder *f)
 {
-	struct strbuf tmp = STRBUF_INIT, text = STRBUF_INIT;
-	int rc = -1;
+	struct strbuf extra = STRBUF_INIT;
 
-	if (mkdir(f->state_dir, 0750) != 0 && errno != EEXIST)
-		goto out;
-	strbuf_printf(&tmp, "%s.tmp", f->cursor_path);
-	strbuf_printf(&text,
-		      "# sysmon forwarder cursor: the collector has every event up to this EventRecordID\n"
-		      "record_id=%" PRIu64 "\nlog=%s\ncollector=%s\n",
-		      f->confirmed, f->log_path, f->status.address);
-	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto out;
-	bool ok = write(fd, text.data, text.len) == (ssize_t)text.len && fsync(fd) == 0;
-	close(fd);
-	if (!ok || rename(tmp.data, f->cursor_path) != 0) {
-		unlink(tmp.data);
-		goto out;
-	}
-	f->saved = f->confirmed;
-	rc = 0;
-out:
-	if (rc != 0 && !f->save_error_reported) {
+	strbuf_printf(&extra, "log=%s\ncollector=%s\n", f->log_path, f->status.address);
+	int rc = consumer_save_cursor(f->cursor_path, f->confirmed, extra.data);
+	strbuf_release(&extra);
+	if (rc == 0)
+		f->saved = f->confirmed;
+	else if (!f->save_error_reported) {
 		set_error(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
 		add_problem(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
 		f->save_error_reported = true;
 	}
-	strbuf_release(&tmp);
-	strbuf_release(&text);
 	return rc;
 }
 
