@@ -160,3 +160,155 @@ def test_syslog_keeps_up_with_an_exec_storm(tmp_path, monkeypatch, start_monitor
     assert len(logged) > STORM_SECONDS * 50, "the storm was too slow to say anything"
     assert logged - seen == set(), "%d of %d ProcessCreate events never reached syslog" % (
         len(logged - seen), len(logged))
+
+
+class PrivateRsyslog:
+    """rsyslogd -n reading the socket SOCK (imuxsock, no system socket),
+    writing every message to OUT."""
+
+    def __init__(self, workdir, sock, out):
+        os.makedirs(workdir, exist_ok=True)
+        conf = os.path.join(workdir, "rsyslog.conf")
+        spool = os.path.join(workdir, "spool")
+        os.makedirs(spool, exist_ok=True)
+        with open(conf, "w") as f:
+            f.write('global(workDirectory="%s")\n'
+                    'module(load="imuxsock" SysSock.Use="off")\n'
+                    'input(type="imuxsock" Socket="%s")\n'
+                    '*.* action(type="omfile" file="%s" template="RSYSLOG_FileFormat")\n' % (spool, sock, out))
+        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", conf, "-i", os.path.join(workdir, "pid")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.path.exists(sock), "rsyslogd made no %s" % sock
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(15)
+
+
+@pytest.fixture
+def private_rsyslogs():
+    started = []
+
+    def start(workdir, sock, out):
+        rs = PrivateRsyslog(str(workdir), sock, out)
+        started.append(rs)
+        return rs
+
+    yield start
+    for rs in started:
+        rs.stop()
+
+
+def collected_ids(*paths):
+    """EventRecordIDs of the events rsyslog wrote to PATHS, in order."""
+    ids = []
+    for path in paths:
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                ids += [int(m.group(1)) for m in map(RECORD_RE.search, f) if m]
+    return ids
+
+
+def missed_in(description):
+    m = re.match(r"syslog: (\d+) events left the event log", description)
+    return int(m.group(1)) if m else 0
+
+
+def test_log_wrap_past_the_cursor_is_counted_exactly(tmp_path, monkeypatch, start_monitor, private_rsyslogs):
+    """syslog is away while the log's size bound drops records it has not
+    read: every record is either delivered or counted as missed, and the
+    Error events add up to the count in the status."""
+    sock = str(tmp_path / "log.sock")
+    out1, out2 = str(tmp_path / "before.log"), str(tmp_path / "after.log")
+    rs = private_rsyslogs(tmp_path / "rs1", sock, out1)
+    monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, "[syslog]\nsocket = %s\ndaemon_log = none\n"
+                                                        % sock))
+    mon = start_monitor(config_text=CONFIG)
+    for i in range(5):
+        subprocess.run(["/bin/true", "wrap-before-%d" % i])
+    last = log_rows(mon.log_path, "SELECT max(EventRecordID) FROM events")[0][0]
+    wait_status(tmp_path, "syslog", lambda s: s["cursor"] >= last, what="first delivery")
+    rs.stop()
+    subprocess.run([SYSMON, "log", "set", "--max-size", "1M", "--log", mon.log_path], check=True,
+                   capture_output=True)
+    padding = "w" * 3000
+    for i in range(1500):
+        subprocess.run(["/bin/true", "wrap-%d" % i, padding])
+    time.sleep(1)
+    private_rsyslogs(tmp_path / "rs2", sock, out2)
+    last = log_rows(mon.log_path, "SELECT max(EventRecordID) FROM events")[0][0]
+    wait_status(tmp_path, "syslog", lambda s: s["cursor"] >= last and s["missed"] > 0, what="catch-up")
+    mon.wait_for(lambda e: e["EventID"] == 255 and missed_in(e["Description"]), what="Error event about it")
+    assert mon.stop() == 0
+    status = read_status(tmp_path)["syslog"]
+    first = log_rows(mon.log_path, "SELECT min(EventRecordID) FROM events")[0][0]
+    assert first > 1, "the log did not wrap"
+    # wait until rsyslog wrote everything delivered (the status' cursor)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = collected_ids(out1, out2)
+        if got and got[-1] >= status["cursor"]:
+            break
+        time.sleep(0.2)
+    assert got == sorted(set(got)), "delivered twice or out of order"
+    # every record up to the cursor: delivered, or missed and counted
+    assert len(got) + status["missed"] == status["cursor"], (len(got), status)
+    missing = sorted(set(range(1, status["cursor"] + 1)) - set(got))
+    assert missing == list(range(missing[0], missing[0] + status["missed"])), "not one gap"
+    assert missing[-1] + 1 == min(collected_ids(out2)), "the gap is not where the log lost records"
+    reported = sum(missed_in(e["Description"]) for e in mon.snapshot() if e["EventID"] == 255)
+    assert reported == status["missed"]
+    assert "syslog: " in mon.stderr() and "%d missed" % status["missed"] in mon.stderr()
+
+
+def test_no_log_drops_are_counted_exactly(tmp_path, private_rsyslogs):
+    """Without an event log a syslog that stops reading fills the bounded
+    queue: every event is sent or counted as dropped, the Error events and
+    the exit statistics say how many, and none claims the log has them."""
+    sock, out = str(tmp_path / "log.sock"), str(tmp_path / "syslog.log")
+    rs = private_rsyslogs(tmp_path / "rs", sock, out)
+    outputs = write_outputs(tmp_path, "[syslog]\nsocket = %s\nqueue_size = 64k\ndaemon_log = none\n" % sock)
+    config = tmp_path / "config.xml"
+    config.write_text(CONFIG)
+    proc = subprocess.Popen([SYSMON, "run", "--config", str(config), "--no-log", "--stdout", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, SYSMON_OUTPUTS=outputs))
+    try:
+        for line in proc.stderr:
+            if line.startswith(b"sysmon: monitoring started"):
+                break
+        subprocess.run(["/bin/true", "nolog-first"])
+        time.sleep(1)
+        rs.proc.send_signal(signal.SIGSTOP)     # syslog reads nothing now
+        for i in range(1500):
+            subprocess.run(["/bin/true", "nolog-%d" % i, "n" * 500])
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+        rs.proc.send_signal(signal.SIGCONT)
+    stderr = stderr.decode()
+    assert proc.returncode == 0, stderr
+    events = [json.loads(line) for line in stdout.decode().splitlines()]
+    stopped = next(i for i, e in enumerate(events) if e["EventID"] == 4 and e["State"] == "Stopped")
+    m = re.search(r"outputs: syslog: (\d+) sent, (\d+) dropped", stderr)
+    assert m, stderr
+    sent, dropped = int(m.group(1)), int(m.group(2))
+    assert dropped > 0, "the queue never filled"
+    # everything up to the Stopped event went to syslog or was dropped
+    assert sent + dropped == stopped + 1, (sent, dropped, stopped + 1)
+    reports = [e["Description"] for e in events if e["EventID"] == 255]
+    counts = [int(re.match(r"syslog: (\d+) events not sent", d).group(1)) for d in reports
+              if d.startswith("syslog: ") and "events not sent" in d]
+    assert sum(counts) == dropped, reports
+    assert all("in the event log" not in d for d in reports), reports
+    # what was sent arrived
+    deadline = time.monotonic() + 30
+    while len(collected_ids(out)) < sent and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(collected_ids(out)) == sent
