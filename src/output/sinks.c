@@ -126,7 +126,7 @@ static int syslog_flush(void *arg, char *why)
 	struct local_sink *l = arg;
 
 	(void)why;
-	syslog_sink_watch(l->syslog);
+	syslog_sink_watch(l->syslog, false);
 	return 0;
 }
 
@@ -568,8 +568,8 @@ static void check_local_sinks(struct sinks *s, int64_t now, bool force)
 		struct local_sink *l = &s->locals[i];
 		if (l->syslog) {
 			struct syslog_sink_stats st;
-			if (!l->consumer)
-				syslog_sink_watch(l->syslog);
+			if (!l->consumer || force)   /* at stop, the consumer is done */
+				syslog_sink_watch(l->syslog, force);
 			syslog_sink_get_stats(l->syslog, &st);
 			check_rate_limit(s, l, &st);
 		}

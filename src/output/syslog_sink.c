@@ -246,41 +246,42 @@ int syslog_sink_deliver(struct syslog_sink *sink, const struct event *ev, const 
 }
 
 /* One line of the daemon's log: rsyslog's imuxsock, when it rate-limits
- * a sender, writes
- *   imuxsock[pid: PID, name: ...] from <HOST:TAG>: begin to drop messages due to rate-limiting
- *   imuxsock[pid: PID, name: ...]: N messages lost due to rate-limiting (B allowed within I seconds)
- * (the second when the sender writes again after the interval). */
+ * a sender, writes (as rsyslogd, message number 2177)
+ *   rsyslogd-2177: imuxsock[pid: PID, name: ...] from <HOST:TAG>: begin to drop messages due to rate-limiting
+ *   rsyslogd-2177: imuxsock[pid: PID, name: ...]: N messages lost due to rate-limiting (B allowed within I seconds)
+ * (the second when the sender writes again after the interval).  Only a
+ * report at the head of a line counts: an event quoting such a text comes
+ * after its "<Event>". */
 static void watch_line(struct syslog_sink *sink, const char *line)
 {
-	char ours[48];
-	const char *lost;
+	static const char tag[] = "rsyslogd-2177: imuxsock[pid: ";
+	const char *head = strstr(line, tag), *lost;
 	unsigned long long count;
+	char *end;
 
-	if (!strstr(line, "rate-limiting") || !strstr(line, "imuxsock"))
+	if (!head || memchr(line, '<', (size_t)(head - line)))
 		return;
-	snprintf(ours, sizeof(ours), "[pid: %d,", (int)getpid());
-	if (!strstr(line, ours))
+	head += sizeof(tag) - 1;
+	if (strtol(head, &end, 10) != (long)getpid() || *end != ',')
 		return;
 	pthread_mutex_lock(&sink->lock);
-	if (strstr(line, "begin to drop messages")) {
+	if (strstr(end, "begin to drop messages due to rate-limiting")) {
 		sink->stats.rate_limited++;
-	} else if ((lost = strstr(line, " messages lost due to rate-limiting"))) {
-		while (lost > line && lost[-1] >= '0' && lost[-1] <= '9')
-			lost--;
-		if (sscanf(lost, "%llu", &count) == 1)
-			sink->stats.daemon_lost += count;
+	} else if ((lost = strstr(end, "]: ")) && sscanf(lost + 3, "%llu", &count) == 1 &&
+		   strstr(lost, " messages lost due to rate-limiting")) {
+		sink->stats.daemon_lost += count;
 	}
 	pthread_mutex_unlock(&sink->lock);
 }
 
-void syslog_sink_watch(struct syslog_sink *sink)
+void syslog_sink_watch(struct syslog_sink *sink, bool now)
 {
 	struct stat st;
-	int64_t now = monotonic_ns();
+	int64_t now_ns = monotonic_ns();
 
-	if (!sink->daemon_log || now - sink->last_watch_ns < WATCH_INTERVAL_NS)
+	if (!sink->daemon_log || (!now && now_ns - sink->last_watch_ns < WATCH_INTERVAL_NS))
 		return;
-	sink->last_watch_ns = now;
+	sink->last_watch_ns = now_ns;
 	int fd = open(sink->daemon_log, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;

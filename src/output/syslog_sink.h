@@ -51,9 +51,10 @@ int syslog_sink_deliver(struct syslog_sink *sink, const struct event *ev, const 
 void syslog_sink_write(struct syslog_sink *sink, const struct event *ev, const struct format_context *ctx);
 /* Send what waits; reconnect (at most once a second) if needed. */
 void syslog_sink_tick(struct syslog_sink *sink);
-/* Read what the daemon logged since the last look (at most once a second),
- * counting its rate-limiting reports about this process. */
-void syslog_sink_watch(struct syslog_sink *sink);
+/* Read what the daemon logged since the last look (at most once a second
+ * unless NOW), counting its rate-limiting reports about this process.
+ * From the thread that feeds the sink. */
+void syslog_sink_watch(struct syslog_sink *sink, bool now);
 /* Any thread. */
 void syslog_sink_get_stats(struct syslog_sink *sink, struct syslog_sink_stats *stats);
 /* Queued: at stop, send what waits for at most a second; the rest counts

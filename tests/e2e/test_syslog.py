@@ -312,3 +312,48 @@ def test_no_log_drops_are_counted_exactly(tmp_path, private_rsyslogs):
     while len(collected_ids(out)) < sent and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(collected_ids(out)) == sent
+
+
+def test_rsyslog_rate_limiting_is_detected_and_counted(tmp_path, monkeypatch, start_monitor):
+    """An rsyslog whose imuxsock rate-limits us drops messages on its side:
+    the monitor reads rsyslog's own report and counts exactly what it lost."""
+    sock, out = str(tmp_path / "log.sock"), str(tmp_path / "syslog.log")
+    conf = tmp_path / "rsyslog.conf"
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    conf.write_text('global(workDirectory="%s" processInternalMessages="on")\n'
+                    'module(load="imuxsock" SysSock.Name="%s" SysSock.RateLimit.Interval="2" '
+                    'SysSock.RateLimit.Burst="100")\n'
+                    '*.* action(type="omfile" file="%s")\n' % (spool, sock, out))
+    rs = subprocess.Popen([RSYSLOGD, "-n", "-f", str(conf), "-i", str(tmp_path / "rsyslog.pid")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, "[syslog]\nsocket = %s\ndaemon_log = %s\n"
+                                                            % (sock, out)))
+        mon = start_monitor(config_text=CONFIG)
+        time.sleep(2.5)                    # a fresh rate-limit interval
+        for i in range(400):
+            subprocess.run(["/bin/true", "limited-%d" % i])
+        error = mon.wait_for(lambda e: e["EventID"] == 255 and "imuxsock rate limiting" in e["Description"],
+                             what="Error event")
+        assert "SysSock.RateLimit" in error["Description"]
+        # rsyslog tells how many it dropped when the next message comes after
+        # its interval: every event sent either arrived or is in its count
+        for _ in range(10):
+            time.sleep(2.5)
+            subprocess.run(["/bin/true", "limited-after"])
+            time.sleep(1.5)
+            status = read_status(tmp_path)["syslog"]
+            with open(out, encoding="utf-8", errors="replace") as f:
+                arrived = sum(1 for line in f if " sysmon: <Event>" in line)
+            if status["backlog"] == 0 and arrived + status["daemon_lost"] == status["sent"]:
+                break
+        assert status["rate_limited"] >= 1 and status["daemon_lost"] > 0
+        assert arrived + status["daemon_lost"] == status["sent"], (arrived, status)
+        assert mon.stop() == 0
+    finally:
+        rs.send_signal(signal.SIGTERM)
+        rs.wait(15)

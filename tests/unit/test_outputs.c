@@ -133,6 +133,65 @@ static void test_syslog_sink_queue_and_drops(void **state)
 	event_free(&ev);
 }
 
+/* rsyslog's imuxsock reports about our pid are counted, others' are not;
+ * a rotated daemon log is read from its start. */
+static void test_syslog_sink_rate_limit_reports(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_outputs_ratelimit.XXXXXX";
+	char log[128], sock[128], text[1024];
+	assert_non_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/syslog", dir);
+	snprintf(sock, sizeof(sock), "%s/log.sock", dir);
+	FILE *f = fopen(log, "w");
+	assert_non_null(f);
+	fputs("old line before the start\n", f);
+	fclose(f);
+	struct syslog_config config = { .enabled = true, .socket_path = sock, .max_message = 8096,
+					.queue_bytes = 64 * 1024, .daemon_log = log };
+	struct syslog_sink *sink = syslog_sink_open(&config, true);
+	struct syslog_sink_stats stats;
+
+	f = fopen(log, "a");
+	snprintf(text, sizeof(text),
+		 "x rsyslogd-2177: imuxsock[pid: %d, name: /usr/bin/sysmon] from <vm:sysmon>: begin to drop "
+		 "messages due to rate-limiting\n"
+		 "x rsyslogd-2177: imuxsock[pid: %d, name: /usr/bin/other]: 7 messages lost due to rate-limiting "
+		 "(200 allowed within 5 seconds)\n"
+		 "x rsyslogd-2177: imuxsock[pid: %d, name: /usr/bin/sysmon]: 800 messages lost due to rate-limiting "
+		 "(200 allowed within 5 seconds)\n"
+		 "x sysmon: <Event>rsyslogd-2177: imuxsock[pid: %d, name: a]: 5 messages lost due to "
+		 "rate-limiting, quoted in a command line</Event>\n"
+		 "x rsyslogd-2177: imuxsock[pid: %d, name: /usr/bin/sysmon]: 12 messages lost",
+		 (int)getpid(), (int)getpid() + 1, (int)getpid(), (int)getpid(), (int)getpid());
+	fputs(text, f);
+	fclose(f);
+	syslog_sink_watch(sink, true);
+	syslog_sink_get_stats(sink, &stats);
+	assert_int_equal(stats.rate_limited, 1);
+	assert_int_equal(stats.daemon_lost, 800);
+
+	/* the last line completes; then the log is rotated */
+	f = fopen(log, "a");
+	fputs(" due to rate-limiting (200 allowed within 5 seconds)\n", f);
+	fclose(f);
+	syslog_sink_watch(sink, true);
+	syslog_sink_get_stats(sink, &stats);
+	assert_int_equal(stats.daemon_lost, 812);
+	assert_int_equal(unlink(log), 0);
+	f = fopen(log, "w");
+	snprintf(text, sizeof(text), "rsyslogd-2177: imuxsock[pid: %d, name: x]: 3 messages lost due to rate-limiting\n",
+		 (int)getpid());
+	fputs(text, f);
+	fclose(f);
+	syslog_sink_watch(sink, true);
+	syslog_sink_get_stats(sink, &stats);
+	assert_int_equal(stats.daemon_lost, 815);
+	syslog_sink_close(sink);
+	unlink(log);
+	rmdir(dir);
+}
+
 /* ---- framing ---- */
 
 static void test_octet_frame_round_trip(void **state)
@@ -654,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_config_defaults_and_sizes),
 		cmocka_unit_test(test_cursor_file),
 		cmocka_unit_test(test_syslog_sink_queue_and_drops),
+		cmocka_unit_test(test_syslog_sink_rate_limit_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
