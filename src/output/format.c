@@ -68,7 +68,10 @@ static void put_hex_byte(struct strbuf *out, unsigned char c, const char *prefix
 	strbuf_append(out, text, plen + 2);
 }
 
-/* How the ASCII byte C is written: NULL = as is; "" = as a hex escape. */
+/* How the ASCII byte C is written: NULL = as is; "" = as a hex escape.
+ * XML here is element text only (no value goes into an attribute), where
+ * Sysmon for Linux writes '"' as is: SIEM parsers that keep entities
+ * (Sentinel, Splunk) read its CommandLine with plain quotes, so must ours. */
 static const char *ascii_replacement(unsigned char c, enum escape_style style)
 {
 	if (style == ESCAPE_XML) {
@@ -76,7 +79,6 @@ static const char *ascii_replacement(unsigned char c, enum escape_style style)
 		case '&': return "&amp;";
 		case '<': return "&lt;";
 		case '>': return "&gt;";
-		case '"': return "&quot;";
 		case '\r': return "&#13;";
 		case '\n': return "&#10;";
 		case '\t': return NULL;

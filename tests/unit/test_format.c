@@ -98,6 +98,8 @@ static void test_xml_escaping_hostile_values(void **state)
 	format_xml(&out, &ev, &ctx);
 	assert_true(xml_well_formed(strbuf_str(&out)));
 	assert_null(strchr(strbuf_str(&out), '\n'));
+	/* '"' as is in text, as Sysmon for Linux writes it */
+	assert_non_null(strstr(strbuf_str(&out), ">sh -c \"echo &lt;b&gt;&amp;amp;&lt;/b&gt;\" 'x'\t"));
 	char *back = parsed_data(strbuf_str(&out), "CommandLine");
 	assert_string_equal(back, "sh -c \"echo <b>&amp;</b>\" 'x'\ttab\r\nnext \\x01\\x1b[31m \\xff\\xfe caf\xc3\xa9 \\xe2\\x82 \\xed\\xa0\\x80 end");
 	xmlFree(back);
