@@ -24,8 +24,8 @@
 
 #define SCHEMA_OLDEST   SCHEMA_VERSION(4, 0)   /* oldest config we accept */
 #define SCHEMA_NEWEST   SCHEMA_VERSION(4, 90)  /* newest config we accept */
-#define SCHEMA_LINUX    SCHEMA_VERSION(4, 81)  /* what Sysmon for Linux implements;
-                                                  written in event 4 */
+#define SCHEMA_LINUX    SCHEMA_VERSION(4, 81)  /* what Sysmon for Linux 1.3 implements:
+                                                  the default config's version */
 #define SCHEMA_MAX_FIELDS 24                   /* ProcessCreate has 23 */
 
 #define EVENT_ID_ERROR 255

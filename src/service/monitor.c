@@ -191,7 +191,8 @@ static void emit_state_event(struct monitor *m, const char *state)
 	emit_utc_now(m);
 	emit_notice_field(m, "State", state);
 	emit_notice_field(m, "Version", SYSMON_VERSION);
-	emit_notice_field(m, "SchemaVersion", schema_version_text(SCHEMA_LINUX, version));
+	/* the newest schema we support, as Sysmon for Linux 1.5 writes its own */
+	emit_notice_field(m, "SchemaVersion", schema_version_text(SCHEMA_NEWEST, version));
 	write_event(m, &m->notice);
 }
 
