@@ -20,13 +20,15 @@
  *    recvmmsg: the remote endpoint is the address the call passed or
  *    returned (each message's, for the *mmsg calls).  On a connected
  *    socket, by any call (send, write, recv, read, io_uring), through
- *    tp_btf/sock_send_length and sock_recv_length: the remote endpoint is
- *    the peer.  The first datagram of a flow (process, local endpoint,
+ *    tp_btf/sock_send_length and sock_recv_length (before 6.4: fexit on
+ *    udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg): the remote
+ *    endpoint is the peer.  The first datagram of a flow (process, local endpoint,
  *    remote endpoint) is reported, then the flow again after
  *    NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
  *    A receive without an address buffer on an unconnected socket has no
  *    known peer: the peer of the last datagram queued to that socket,
- *    remembered by tp_btf/sk_data_ready, stands in for it; that datagram
+ *    remembered by tp_btf/sk_data_ready (before 6.5: fentry on
+ *    sock_def_readable), stands in for it; that datagram
  *    also gives the local address of a socket bound to the wildcard.
  *
  * Syscall exits are watched per syscall (tp/syscalls/sys_exit_*, found
@@ -112,9 +114,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCKADDR_MIN_LEN 16
 
 /* Set by the loader on kernels without the sock_send_length and
- * sock_recv_length tracepoints (before 6.4?): datagrams of connected UDP
- * sockets are then seen at the exits of the send and receive syscalls
- * (not read and write). */
+ * sock_recv_length tracepoints (before 6.4) nor fexit programs: datagrams
+ * of connected UDP sockets are then seen at the exits of the send and
+ * receive syscalls (not read and write). */
 const volatile bool connected_udp_at_syscalls = false;
 
 /* The process that called connect() on a socket still in SYN_SENT. */
@@ -517,6 +519,48 @@ int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* The same at the return of UDP's own sendmsg and recvmsg, which every
+ * path reaches (send, write, read, io_uring ...), on kernels without those
+ * tracepoints (before 6.4) that run fexit programs.  An IPv4-mapped
+ * destination of udpv6_sendmsg goes on to udp_sendmsg: the flow's first
+ * report hides the second.  The return value through bpf_get_func_ret:
+ * udp_recvmsg had one argument more before 5.19. */
+static __always_inline void on_udp_return(void *ctx, const struct sock *sk, bool sent)
+{
+	__u64 ret = 0;
+
+	if (bpf_get_func_ret(ctx, &ret) == 0)
+		handle_connected_udp(sk, (int)ret, sent);
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(udp_sendmsg_exit, struct sock *sk)
+{
+	on_udp_return(ctx, sk, true);
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(udpv6_sendmsg_exit, struct sock *sk)
+{
+	on_udp_return(ctx, sk, true);
+	return 0;
+}
+
+SEC("fexit/udp_recvmsg")
+int BPF_PROG(udp_recvmsg_exit, struct sock *sk)
+{
+	on_udp_return(ctx, sk, false);
+	return 0;
+}
+
+SEC("fexit/udpv6_recvmsg")
+int BPF_PROG(udpv6_recvmsg_exit, struct sock *sk)
+{
+	on_udp_return(ctx, sk, false);
+	return 0;
+}
+
 /* The messages of one sendmmsg/recvmmsg call, for mmsg_message. */
 struct mmsg_walk {
 	struct sock *sk;
@@ -655,10 +699,9 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 	}
 }
 
-/* Remember where the datagram just queued to a UDP socket came from and
- * was sent to, for receives that do not ask (see handle_udp). */
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(udp_datagram_queued, const struct sock *sk)
+/* Remember where the datagram just queued to UDP socket SK came from and
+ * was sent to, for receives that do not ask (see handle_udp_message). */
+static __always_inline void on_datagram_queued(const struct sock *sk)
 {
 	struct queued_datagram q = {}, *known;
 	struct sk_buff *skb;
@@ -671,29 +714,29 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 	/* A connected socket knows both ends itself. */
 	if (sk->sk_protocol != NETWORK_PROTO_UDP ||
 	    sk->__sk_common.skc_state == TCP_ESTABLISHED_STATE)
-		return 0;
+		return;
 	q.family = sk->__sk_common.skc_family;
 	if (!is_inet(q.family))
-		return 0;
+		return;
 	/* The queue is a circular list: its head's prev is the newest. */
 	skb = sk->sk_receive_queue.prev;
 	if (!skb || (void *)skb == (void *)&sk->sk_receive_queue)
-		return 0;
+		return;
 	head = skb->head;
 	network_offset = skb->network_header;
 	transport_offset = skb->transport_header;
 	if (bpf_probe_read_kernel(ports, sizeof(ports), head + transport_offset) != 0)
-		return 0;
+		return;
 	q.remote_port = bpf_ntohs(ports[0]);
 	if (bpf_probe_read_kernel(&version, 1, head + network_offset) != 0)
-		return 0;
+		return;
 	version >>= 4;
 	if (version == 4) {
 		/* saddr at 12, daddr at 16 of the IPv4 header */
 		__u32 addrs[2];
 
 		if (bpf_probe_read_kernel(addrs, sizeof(addrs), head + network_offset + 12) != 0)
-			return 0;
+			return;
 		if (q.family == NETWORK_AF_INET6) {
 			q.remote_addr[10] = q.remote_addr[11] = 0xff;
 			q.local_addr[10] = q.local_addr[11] = 0xff;
@@ -707,9 +750,9 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 		/* saddr at 8, daddr at 24 of the IPv6 header */
 		if (bpf_probe_read_kernel(q.remote_addr, 16, head + network_offset + 8) != 0 ||
 		    bpf_probe_read_kernel(q.local_addr, 16, head + network_offset + 24) != 0)
-			return 0;
+			return;
 	} else {
-		return 0;
+		return;
 	}
 	/* In place when the socket is known: a map update costs several
 	 * times a lookup, and this runs for every datagram. */
@@ -718,5 +761,22 @@ int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 		__builtin_memcpy(known, &q, sizeof(q));
 	else
 		bpf_map_update_elem(&last_datagram, &key, &q, BPF_ANY);
+	return;
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(udp_datagram_queued, const struct sock *sk)
+{
+	on_datagram_queued(sk);
+	return 0;
+}
+
+/* Before that tracepoint (6.5), at the entry of sock_def_readable, the
+ * sk_data_ready of UDP sockets, called once a datagram is queued (where
+ * the tracepoint fires since). */
+SEC("fentry/sock_def_readable")
+int BPF_PROG(udp_datagram_queued_fentry, const struct sock *sk)
+{
+	on_datagram_queued(sk);
 	return 0;
 }

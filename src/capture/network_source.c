@@ -5,6 +5,7 @@
  * records to the decoder, which makes NetworkConnect (3) events.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +21,19 @@
 /* accept, accept4, sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg */
 #define NETWORK_SYSCALLS 8
 
+/* udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg */
+#define NETWORK_UDP_RETURNS 4
+static const char *const udp_return_functions[NETWORK_UDP_RETURNS] = {
+	"udp_sendmsg", "udpv6_sendmsg", "udp_recvmsg", "udpv6_recvmsg",
+};
+
 struct network_state {
 	struct network_bpf *skel;
 	struct bpf_link *tcp_state_link;
 	struct bpf_link *connected_send_link;
 	struct bpf_link *connected_recv_link;
+	/* Without those tracepoints: fexit on UDP's sendmsg and recvmsg. */
+	struct bpf_link *udp_return_links[NETWORK_UDP_RETURNS];
 	struct bpf_link *io_uring_link;
 	/* Syscall exits: one link per watched syscall when tracefs is there,
 	 * else the one catch-all sys_exit link. */
@@ -34,9 +43,13 @@ struct network_state {
 	struct network_decoder *decoder;
 	/* What this kernel offers (found at load): the sock_send_length and
 	 * sock_recv_length tracepoints, sk_data_ready, and which program
-	 * matches its io_uring_complete (NULL: none does). */
+	 * matches its io_uring_complete (NULL: none does); without the
+	 * first two or the third, whether fexit/fentry programs on the kernel
+	 * functions stand in for them. */
 	bool has_sock_length;
 	bool has_data_ready;
+	bool udp_at_fexit;
+	bool queued_at_fentry;
 	struct bpf_program *io_uring_program;
 };
 
@@ -58,6 +71,10 @@ static void detach_all(struct network_state *st)
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
 	bpf_link__destroy(st->io_uring_link);
+	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++) {
+		bpf_link__destroy(st->udp_return_links[i]);
+		st->udp_return_links[i] = NULL;
+	}
 	st->tcp_state_link = st->datagram_link = NULL;
 	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
@@ -70,6 +87,15 @@ static void free_state(struct network_state *st)
 	free(st);
 }
 
+/* The fexit programs of udp_return_functions, in that order. */
+static void udp_return_programs(struct network_bpf *skel, struct bpf_program *programs[NETWORK_UDP_RETURNS])
+{
+	programs[0] = skel->progs.udp_sendmsg_exit;
+	programs[1] = skel->progs.udpv6_sendmsg_exit;
+	programs[2] = skel->progs.udp_recvmsg_exit;
+	programs[3] = skel->progs.udpv6_recvmsg_exit;
+}
+
 /* Load only the programs whose tracepoints this kernel has, in the form it
  * has them; the others' work falls to the syscall exits (see
  * network_describe for what that misses). */
@@ -77,16 +103,30 @@ static void pick_programs(struct network_state *st)
 {
 	struct network_bpf *skel = st->skel;
 	struct btf *btf = btf__load_vmlinux_btf();
+	struct bpf_program *programs[NETWORK_UDP_RETURNS];
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
 
 	skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
-	skel->rodata->connected_udp_at_syscalls = !st->has_sock_length;
+	if (!st->has_sock_length) {
+		st->udp_at_fexit = true;
+		for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
+			st->udp_at_fexit = st->udp_at_fexit &&
+					   capture_btf_has_kfunc(btf, udp_return_functions[i]);
+		st->udp_at_fexit = st->udp_at_fexit && capture_kernel_has_fexit(btf, "udp_sendmsg");
+	}
+	st->queued_at_fentry = !st->has_data_ready && capture_btf_has_kfunc(btf, "sock_def_readable") &&
+			       capture_kernel_has_fexit(btf, "sock_def_readable");
+	skel->rodata->connected_udp_at_syscalls = !st->has_sock_length && !st->udp_at_fexit;
 	bpf_program__set_autoload(skel->progs.udp_connected_send, st->has_sock_length);
 	bpf_program__set_autoload(skel->progs.udp_connected_recv, st->has_sock_length);
+	udp_return_programs(skel, programs);
+	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
+		bpf_program__set_autoload(programs[i], st->udp_at_fexit);
 	bpf_program__set_autoload(skel->progs.udp_datagram_queued, st->has_data_ready);
+	bpf_program__set_autoload(skel->progs.udp_datagram_queued_fentry, st->queued_at_fentry);
 	/* (ring, request, entry) since 6.3; (ring, request, user_data, res,
 	 * cflags, extra1, extra2) from 5.19; before, no request at all */
 	st->io_uring_program = io_uring_args == 3 ? skel->progs.io_uring_done
@@ -154,6 +194,24 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
 	return capture_attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
 }
 
+/* The fexit programs on UDP's sendmsg and recvmsg, where they stand in for
+ * the sock_*_length tracepoints. */
+static int attach_udp_returns(struct network_state *st, struct strbuf *err)
+{
+	struct bpf_program *programs[NETWORK_UDP_RETURNS];
+	char what[64];
+
+	if (!st->udp_at_fexit)
+		return 0;
+	udp_return_programs(st->skel, programs);
+	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++) {
+		snprintf(what, sizeof(what), "fexit %s", udp_return_functions[i]);
+		if (capture_attach(programs[i], &st->udp_return_links[i], what, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct network_state *st = state;
@@ -165,6 +223,9 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 	/* The queue hook first, so that a receive never misses its peer. */
 	if ((st->has_data_ready &&
 	     capture_attach(st->skel->progs.udp_datagram_queued, &st->datagram_link, "sk_data_ready", err) != 0) ||
+	    (st->queued_at_fentry &&
+	     capture_attach(st->skel->progs.udp_datagram_queued_fentry, &st->datagram_link,
+			    "fentry sock_def_readable", err) != 0) ||
 	    capture_attach(st->skel->progs.tcp_state_change, &st->tcp_state_link,
 			   "inet_sock_set_state", err) != 0 ||
 	    (st->has_sock_length &&
@@ -172,6 +233,7 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 			     "sock_send_length", err) != 0 ||
 	      capture_attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link,
 			     "sock_recv_length", err) != 0)) ||
+	    attach_udp_returns(st, err) != 0 ||
 	    (st->io_uring_program &&
 	     capture_attach(st->io_uring_program, &st->io_uring_link, "io_uring_complete", err) != 0) ||
 	    attach_syscalls(st, err) != 0) {
@@ -191,16 +253,18 @@ static void network_describe(void *state, unsigned id, struct strbuf *out)
 		strbuf_puts(out, ", tp_btf io_uring_complete");
 	if (st->connected_send_link)
 		strbuf_puts(out, ", tp_btf sock_send_length, tp_btf sock_recv_length");
+	if (st->udp_return_links[0])
+		strbuf_puts(out, ", fexit udp_sendmsg, fexit udpv6_sendmsg, fexit udp_recvmsg, fexit udpv6_recvmsg");
 	if (st->datagram_link)
-		strbuf_puts(out, ", tp_btf sk_data_ready");
+		strbuf_puts(out, st->queued_at_fentry ? ", fentry sock_def_readable" : ", tp_btf sk_data_ready");
 	strbuf_puts(out, st->sys_exit_link ? ", tp_btf sys_exit"
 		     : ", tp sys_exit_{accept,accept4,sendto,sendmsg,sendmmsg,recvfrom,recvmsg,recvmmsg}");
 	if (!st->io_uring_program)
 		strbuf_puts(out, "; this kernel's io_uring_complete names no request: io_uring accepts not seen");
-	if (!st->has_sock_length)
+	if (!st->has_sock_length && !st->udp_at_fexit)
 		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: connected UDP seen at "
 			    "send/recv syscalls, not read/write/io_uring");
-	if (!st->has_data_ready)
+	if (!st->has_data_ready && !st->queued_at_fentry)
 		strbuf_puts(out, "; no sk_data_ready tracepoint: a receive on an unconnected UDP socket "
 			    "that asks no source address not seen");
 }
