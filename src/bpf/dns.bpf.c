@@ -7,10 +7,10 @@
  *
  *   sent:     sendto, sendmsg, sendmmsg (first DNS_MMSG_MAX messages) at
  *             the call's entry; write, writev to a socket once sent
- *             (sock_send_length)
+ *             (sock_send_length; before 6.4, fexit on sock_write_iter)
  *   received: recvfrom, recvmsg, recvmmsg (first DNS_MMSG_MAX) at the
  *             call's exit; read from a socket once received
- *             (sock_recv_length)
+ *             (sock_recv_length; before 6.4, fexit on sock_read_iter)
  *
  * The remote port is the address the call named or returned, else the
  * connected peer's.  A receive on an unconnected socket that does not ask
@@ -432,29 +432,61 @@ SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
  * pipes too.  The socket layer's own tracepoints fire only for sockets:
  * a write or writev to a socket is seen once sent (user space pairs an
  * answer that arrives first), a read once received. */
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(dns_socket_sent, struct sock *sk, int ret, int flags)
+static __always_inline int on_socket_sent(struct sock *sk, long ret)
 {
 	struct pt_regs *regs = CURRENT_REGS;
 	struct syscall_args args = {};
 	long nr = SYSCALL_NR(regs);
 
-	if (ret <= 0 || (nr != NR_WRITE && nr != NR_WRITEV))
+	if (!sk || ret <= 0 || (nr != NR_WRITE && nr != NR_WRITEV))
 		return 0;
 	args_from_regs(&args, regs);
 	return on_syscall(nr, ret, &args, sk);
 }
 
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
+static __always_inline int on_socket_received(struct sock *sk, long ret)
 {
 	struct pt_regs *regs = CURRENT_REGS;
 	struct syscall_args args = {};
 
-	if (ret <= 0 || SYSCALL_NR(regs) != NR_READ || !dns_process())
+	if (!sk || ret <= 0 || SYSCALL_NR(regs) != NR_READ || !dns_process())
 		return 0;
 	args_from_regs(&args, regs);
 	return on_syscall(NR_READ, ret, &args, sk);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(dns_socket_sent, struct sock *sk, int ret, int flags)
+{
+	return on_socket_sent(sk, ret);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
+{
+	return on_socket_received(sk, ret);
+}
+
+/* Before those tracepoints (6.4), at the return of the socket files'
+ * write_iter and read_iter, where write, writev and read of a socket go,
+ * on kernels that run fexit programs. */
+static __always_inline struct sock *socket_of_file(struct file *file)
+{
+	struct socket *sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
+
+	return sock ? KERNEL_READ(sock, sk) : NULL;
+}
+
+SEC("fexit/sock_write_iter")
+int BPF_PROG(dns_socket_written, struct kiocb *iocb, struct iov_iter *from, ssize_t ret)
+{
+	return on_socket_sent(socket_of_file(iocb->ki_filp), ret);
+}
+
+SEC("fexit/sock_read_iter")
+int BPF_PROG(dns_socket_read, struct kiocb *iocb, struct iov_iter *to, ssize_t ret)
+{
+	return on_socket_received(socket_of_file(iocb->ki_filp), ret);
 }
 
 SEC("tp_btf/sys_enter")

@@ -32,6 +32,7 @@ struct dns_state {
 	struct bpf_link *socket_sent_link, *socket_received_link;
 	struct dns_decoder *decoder;
 	bool has_sock_length;       /* the kernel has sock_send_length and sock_recv_length */
+	bool socket_io_at_fexit;    /* without them: fexit on sock_write_iter, sock_read_iter */
 };
 
 static void detach(struct dns_state *st)
@@ -80,9 +81,14 @@ static int dns_load(struct capture_env *env, struct capture_loaded *out, struct 
 	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
+	st->socket_io_at_fexit = !st->has_sock_length && capture_btf_has_kfunc(btf, "sock_write_iter") &&
+				 capture_btf_has_kfunc(btf, "sock_read_iter") &&
+				 capture_kernel_has_fexit(btf, "sock_write_iter");
 	btf__free(btf);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_sent, st->has_sock_length);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_received, st->has_sock_length);
+	bpf_program__set_autoload(st->skel->progs.dns_socket_written, st->socket_io_at_fexit);
+	bpf_program__set_autoload(st->skel->progs.dns_socket_read, st->socket_io_at_fexit);
 	int rc = capture_load(st->skel->skeleton);
 	if (rc != 0) {
 		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));
@@ -111,16 +117,19 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 	}
 	if (st->syscall_links[0] || st->sys_exit_link)
 		return 0;
-	if (st->has_sock_length) {
-		st->socket_received_link = bpf_program__attach(st->skel->progs.dns_socket_received);
+	if (st->has_sock_length || st->socket_io_at_fexit) {
+		st->socket_received_link = bpf_program__attach(st->has_sock_length ? st->skel->progs.dns_socket_received
+							       : st->skel->progs.dns_socket_read);
 		if (st->socket_received_link)
-			st->socket_sent_link = bpf_program__attach(st->skel->progs.dns_socket_sent);
-	}
-	if (st->has_sock_length && !st->socket_sent_link) {
-		strbuf_printf(err, "attaching to the sock_send_length/sock_recv_length tracepoints failed: %s",
-			      strerror(errno));
-		detach(st);
-		return -1;
+			st->socket_sent_link = bpf_program__attach(st->has_sock_length ? st->skel->progs.dns_socket_sent
+								   : st->skel->progs.dns_socket_written);
+		if (!st->socket_sent_link) {
+			strbuf_printf(err, "attaching to %s failed: %s",
+				      st->has_sock_length ? "the sock_send_length/sock_recv_length tracepoints"
+				      : "sock_write_iter/sock_read_iter (fexit)", strerror(errno));
+			detach(st);
+			return -1;
+		}
 	}
 	if (capture_tracefs_available()) {
 		size_t i;
@@ -176,7 +185,8 @@ static void dns_describe(void *state, unsigned id, struct strbuf *out)
 	strbuf_puts(out, st->sys_exit_link ? "tp_btf sys_enter, tp_btf sys_exit"
 		     : "tp sys_enter_{sendto,sendmsg,sendmmsg}, tp sys_exit_{recvfrom,recvmsg,recvmmsg}");
 	if (st->socket_sent_link)
-		strbuf_puts(out, ", tp_btf sock_send_length, tp_btf sock_recv_length");
+		strbuf_puts(out, st->has_sock_length ? ", tp_btf sock_send_length, tp_btf sock_recv_length"
+			     : ", fexit sock_write_iter, fexit sock_read_iter");
 	else
 		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: DNS written with "
 			    "write/writev or read with read (DNS over TCP) not seen");
