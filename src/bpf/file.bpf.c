@@ -24,12 +24,17 @@
  *    changes (the unlinked file, the renamed and the replaced file, the file
  *    whose times are set) through inode_set_ctime_current(), which fires one
  *    of the tracepoints inode_set_ctime_to_ts, ctime_xchg_skip or
- *    ctime_ns_xchg.  When the thread changing a ctime is inside one of these
- *    calls (the syscall number in its saved user registers says so), those
- *    tracepoints note the inode in the call's per-thread journal: mode, identity and the mtime at that moment (before a utimes
- *    call stores the new one, on file systems with multigrain timestamps:
- *    ext4, xfs, btrfs, tmpfs).  At sys_exit the journal says: the unlinked
- *    file's mode; whether a rename replaced an existing file (two
+ *    ctime_ns_xchg (6.13 on).  When the thread changing a ctime is inside one
+ *    of these calls (the syscall number in its saved user registers says
+ *    so), those tracepoints note the inode in the call's per-thread journal:
+ *    mode, identity and the mtime at that moment (before a utimes call
+ *    stores the new one, on file systems with multigrain timestamps: ext4,
+ *    xfs, btrfs, tmpfs).  A kernel without these tracepoints that runs
+ *    fentry programs notes the same inodes at the entry of the functions
+ *    every such call goes through: vfs_unlink (the unlinked file),
+ *    vfs_rename (the renamed file and the one it replaces), vfs_utimes (the
+ *    target, its mtime still the previous one on every file system).  At
+ *    sys_exit the journal says: the unlinked file's mode; whether a rename replaced an existing file (two
  *    non-directory inodes touched) or moved onto a free name (one); the
  *    previous mtime of the file whose times were set.  A call through a
  *    stacked file system (inodes of two devices) answers less: see
@@ -266,7 +271,7 @@ struct journal_inode {
 	__u32 mtime_nsec;
 	__u32 mode;
 	__u32 dev;
-	__u32 multigrain;       /* its ctime is set before a new mtime (see on_utime) */
+	__u32 mtime_before;     /* mtime_* is the one before a utimes call (see on_utime) */
 };
 
 struct journal {
@@ -316,10 +321,38 @@ static __always_inline bool is_utime_call(long nr)
 	return nr == NR_UTIME || nr == NR_UTIMES || nr == NR_FUTIMESAT || nr == NR_UTIMENSAT;
 }
 
-/* INODE's ctime changes: note it if the current thread is inside a watched
- * call (its syscall number is in its saved user registers), starting the
- * call's journal at its first inode.  sys_exit ends it. */
-static __always_inline void journal_note(struct inode *inode)
+/* Older layouts of struct inode's mtime: a timespec64 named __i_mtime
+ * (6.7 to 6.10) or i_mtime (before). */
+struct inode___mtime_dunder {
+	struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___mtime_timespec {
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void read_mtime(struct inode *inode, struct journal_inode *e)
+{
+	struct inode___mtime_dunder *dunder = (void *)inode;
+	struct inode___mtime_timespec *timespec = (void *)inode;
+
+	if (bpf_core_field_exists(inode->i_mtime_sec)) {
+		e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+		e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+	} else if (bpf_core_field_exists(dunder->__i_mtime)) {
+		e->mtime_sec = BPF_CORE_READ(dunder, __i_mtime.tv_sec);
+		e->mtime_nsec = BPF_CORE_READ(dunder, __i_mtime.tv_nsec);
+	} else {
+		e->mtime_sec = BPF_CORE_READ(timespec, i_mtime.tv_sec);
+		e->mtime_nsec = BPF_CORE_READ(timespec, i_mtime.tv_nsec);
+	}
+}
+
+/* INODE's ctime changes (BEFORE_CHANGE: at a vfs function's entry, is
+ * about to): note it if the current thread is inside a watched call (its
+ * syscall number is in its saved user registers), starting the call's
+ * journal at its first inode.  sys_exit ends it. */
+static __always_inline void journal_note(struct inode *inode, bool before_change)
 {
 	__u32 mask = enabled_events;
 
@@ -364,9 +397,9 @@ static __always_inline void journal_note(struct inode *inode)
 	e->ino = ino;
 	e->mode = mode;
 	e->dev = dev;
-	e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
-	e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
-	e->multigrain = BPF_CORE_READ(inode, i_opflags) & IOP_MGTIME_FLAG;
+	read_mtime(inode, e);
+	/* a multigrain inode's ctime is set before a new mtime (see on_utime) */
+	e->mtime_before = before_change || (BPF_CORE_READ(inode, i_opflags) & IOP_MGTIME_FLAG);
 	j->count = count + 1;
 }
 
@@ -397,21 +430,59 @@ static __always_inline bool journal_ambiguous(const struct journal *j)
 SEC("tp_btf/inode_set_ctime_to_ts")
 int BPF_PROG(file_ctime_set, struct inode *inode, struct timespec64 *ctime)
 {
-	journal_note(inode);
+	journal_note(inode, false);
 	return 0;
 }
 
 SEC("tp_btf/ctime_xchg_skip")
 int BPF_PROG(file_ctime_skip, struct inode *inode, struct timespec64 *ctime)
 {
-	journal_note(inode);
+	journal_note(inode, false);
 	return 0;
 }
 
 SEC("tp_btf/ctime_ns_xchg")
 int BPF_PROG(file_ctime_xchg, struct inode *inode, u32 old, u32 new, u32 cur)
 {
-	journal_note(inode);
+	journal_note(inode, false);
+	return 0;
+}
+
+/* Kernels without those tracepoints (before 6.13) that run fentry
+ * programs: the same inodes, at the entry of the functions that every
+ * unlink, rename and utimes goes through (their arguments as of 5.12). */
+SEC("fentry/vfs_unlink")
+int BPF_PROG(file_vfs_unlink, void *idmap, struct inode *dir, struct dentry *dentry)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+	if (inode)
+		journal_note(inode, true);
+	return 0;
+}
+
+SEC("fentry/vfs_rename")
+int BPF_PROG(file_vfs_rename, struct renamedata *rd)
+{
+	struct inode *source = BPF_CORE_READ(rd, old_dentry, d_inode);
+	struct inode *target = BPF_CORE_READ(rd, new_dentry, d_inode);
+
+	/* two names of one inode: the kernel changes nothing */
+	if (!source || source == target)
+		return 0;
+	journal_note(source, true);
+	if (target)
+		journal_note(target, true);
+	return 0;
+}
+
+SEC("fentry/vfs_utimes")
+int BPF_PROG(file_vfs_utimes, const struct path *path)
+{
+	struct inode *inode = BPF_CORE_READ(path, dentry, d_inode);
+
+	if (inode)
+		journal_note(inode, true);
 	return 0;
 }
 
@@ -953,10 +1024,11 @@ static __always_inline int on_utime(const struct call_args *c, const struct jour
 	bool first_kept = j->count > 0 && !journal_ambiguous(j);
 	if (first_kept)
 		copy_journal_inode(&s->rec, &j->inodes[0]);
-	if (first_kept && j->inodes[0].multigrain) {
-		/* setattr_copy() sets a multigrain inode's ctime before the new
-		 * mtime, so the journal saw the old one; other file systems set
-		 * the mtime first: no previous time then, rather than a wrong one */
+	if (first_kept && j->inodes[0].mtime_before) {
+		/* vfs_utimes' entry saw the old mtime; so did a ctime tracepoint
+		 * on a multigrain inode, whose ctime setattr_copy() sets before
+		 * the new mtime; other file systems set the mtime first: no
+		 * previous time then, rather than a wrong one */
 		s->rec.flags |= FILE_HAVE_PREVIOUS;
 		s->rec.old_sec = j->inodes[0].mtime_sec;
 		s->rec.old_nsec = j->inodes[0].mtime_nsec;

@@ -22,12 +22,18 @@
 #include "capture/decode.h"
 #include "file.skel.h"
 
-/* Tracepoints whose programs keep the per-call inode journal; a kernel
- * without one of them loads without its program. */
-#define CTIME_TRACEPOINTS 3
+/* The hooks whose programs keep the per-call inode journal (file.bpf.c):
+ * the ctime tracepoints where the kernel has them (6.13 on; a kernel
+ * without one of them loads without its program), else where it runs
+ * fentry programs the vfs functions of unlink, rename and utimes. */
+#define JOURNAL_HOOKS 3
 
-static const char *const ctime_tracepoints[CTIME_TRACEPOINTS] = {
+static const char *const ctime_tracepoints[JOURNAL_HOOKS] = {
 	"inode_set_ctime_to_ts", "ctime_xchg_skip", "ctime_ns_xchg",
+};
+
+static const char *const journal_functions[JOURNAL_HOOKS] = {
+	"vfs_unlink", "vfs_rename", "vfs_utimes",
 };
 
 /* Where the kernel has fentry/fexit, each watched call's program (by name,
@@ -77,8 +83,8 @@ struct file_state {
 	/* the fexit programs are loaded (else file_sys_exit is) */
 	bool use_fexit;
 	struct bpf_link *fexit_links[FEXIT_CALLS];
-	struct bpf_program *ctime_progs[CTIME_TRACEPOINTS];
-	struct bpf_link *ctime_links[CTIME_TRACEPOINTS];
+	struct bpf_program *journal_progs[JOURNAL_HOOKS];
+	struct bpf_link *journal_links[JOURNAL_HOOKS];
 	struct bpf_link *exit_link;
 	struct file_decoder *decoder;
 	const struct capture_env *env;  /* its config's rules */
@@ -86,9 +92,9 @@ struct file_state {
 
 static void detach_journal(struct file_state *st)
 {
-	for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
-		bpf_link__destroy(st->ctime_links[i]);
-		st->ctime_links[i] = NULL;
+	for (int i = 0; i < JOURNAL_HOOKS; i++) {
+		bpf_link__destroy(st->journal_links[i]);
+		st->journal_links[i] = NULL;
 	}
 }
 
@@ -133,6 +139,38 @@ static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
 				bpf_program__set_autoload(prog, false);
 		}
 	bpf_program__set_autoload(st->skel->progs.file_sys_exit, !st->use_fexit);
+}
+
+/* The journal's programs: the ctime tracepoints this kernel has; none of
+ * them, the vfs functions' fentry programs where the kernel has every one
+ * of the functions and runs fexit programs (the same trampolines); else
+ * none (file_describe says what is then missed). */
+static void choose_journal_hooks(struct file_state *st, const struct btf *btf)
+{
+	struct bpf_program *ctime[JOURNAL_HOOKS] = {
+		st->skel->progs.file_ctime_set, st->skel->progs.file_ctime_skip,
+		st->skel->progs.file_ctime_xchg,
+	};
+	struct bpf_program *vfs[JOURNAL_HOOKS] = {
+		st->skel->progs.file_vfs_unlink, st->skel->progs.file_vfs_rename,
+		st->skel->progs.file_vfs_utimes,
+	};
+	bool any_ctime = false, all_vfs = capture_kernel_has_fexit(btf, "vfs_open");
+
+	for (int i = 0; i < JOURNAL_HOOKS; i++) {
+		bool has = capture_btf_has_tracepoint(btf, ctime_tracepoints[i]);
+
+		st->journal_progs[i] = has ? ctime[i] : NULL;
+		bpf_program__set_autoload(ctime[i], has);
+		any_ctime |= has;
+		all_vfs = all_vfs && btf__find_by_name_kind(btf, journal_functions[i], BTF_KIND_FUNC) > 0;
+	}
+	bool use_vfs = !any_ctime && all_vfs;
+	for (int i = 0; i < JOURNAL_HOOKS; i++) {
+		if (use_vfs)
+			st->journal_progs[i] = vfs[i];
+		bpf_program__set_autoload(vfs[i], use_vfs);
+	}
 }
 
 /* The exit hooks: file_sys_exit, or every call's fexit program. */
@@ -180,18 +218,9 @@ static int file_load(struct capture_env *env, struct capture_loaded *out, struct
 	st->skel->rodata->monitor_tgid = env->monitor_tgid;
 	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
 
-	struct bpf_program *progs[CTIME_TRACEPOINTS] = {
-		st->skel->progs.file_ctime_set, st->skel->progs.file_ctime_skip,
-		st->skel->progs.file_ctime_xchg,
-	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	choose_exit_hooks(st, btf);
-	for (int i = 0; i < CTIME_TRACEPOINTS; i++) {
-		if (capture_btf_has_tracepoint(btf, ctime_tracepoints[i]))
-			st->ctime_progs[i] = progs[i];
-		else
-			bpf_program__set_autoload(progs[i], false);
-	}
+	choose_journal_hooks(st, btf);
 	btf__free(btf);
 
 	int rc = capture_load(st->skel->skeleton);
@@ -253,10 +282,18 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 	if (attach_exits(st, err) != 0)
 		goto fail;
 	if (mask & journaled) {
-		for (int i = 0; i < CTIME_TRACEPOINTS; i++)
-			if (st->ctime_progs[i] &&
-			    capture_attach(st->ctime_progs[i], &st->ctime_links[i], ctime_tracepoints[i], err) != 0)
+		for (int i = 0; i < JOURNAL_HOOKS; i++) {
+			struct bpf_program *prog = st->journal_progs[i];
+
+			if (!prog || st->journal_links[i])
+				continue;
+			st->journal_links[i] = bpf_program__attach(prog);
+			if (!st->journal_links[i]) {
+				strbuf_printf(err, "attaching to %s failed: %s", bpf_program__section_name(prog),
+					      strerror(errno));
 				goto fail;
+			}
+		}
 	} else {
 		detach_journal(st);
 	}
@@ -284,14 +321,22 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct file_state *st = state;
 
-	(void)id;
 	capture_describe_link(out, st->exit_link, st->skel->progs.file_sys_exit);
 	if (st->fexit_links[0])
 		strbuf_printf(out, "%sfexit on the %zu syscall functions of open, creat, link, symlink, mknod, "
 			      "unlink, rename, utime and their variants (%s, ...)", out->len ? ", " : "",
 			      FEXIT_CALLS, fexit_calls[0].function);
-	for (int i = 0; i < CTIME_TRACEPOINTS; i++)
-		capture_describe_link(out, st->ctime_links[i], st->ctime_progs[i]);
+	bool journal = false;
+	for (int i = 0; i < JOURNAL_HOOKS; i++) {
+		capture_describe_link(out, st->journal_links[i], st->journal_progs[i]);
+		journal |= st->journal_progs[i] != NULL;
+	}
+	if (journal || id == FILE_EVENT_RAW_ACCESS)
+		return;
+	strbuf_puts(out, "; no ctime tracepoints, no fentry on vfs_unlink, vfs_rename, vfs_utimes: ");
+	strbuf_puts(out, id == FILE_EVENT_CREATE ? "renames not seen" :
+		    id == FILE_EVENT_CREATE_TIME ? "no PreviousCreationUtcTime" :
+		    "renames over a file not seen, no IsExecutable");
 }
 
 const struct capture_source file_source = {
