@@ -521,19 +521,8 @@ void consumer_get_status(struct consumer *c, struct consumer_status *status)
 
 bool consumer_next_problem(struct consumer *c, struct strbuf *text)
 {
-	bool found = false;
-
 	pthread_mutex_lock(&c->lock);
-	if (c->problems.len > 0) {
-		char *end = strchr(c->problems.data, '\n');
-		size_t len = (size_t)(end - c->problems.data);
-		strbuf_reset(text);
-		strbuf_append(text, c->problems.data, len);
-		memmove(c->problems.data, end + 1, c->problems.len - len - 1);
-		c->problems.len -= len + 1;
-		c->problems.data[c->problems.len] = '\0';
-		found = true;
-	}
+	bool found = strbuf_shift_line(&c->problems, text);
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }

@@ -1135,19 +1135,8 @@ void forwarder_get_status(struct forwarder *f, struct forwarder_status *status)
 
 bool forwarder_next_problem(struct forwarder *f, struct strbuf *text)
 {
-	bool found = false;
-
 	pthread_mutex_lock(&f->lock);
-	if (f->problems.len > 0) {
-		char *end = strchr(f->problems.data, '\n');
-		size_t len = (size_t)(end - f->problems.data);
-		strbuf_reset(text);
-		strbuf_append(text, f->problems.data, len);
-		memmove(f->problems.data, end + 1, f->problems.len - len - 1);
-		f->problems.len -= len + 1;
-		f->problems.data[f->problems.len] = '\0';
-		found = true;
-	}
+	bool found = strbuf_shift_line(&f->problems, text);
 	pthread_mutex_unlock(&f->lock);
 	return found;
 }

@@ -128,6 +128,21 @@ void strbuf_release(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
+bool strbuf_shift_line(struct strbuf *sb, struct strbuf *line)
+{
+	char *end = sb->len ? memchr(sb->data, '\n', sb->len) : NULL;
+
+	if (!end)
+		return false;
+	size_t len = (size_t)(end - sb->data);
+	strbuf_reset(line);
+	strbuf_append(line, sb->data, len);
+	memmove(sb->data, end + 1, sb->len - len - 1);
+	sb->len -= len + 1;
+	sb->data[sb->len] = '\0';
+	return true;
+}
+
 const char *strbuf_str(const struct strbuf *sb)
 {
 	return sb->data ? sb->data : "";

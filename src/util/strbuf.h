@@ -8,6 +8,7 @@
 #define SYSMON_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -27,6 +28,9 @@ void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_reset(struct strbuf *sb);          /* empty, keeps the memory */
 void strbuf_release(struct strbuf *sb);        /* frees the memory */
 const char *strbuf_str(const struct strbuf *sb); /* "" when empty */
+/* Move the first line of SB (text up to a '\n', which is dropped) into
+ * LINE; false, LINE untouched, when SB holds no whole line. */
+bool strbuf_shift_line(struct strbuf *sb, struct strbuf *line);
 
 /* Memory helpers that abort with a message instead of returning NULL. */
 void *xmalloc(size_t size);

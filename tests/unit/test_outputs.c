@@ -194,6 +194,26 @@ static void test_syslog_sink_rate_limit_reports(void **state)
 
 /* ---- framing ---- */
 
+/* Problems queued by an output thread come out a line at a time, in order;
+ * a partial line stays until its end arrives. */
+static void test_problem_lines_shift_in_order(void **state)
+{
+	(void)state;
+	struct strbuf queue = STRBUF_INIT, line = STRBUF_INIT;
+
+	strbuf_puts(&queue, "first\nsecond\npartial");
+	assert_true(strbuf_shift_line(&queue, &line));
+	assert_string_equal(line.data, "first");
+	assert_true(strbuf_shift_line(&queue, &line));
+	assert_string_equal(line.data, "second");
+	assert_false(strbuf_shift_line(&queue, &line));
+	assert_string_equal(line.data, "second");
+	assert_string_equal(queue.data, "partial");
+	strbuf_release(&queue);
+	assert_false(strbuf_shift_line(&queue, &line));
+	strbuf_release(&line);
+}
+
 static void test_octet_frame_round_trip(void **state)
 {
 	(void)state;
@@ -694,6 +714,7 @@ static void test_cursor_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_problem_lines_shift_in_order),
 		cmocka_unit_test(test_octet_frame_round_trip),
 		cmocka_unit_test(test_octet_unframe_partial_and_bad),
 		cmocka_unit_test(test_rfc5424_message),
