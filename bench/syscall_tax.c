@@ -21,7 +21,6 @@
  * machine weighs on both.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -105,13 +104,6 @@ static double time_calls(enum call call, int64_t round_ns, uint64_t *count)
 }
 
 /* Run counters of one eBPF program the monitor holds. */
-struct program {
-	uint32_t id;
-	char name[16];
-	char type[12];
-	uint64_t runs, run_ns;
-};
-
 static const char *program_type(uint32_t type)
 {
 	switch (type) {
@@ -124,55 +116,7 @@ static const char *program_type(uint32_t type)
 	}
 }
 
-/* Every program PID holds (its fds, links included), with its counters. */
-static size_t list_programs(pid_t pid, struct program *out, size_t max)
-{
-	char path[64];
-	size_t n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	DIR *dir = opendir(path);
-	if (!dir)
-		die(path);
-	struct dirent *entry;
-	while ((entry = readdir(dir)) != NULL) {
-		char file[320], line[256];
-		snprintf(file, sizeof(file), "%s/%s", path, entry->d_name);
-		FILE *f = fopen(file, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned id;
-			if (sscanf(line, "prog_id: %u", &id) != 1)
-				continue;
-			bool dup = false;
-			for (size_t i = 0; i < n; i++)
-				dup |= out[i].id == id;
-			if (dup || n == max)
-				continue;
-			int fd = bpf_prog_get_fd_by_id(id);
-			if (fd < 0)
-				continue;
-			struct bpf_prog_info info;
-			uint32_t len = sizeof(info);
-			memset(&info, 0, sizeof(info));
-			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-				out[n].id = id;
-				snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
-				snprintf(out[n].type, sizeof(out[n].type), "%s", program_type(info.type));
-				out[n].runs = info.run_cnt;
-				out[n].run_ns = info.run_time_ns;
-				n++;
-			}
-			close(fd);
-		}
-		fclose(f);
-	}
-	closedir(dir);
-	return n;
-}
-
-static uint64_t counter_before(const struct program *before, size_t n, uint32_t id, bool ns)
+static uint64_t counter_before(const struct bench_program *before, size_t n, uint32_t id, bool ns)
 {
 	for (size_t i = 0; i < n; i++)
 		if (before[i].id == id)
@@ -217,16 +161,16 @@ static void timed_rounds(const struct options *opt, double ns[NCALLS][MAX_ROUNDS
  * monitor PID ran how often and how long, per call. */
 static void print_breakdown(const struct options *opt, pid_t pid, const char *label)
 {
-	static struct program before[MAX_PROGRAMS], after[MAX_PROGRAMS];
+	static struct bench_program before[MAX_PROGRAMS], after[MAX_PROGRAMS];
 	double runs[NCALLS][MAX_PROGRAMS], run_ns[NCALLS][MAX_PROGRAMS], total_ns[NCALLS];
 	size_t n = 0;
 
 	int old = set_bpf_stats(1);
 	for (int c = 0; c < NCALLS; c++) {
 		uint64_t count;
-		size_t nb = list_programs(pid, before, MAX_PROGRAMS);
+		size_t nb = bench_programs(pid, before, MAX_PROGRAMS);
 		time_calls((enum call)c, opt->round_ns, &count);
-		n = list_programs(pid, after, MAX_PROGRAMS);
+		n = bench_programs(pid, after, MAX_PROGRAMS);
 		total_ns[c] = 0;
 		for (size_t i = 0; i < n; i++) {
 			runs[c][i] = (double)(after[i].runs - counter_before(before, nb, after[i].id, false)) /
@@ -249,7 +193,7 @@ static void print_breakdown(const struct options *opt, pid_t pid, const char *la
 			runs_on_some |= runs[c][i] >= 0.01;
 		if (!runs_on_some)
 			continue;
-		printf("  %-16s %-8s", after[i].name, after[i].type);
+		printf("  %-16s %-8s", after[i].name, program_type(after[i].type));
 		for (int c = 0; c < NCALLS; c++)
 			printf("   %5.2f x %7.1f ns", runs[c][i], run_ns[c][i]);
 		printf("\n");

@@ -140,18 +140,15 @@ static uint64_t cpu_ticks(pid_t pid)
 	return utime + stime;
 }
 
-/* Run time and run count of every eBPF program PID holds. */
-static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
+size_t bench_programs(pid_t pid, struct bench_program *out, size_t max)
 {
 	char path[64];
-	uint32_t seen[64];
-	size_t nseen = 0;
+	size_t n = 0;
 
-	*run_ns = *runs = 0;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
 	DIR *dir = opendir(path);
 	if (!dir)
-		return;
+		return 0;   /* PID has exited: it holds nothing */
 	struct dirent *entry;
 	while ((entry = readdir(dir)) != NULL) {
 		char file[320], line[256];
@@ -164,11 +161,10 @@ static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
 			if (sscanf(line, "prog_id: %u", &id) != 1)
 				continue;
 			bool dup = false;
-			for (size_t i = 0; i < nseen; i++)
-				dup |= seen[i] == id;
-			if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
+			for (size_t i = 0; i < n; i++)
+				dup |= out[i].id == id;
+			if (dup || n == max)
 				continue;
-			seen[nseen++] = id;
 			int fd = bpf_prog_get_fd_by_id(id);
 			if (fd < 0)
 				continue;
@@ -176,14 +172,32 @@ static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
 			uint32_t len = sizeof(info);
 			memset(&info, 0, sizeof(info));
 			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-				*run_ns += info.run_time_ns;
-				*runs += info.run_cnt;
+				out[n].id = id;
+				out[n].type = info.type;
+				snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
+				out[n].runs = info.run_cnt;
+				out[n].run_ns = info.run_time_ns;
+				n++;
 			}
 			close(fd);
 		}
 		fclose(f);
 	}
 	closedir(dir);
+	return n;
+}
+
+/* Run time and run count of every eBPF program PID holds. */
+static void bpf_usage(pid_t pid, uint64_t *run_ns, uint64_t *runs)
+{
+	struct bench_program programs[64];
+	size_t n = bench_programs(pid, programs, sizeof(programs) / sizeof(programs[0]));
+
+	*run_ns = *runs = 0;
+	for (size_t i = 0; i < n; i++) {
+		*run_ns += programs[i].run_ns;
+		*runs += programs[i].runs;
+	}
 }
 
 void sample(pid_t pid, struct usage_sample *s)

@@ -59,6 +59,18 @@ struct usage_sample {
  * program it holds (its fds, links included), now. */
 void sample(pid_t pid, struct usage_sample *s);
 
+/* One eBPF program a process holds, with its bpf_stats counters. */
+struct bench_program {
+	uint32_t id;
+	uint32_t type;          /* enum bpf_prog_type */
+	char name[16];
+	uint64_t runs, run_ns;
+};
+
+/* The programs PID holds (its fds, links included), at most MAX of them,
+ * each once (none once PID has exited). */
+size_t bench_programs(pid_t pid, struct bench_program *out, size_t max);
+
 /* Set kernel.bpf_stats_enabled to VALUE (without it eBPF run time reads 0);
  * returns the value it had. */
 int set_bpf_stats(int value);
