@@ -107,16 +107,8 @@ struct capture {
 	uint64_t dropped;           /* capture_take_dropped() */
 };
 
-/* The slot whose source's load() runs (capture_load() adopts for it). */
+/* The slot whose source is being loaded (capture_load() adopts for it). */
 static struct capture_slot *loading_slot;
-
-void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
-			const struct bpf_map *lost_events)
-{
-	out->state = state;
-	out->ringbuf_fd = bpf_map__fd(events);
-	out->lost_fd = bpf_map__fd(lost_events);
-}
 
 int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
 		   struct strbuf *err)
@@ -207,20 +199,6 @@ int capture_btf_tracepoint_args(const struct btf *btf, const char *name)
 	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t) > 0 ? btf_vlen(t) - 1 : -1;
-}
-
-uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned pages = env->ring_buffer_pages ? env->ring_buffer_pages : CAPTURE_DEFAULT_RING_PAGES;
-	unsigned rounded = 1;
-
-	/* the kernel wants a power-of-two number of pages */
-	while (rounded < pages && rounded < (1u << 20))
-		rounded <<= 1;
-	size_t bytes = (size_t)rounded * page;
-	bpf_map__set_max_entries(events, (uint32_t)bytes);
-	return bytes / 4;
 }
 
 /* --- pins across a restart (see the top of this file) --- */
@@ -666,7 +644,7 @@ void capture_close(struct capture *cap)
 		struct capture_slot *slot = &cap->slots[i];
 
 		if (slot->loaded)
-			slot->source->unload(slot->handle.state);
+			slot->source->loader->unload(slot->handle.state);
 		free(slot->load_error);
 		free(slot->attach_error);
 		free(slot->pin_dir);
@@ -781,7 +759,7 @@ static int load_slot(struct capture *cap, struct capture_slot *slot)
 	}
 	strbuf_release(&missing);
 	loading_slot = slot;
-	int loaded = slot->source->load(cap->env, &slot->handle, &err);
+	int loaded = capture_load_source(slot->source->loader, cap->env, &slot->handle, &err);
 	loading_slot = NULL;
 	if (loaded != 0) {
 		slot->adopting = false;
@@ -800,7 +778,7 @@ static int load_slot(struct capture *cap, struct capture_slot *slot)
 	if (rc != 0) {
 		strbuf_printf(&err, "reading its ring buffer failed: %s", strerror(-rc));
 		slot->load_error = xstrdup(err.data);
-		slot->source->unload(slot->handle.state);
+		slot->source->loader->unload(slot->handle.state);
 		strbuf_release(&err);
 		return -1;
 	}

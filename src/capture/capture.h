@@ -4,7 +4,9 @@
  *
  * A source (struct capture_source) is one eBPF object (src/bpf/X.bpf.c,
  * skeleton build/X.skel.h) plus its user half: the loader
- * (src/capture/X_source.c) and the decoder of its records (X_decode.c,
+ * (src/capture/X_source.c: what is particular to its skeleton, described
+ * to the loader every source shares, loader.c, by a struct capture_loader;
+ * attaching its programs) and the decoder of its records (X_decode.c,
  * interface capture/decode.h).  The kernel half includes bpf/capture.bpf.h,
  * which gives it a ring buffer map `events`, per-CPU loss counters
  * `lost_events` (indexed by event id) and the `monitor_tgid` / `wakeup_bytes`
@@ -79,7 +81,7 @@ struct capture_env {
 	void *owner;                 /* the monitor, for emit */
 };
 
-/* What a source's load() hands back. */
+/* What loading a source hands back (capture_load_source()). */
 struct capture_loaded {
 	void *state;                 /* the source's own (its skeleton, buffers) */
 	int ringbuf_fd;              /* its `events` map */
@@ -93,15 +95,15 @@ struct capture_loaded {
 #define CAPTURE_HELPER_TASK_PT_REGS (1u << 1)  /* bpf_task_pt_regs, 5.15 */
 #define CAPTURE_HELPER_LOOP (1u << 2)          /* bpf_loop, 5.17 */
 
+struct capture_loader;
+
 struct capture_source {
 	const char *name;            /* "process", "network": for messages */
 	uint32_t event_mask;         /* CAPTURE_EVENT_BIT() of the ids it produces */
 	uint32_t helpers;            /* CAPTURE_HELPER_* its programs call */
-	/* Open and load the eBPF object (attach nothing).  Before loading, set
-	 * the skeleton's rodata `monitor_tgid` and size `events` with
-	 * capture_configure_ring().  Returns 0, or -1 with the reason in ERR
-	 * (it is shown to the user as why the event types are unavailable). */
-	int (*load)(struct capture_env *env, struct capture_loaded *out, struct strbuf *err);
+	/* How to load its eBPF object (attaching nothing) and unload it:
+	 * capture_load_source() below. */
+	const struct capture_loader *loader;
 	/* Attach the programs needed for the ids in MASK (a subset of
 	 * event_mask), detach the others.  Returns 0 or -1 with ERR. */
 	int (*set_events)(void *state, uint32_t mask, struct strbuf *err);
@@ -109,8 +111,6 @@ struct capture_source {
 	 * and call env->emit() for every resulting event.  A malformed record
 	 * is skipped (return -1); it must never crash. */
 	int (*decode)(void *state, struct capture_env *env, const void *data, size_t size);
-	/* Detach and unload; STATE is freed. */
-	void (*unload)(void *state);
 	/* Optional (NULL if unused): called at every capture_poll() while the
 	 * source has attached programs, for work due by time rather than by a
 	 * record (the DNS source ends queries whose answer never came).  It may
@@ -132,16 +132,68 @@ extern const struct capture_source imageload_source;
 extern const struct capture_source driver_source;
 extern const struct capture_source file_source;
 
-/* Helper for load(): size the `events` map of a source (a struct bpf_map *)
- * to env->ring_buffer_pages pages and return the wake-up threshold in bytes
- * to store in the skeleton's rodata `wakeup_bytes`. */
-struct bpf_map;
-uint64_t capture_configure_ring(struct bpf_map *events, const struct capture_env *env);
+/* The loader every source shares (loader.c). */
 
-/* Helper for load(), in place of X_bpf__load(skel): load the skeleton S,
- * adopting the state a previous daemon pinned (capture_pin()).  Returns 0
- * or a negative errno. */
+/* The parts of a source's skeleton that every kernel half has
+ * (bpf/capture.bpf.h). */
 struct bpf_object_skeleton;
+struct bpf_map;
+struct capture_object {
+	struct bpf_object_skeleton *skeleton;
+	struct bpf_map *events;
+	struct bpf_map *lost_events;
+	__u32 *monitor_tgid;
+	__u64 *wakeup_bytes;
+	bool *kernel_has_rdonly_cast;
+};
+/* Those of SKEL, an opened skeleton (struct X_bpf *). */
+#define CAPTURE_OBJECT(skel) ((struct capture_object){                            \
+	.skeleton = (skel)->skeleton, .events = (skel)->maps.events,               \
+	.lost_events = (skel)->maps.lost_events,                                   \
+	.monitor_tgid = &(skel)->rodata->monitor_tgid,                             \
+	.wakeup_bytes = &(skel)->rodata->wakeup_bytes,                             \
+	.kernel_has_rdonly_cast = &(skel)->rodata->kernel_has_rdonly_cast })
+
+/* What is particular to loading one source: its state (allocated zeroed
+ * by the loader, handed to every hook and to the source's others), its
+ * decoder, its skeleton and the kernel-dependent choice of its programs. */
+struct btf;
+struct capture_loader {
+	const char *what;            /* "image-load": "opening the image-load eBPF object failed" */
+	unsigned max_ring_pages;     /* its ring's pages at most (0: as env says) */
+	size_t state_size;
+	/* Set STATE up: its decoder (false with the reason in ERR), ENV kept
+	 * if it needs it (ENV outlives the source), and its skeleton opened
+	 * (X_bpf__open()) with OBJ set to its parts (CAPTURE_OBJECT()): false
+	 * with ERR empty and errno. */
+	bool (*open)(void *state, const struct capture_env *env, struct capture_object *obj,
+		     struct strbuf *err);
+	/* Optional, before the load: choose the programs to load
+	 * (bpf_program__set_autoload) and set the rodata that depend on the
+	 * kernel, whose BTF is BTF (NULL: not readable).  Returns 0, or -1 with
+	 * ERR (the event types are unavailable for that reason). */
+	int (*prepare)(void *state, const struct btf *btf, struct strbuf *err);
+	/* Optional: after a failed prepare or load, destroy the skeleton and
+	 * open it again into OBJ, to be prepared (choosing otherwise) and
+	 * loaded once more: true; false to give up. */
+	bool (*retry)(void *state, struct capture_object *obj);
+	/* Detach every link, destroy the skeleton and the decoder (either may
+	 * be missing) and free STATE. */
+	void (*unload)(void *state);
+};
+
+/* Load the source LOADER describes: its state and decoder, its skeleton
+ * opened, `monitor_tgid`, `wakeup_bytes` and `kernel_has_rdonly_cast` set
+ * and `events` sized (ENV's ring_buffer_pages), prepare(), then the load,
+ * adopting the state a previous daemon pinned (capture_pin()).  Returns 0
+ * with OUT filled, or -1 with ERR (shown to the user as why the event
+ * types are unavailable). */
+int capture_load_source(const struct capture_loader *loader, const struct capture_env *env,
+			struct capture_loaded *out, struct strbuf *err);
+
+/* For capture_load_source(), in place of X_bpf__load(skel): load the
+ * skeleton S, adopting the state a previous daemon pinned (capture_pin()).
+ * Returns 0 or a negative errno. */
 int capture_load(struct bpf_object_skeleton *s);
 
 /* Helpers the loaders share (the decoders' are in capture/decode.h). */
@@ -152,6 +204,13 @@ struct bpf_program;
 struct bpf_link;
 int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
 		   struct strbuf *err);
+
+/* Attach each of the COUNT PROGRAMS into LINKS (a NULL program, or one not
+ * loaded, is skipped; an attached link kept): all of them, or, when one
+ * fails, none (every link destroyed) and -1 with errno. */
+int capture_attach_each(struct bpf_program *const programs[], struct bpf_link *links[], size_t count);
+/* Destroy the COUNT LINKS, setting them NULL. */
+void capture_detach_each(struct bpf_link *links[], size_t count);
 
 /* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mounts it
  * at its usual place if not, as systemd does at boot. */
@@ -179,11 +238,6 @@ bool capture_btf_has_kfunc(const struct btf *btf, const char *name);
 /* How many arguments the tracepoint NAME takes in the kernel whose BTF is
  * BTF (-1: no such tracepoint): tells its prototype's versions apart. */
 int capture_btf_tracepoint_args(const struct btf *btf, const char *name);
-
-/* Helper for load(): fill OUT with STATE and the fds of the source's
- * `events` and `lost_events` maps. */
-void capture_loaded_set(struct capture_loaded *out, void *state, const struct bpf_map *events,
-			const struct bpf_map *lost_events);
 
 struct capture;
 

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <linux/types.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/dns.h"
@@ -37,10 +36,7 @@ struct dns_state {
 
 static void detach(struct dns_state *st)
 {
-	for (size_t i = 0; i < DNS_SYSCALLS; i++) {
-		bpf_link__destroy(st->syscall_links[i]);
-		st->syscall_links[i] = NULL;
-	}
+	capture_detach_each(st->syscall_links, DNS_SYSCALLS);
 	bpf_link__destroy(st->sys_enter_link);
 	bpf_link__destroy(st->sys_exit_link);
 	bpf_link__destroy(st->socket_sent_link);
@@ -49,55 +45,56 @@ static void detach(struct dns_state *st)
 	st->socket_sent_link = st->socket_received_link = NULL;
 }
 
-static void free_state(struct dns_state *st)
+static void dns_unload(void *state)
 {
+	struct dns_state *st = state;
+
 	detach(st);
 	dns_bpf__destroy(st->skel);
 	dns_decoder_free(st->decoder);
 	free(st);
 }
 
-static int dns_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+static bool dns_open(void *state, const struct capture_env *env, struct capture_object *obj,
+		     struct strbuf *err)
 {
-	struct dns_state *st = xcalloc(1, sizeof(*st));
+	struct dns_state *st = state;
 
-	st->decoder = dns_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = dns_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the DNS eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	struct capture_env ring = *env;
-	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DNS_RING_PAGES)
-		ring.ring_buffer_pages = DNS_RING_PAGES;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
-	struct btf *btf = btf__load_vmlinux_btf();
-	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	(void)env;
+	if (!(st->decoder = dns_decoder_new(err)) || !(st->skel = dns_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
+}
+
+/* The socket tracepoints where the kernel has them, else fexit on the
+ * socket's write and read functions where it runs fexit programs, else
+ * neither (dns_describe says what is then missed). */
+static int dns_prepare(void *state, const struct btf *btf, struct strbuf *err)
+{
+	struct dns_state *st = state;
+
+	(void)err;
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->socket_io_at_fexit = !st->has_sock_length && capture_btf_has_kfunc(btf, "sock_write_iter") &&
 				 capture_btf_has_kfunc(btf, "sock_read_iter") &&
 				 capture_kernel_has_fexit(btf, "sock_write_iter");
-	btf__free(btf);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_sent, st->has_sock_length);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_received, st->has_sock_length);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_written, st->socket_io_at_fexit);
 	bpf_program__set_autoload(st->skel->progs.dns_socket_read, st->socket_io_at_fexit);
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the DNS eBPF programs: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
+
+static const struct capture_loader dns_loader = {
+	.what = "DNS",
+	.max_ring_pages = DNS_RING_PAGES,
+	.state_size = sizeof(struct dns_state),
+	.open = dns_open,
+	.prepare = dns_prepare,
+	.unload = dns_unload,
+};
 
 /* Per-syscall exit tracepoints if possible (read and write are the most
  * frequent syscalls: the others then run nothing), else every exit. */
@@ -131,21 +128,8 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 			return -1;
 		}
 	}
-	if (capture_tracefs_available()) {
-		size_t i;
-
-		for (i = 0; i < DNS_SYSCALLS; i++) {
-			st->syscall_links[i] = bpf_program__attach(programs[i]);
-			if (!st->syscall_links[i])
-				break;
-		}
-		if (i == DNS_SYSCALLS)
-			return 0;
-		for (i = 0; i < DNS_SYSCALLS; i++) {
-			bpf_link__destroy(st->syscall_links[i]);
-			st->syscall_links[i] = NULL;
-		}
-	}
+	if (capture_tracefs_available() && capture_attach_each(programs, st->syscall_links, DNS_SYSCALLS) == 0)
+		return 0;
 	st->sys_exit_link = bpf_program__attach(st->skel->progs.dns_sys_exit);
 	if (st->sys_exit_link)
 		st->sys_enter_link = bpf_program__attach(st->skel->progs.dns_sys_enter);
@@ -172,11 +156,6 @@ static void dns_tick(void *state, struct capture_env *env)
 	dns_decoder_tick(st->decoder, env);
 }
 
-static void dns_unload(void *state)
-{
-	free_state(state);
-}
-
 static void dns_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct dns_state *st = state;
@@ -196,10 +175,9 @@ const struct capture_source dns_source = {
 	.name = "dns",
 	.event_mask = CAPTURE_EVENT_BIT(DNS_EVENT_ID),
 	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
-	.load = dns_load,
+	.loader = &dns_loader,
 	.set_events = dns_set_events,
 	.decode = dns_decode,
-	.unload = dns_unload,
 	.tick = dns_tick,
 	.describe = dns_describe,
 };

@@ -6,12 +6,9 @@
  * A kernel built without module support has no module_load tracepoint:
  * DriverLoad is then reported unavailable and nothing is loaded.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/types.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/driver.h"
@@ -29,60 +26,47 @@ struct driver_state {
 	struct driver_decoder *decoder;
 };
 
-static void free_state(struct driver_state *st)
+static void driver_unload(void *state)
 {
+	struct driver_state *st = state;
+
 	bpf_link__destroy(st->link);
 	driver_bpf__destroy(st->skel);
 	driver_decoder_free(st->decoder);
 	free(st);
 }
 
-/* Has this kernel a module_load tracepoint (BTF type btf_trace_module_load)? */
-static bool kernel_has_modules(void)
+static bool driver_open(void *state, const struct capture_env *env, struct capture_object *obj,
+			struct strbuf *err)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
+	struct driver_state *st = state;
 
-	if (!btf)
+	(void)env;
+	if (!(st->decoder = driver_decoder_new(err)) || !(st->skel = driver_bpf__open()))
 		return false;
-	found = capture_btf_has_tracepoint(btf, "module_load");
-	btf__free(btf);
-	return found;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
 }
 
-static int driver_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+/* A kernel without a module_load tracepoint (BTF type btf_trace_module_load)
+ * has no modules to load. */
+static int driver_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
-	if (!kernel_has_modules()) {
-		strbuf_puts(err, "kernel built without module support");
-		return -1;
-	}
-	struct driver_state *st = xcalloc(1, sizeof(*st));
-
-	st->decoder = driver_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = driver_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the driver eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	struct capture_env ring = *env;
-	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > DRIVER_RING_PAGES)
-		ring.ring_buffer_pages = DRIVER_RING_PAGES;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the driver eBPF program: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
-	return 0;
+	(void)state;
+	if (capture_btf_has_tracepoint(btf, "module_load"))
+		return 0;
+	strbuf_puts(err, "kernel built without module support");
+	return -1;
 }
+
+static const struct capture_loader driver_loader = {
+	.what = "driver",
+	.max_ring_pages = DRIVER_RING_PAGES,
+	.state_size = sizeof(struct driver_state),
+	.open = driver_open,
+	.prepare = driver_prepare,
+	.unload = driver_unload,
+};
 
 static int driver_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
@@ -93,13 +77,7 @@ static int driver_set_events(void *state, uint32_t mask, struct strbuf *err)
 		st->link = NULL;
 		return 0;
 	}
-	if (!st->link)
-		st->link = bpf_program__attach(st->skel->progs.handle_module_load);
-	if (!st->link) {
-		strbuf_printf(err, "attaching to the module_load tracepoint failed: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return capture_attach(st->skel->progs.handle_module_load, &st->link, "module_load", err);
 }
 
 static int driver_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -107,11 +85,6 @@ static int driver_decode(void *state, struct capture_env *env, const void *data,
 	struct driver_state *st = state;
 
 	return driver_decoder_decode(st->decoder, env, data, size);
-}
-
-static void driver_unload(void *state)
-{
-	free_state(state);
 }
 
 static void driver_describe(void *state, unsigned id, struct strbuf *out)
@@ -125,9 +98,8 @@ static void driver_describe(void *state, unsigned id, struct strbuf *out)
 const struct capture_source driver_source = {
 	.name = "driver",
 	.event_mask = CAPTURE_EVENT_BIT(DRIVER_EVENT_ID),
-	.load = driver_load,
+	.loader = &driver_loader,
 	.set_events = driver_set_events,
 	.decode = driver_decode,
-	.unload = driver_unload,
 	.describe = driver_describe,
 };

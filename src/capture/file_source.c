@@ -90,25 +90,14 @@ struct file_state {
 	const struct capture_env *env;  /* its config's rules */
 };
 
-static void detach_journal(struct file_state *st)
-{
-	for (int i = 0; i < JOURNAL_HOOKS; i++) {
-		bpf_link__destroy(st->journal_links[i]);
-		st->journal_links[i] = NULL;
-	}
-}
-
 /* The journal programs first: every journal started must find sys_exit
  * attached to end it. */
 static void detach_all(struct file_state *st)
 {
-	detach_journal(st);
+	capture_detach_each(st->journal_links, JOURNAL_HOOKS);
 	bpf_link__destroy(st->exit_link);
 	st->exit_link = NULL;
-	for (size_t i = 0; i < FEXIT_CALLS; i++) {
-		bpf_link__destroy(st->fexit_links[i]);
-		st->fexit_links[i] = NULL;
-	}
+	capture_detach_each(st->fexit_links, FEXIT_CALLS);
 }
 
 /* Every fexit program on its function when this kernel has them all and
@@ -191,47 +180,43 @@ static int attach_exits(struct file_state *st, struct strbuf *err)
 	return 0;
 }
 
-static void free_state(struct file_state *st)
+static void file_unload(void *state)
 {
+	struct file_state *st = state;
+
 	detach_all(st);
 	file_bpf__destroy(st->skel);
 	file_decoder_free(st->decoder);
 	free(st);
 }
 
-static int file_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+static bool file_open(void *state, const struct capture_env *env, struct capture_object *obj,
+		      struct strbuf *err)
 {
-	struct file_state *st = xcalloc(1, sizeof(*st));
+	struct file_state *st = state;
 
-	st->decoder = file_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = file_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the file eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
 	st->env = env;
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	if (!(st->decoder = file_decoder_new(err)) || !(st->skel = file_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
+}
 
-	struct btf *btf = btf__load_vmlinux_btf();
-	choose_exit_hooks(st, btf);
-	choose_journal_hooks(st, btf);
-	btf__free(btf);
-
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the file eBPF programs: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
+static int file_prepare(void *state, const struct btf *btf, struct strbuf *err)
+{
+	(void)err;
+	choose_exit_hooks(state, btf);
+	choose_journal_hooks(state, btf);
 	return 0;
 }
+
+static const struct capture_loader file_loader = {
+	.what = "file",
+	.state_size = sizeof(struct file_state),
+	.open = file_open,
+	.prepare = file_prepare,
+	.unload = file_unload,
+};
 
 /* Tell the kernel half which FileCreate paths the config can log at all
  * (bpf/file.h); inactive when the rules do not say, or say too much. */
@@ -295,7 +280,7 @@ static int file_set_events(void *state, uint32_t mask, struct strbuf *err)
 			}
 		}
 	} else {
-		detach_journal(st);
+		capture_detach_each(st->journal_links, JOURNAL_HOOKS);
 	}
 	return 0;
 fail:
@@ -310,11 +295,6 @@ static int file_decode(void *state, struct capture_env *env, const void *data, s
 	struct file_state *st = state;
 
 	return file_decoder_decode(st->decoder, env, data, size);
-}
-
-static void file_unload(void *state)
-{
-	free_state(state);
 }
 
 static void file_describe(void *state, unsigned id, struct strbuf *out)
@@ -345,9 +325,8 @@ const struct capture_source file_source = {
 		      CAPTURE_EVENT_BIT(FILE_EVENT_CREATE) | CAPTURE_EVENT_BIT(FILE_EVENT_DELETE) |
 		      CAPTURE_EVENT_BIT(FILE_EVENT_DELETE_DETECTED),
 	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
-	.load = file_load,
+	.loader = &file_loader,
 	.set_events = file_set_events,
 	.decode = file_decode,
-	.unload = file_unload,
 	.describe = file_describe,
 };

@@ -6,9 +6,7 @@
  * Off unless the config can log ImageLoad, as in Sysmon (the programs are
  * attached only then).
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/types.h>
 #include <bpf/libbpf.h>
@@ -32,42 +30,46 @@ static void detach(struct imageload_state *st)
 	st->link = st->enter_link = NULL;
 }
 
-static void free_state(struct imageload_state *st)
+static void imageload_unload(void *state)
 {
+	struct imageload_state *st = state;
+
 	detach(st);
 	imageload_bpf__destroy(st->skel);
 	imageload_decoder_free(st->decoder);
 	free(st);
 }
 
-static int imageload_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+static bool imageload_open(void *state, const struct capture_env *env, struct capture_object *obj,
+			   struct strbuf *err)
 {
-	struct imageload_state *st = xcalloc(1, sizeof(*st));
+	struct imageload_state *st = state;
 
-	st->decoder = imageload_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = imageload_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the image-load eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
+	(void)env;
+	if (!(st->decoder = imageload_decoder_new(err)) || !(st->skel = imageload_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
+}
+
+static int imageload_prepare(void *state, const struct btf *btf, struct strbuf *err)
+{
+	struct imageload_state *st = state;
 	int ncpus = libbpf_num_possible_cpus();
+
+	(void)btf;
+	(void)err;
 	bpf_map__set_max_entries(st->skel->maps.load_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the image-load eBPF programs: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
+
+static const struct capture_loader imageload_loader = {
+	.what = "image-load",
+	.state_size = sizeof(struct imageload_state),
+	.open = imageload_open,
+	.prepare = imageload_prepare,
+	.unload = imageload_unload,
+};
 
 static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
@@ -88,13 +90,7 @@ static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 		if (!st->enter_link)
 			detach(st);
 	}
-	if (!st->link)
-		st->link = bpf_program__attach(st->skel->progs.imageload_sys_exit);
-	if (!st->link) {
-		strbuf_printf(err, "attaching to the mmap exit tracepoint failed: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return capture_attach(st->skel->progs.imageload_sys_exit, &st->link, "mmap exit", err);
 }
 
 static int imageload_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -102,11 +98,6 @@ static int imageload_decode(void *state, struct capture_env *env, const void *da
 	struct imageload_state *st = state;
 
 	return imageload_decoder_decode(st->decoder, env, data, size);
-}
-
-static void imageload_unload(void *state)
-{
-	free_state(state);
 }
 
 static void imageload_describe(void *state, unsigned id, struct strbuf *out)
@@ -123,9 +114,8 @@ const struct capture_source imageload_source = {
 	.name = "image load",
 	.event_mask = CAPTURE_EVENT_BIT(IMAGELOAD_EVENT_ID),
 	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
-	.load = imageload_load,
+	.loader = &imageload_loader,
 	.set_events = imageload_set_events,
 	.decode = imageload_decode,
-	.unload = imageload_unload,
 	.describe = imageload_describe,
 };

@@ -4,13 +4,10 @@
  * events): loads and attaches the TCP and UDP programs and hands their
  * records to the decoder, which makes NetworkConnect (3) events.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/types.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/network.h"
@@ -53,38 +50,41 @@ struct network_state {
 	struct bpf_program *io_uring_program;
 };
 
-static void detach_syscalls(struct network_state *st)
-{
-	for (size_t i = 0; i < NETWORK_SYSCALLS; i++) {
-		bpf_link__destroy(st->syscall_links[i]);
-		st->syscall_links[i] = NULL;
-	}
-	bpf_link__destroy(st->sys_exit_link);
-	st->sys_exit_link = NULL;
-}
 
 static void detach_all(struct network_state *st)
 {
-	detach_syscalls(st);
+	capture_detach_each(st->syscall_links, NETWORK_SYSCALLS);
+	bpf_link__destroy(st->sys_exit_link);
 	bpf_link__destroy(st->tcp_state_link);
 	bpf_link__destroy(st->datagram_link);
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
 	bpf_link__destroy(st->io_uring_link);
-	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++) {
-		bpf_link__destroy(st->udp_return_links[i]);
-		st->udp_return_links[i] = NULL;
-	}
-	st->tcp_state_link = st->datagram_link = NULL;
+	capture_detach_each(st->udp_return_links, NETWORK_UDP_RETURNS);
+	st->sys_exit_link = st->tcp_state_link = st->datagram_link = NULL;
 	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
 
-static void free_state(struct network_state *st)
+static void network_unload(void *state)
 {
+	struct network_state *st = state;
+
 	detach_all(st);
 	network_bpf__destroy(st->skel);
 	network_decoder_free(st->decoder);
 	free(st);
+}
+
+static bool network_open(void *state, const struct capture_env *env, struct capture_object *obj,
+			 struct strbuf *err)
+{
+	struct network_state *st = state;
+
+	(void)env;
+	if (!(st->decoder = network_decoder_new(err)) || !(st->skel = network_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
 }
 
 /* The fexit programs of udp_return_functions, in that order. */
@@ -99,14 +99,14 @@ static void udp_return_programs(struct network_bpf *skel, struct bpf_program *pr
 /* Load only the programs whose tracepoints this kernel has, in the form it
  * has them; the others' work falls to the syscall exits (see
  * network_describe for what that misses). */
-static void pick_programs(struct network_state *st)
+static int network_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
+	struct network_state *st = state;
 	struct network_bpf *skel = st->skel;
-	struct btf *btf = btf__load_vmlinux_btf();
 	struct bpf_program *programs[NETWORK_UDP_RETURNS];
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
 
-	skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
+	(void)err;
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
@@ -134,36 +134,16 @@ static void pick_programs(struct network_state *st)
 	bpf_program__set_autoload(skel->progs.io_uring_done, st->io_uring_program == skel->progs.io_uring_done);
 	bpf_program__set_autoload(skel->progs.io_uring_done_fields,
 				  st->io_uring_program == skel->progs.io_uring_done_fields);
-	btf__free(btf);
-}
-
-static int network_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
-{
-	struct network_state *st = xcalloc(1, sizeof(*st));
-
-	st->decoder = network_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = network_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the network eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
-	pick_programs(st);
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the network eBPF programs: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
+
+static const struct capture_loader network_loader = {
+	.what = "network",
+	.state_size = sizeof(struct network_state),
+	.open = network_open,
+	.prepare = network_prepare,
+	.unload = network_unload,
+};
 
 /* The syscall exits: per syscall if possible (the other syscalls then run
  * no program: about 45 ns less per syscall on our machines), else every
@@ -179,18 +159,8 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
 
 	if (st->sys_exit_link || st->syscall_links[0])
 		return 0;
-	if (capture_tracefs_available()) {
-		size_t i;
-
-		for (i = 0; i < NETWORK_SYSCALLS; i++) {
-			st->syscall_links[i] = bpf_program__attach(programs[i]);
-			if (!st->syscall_links[i])
-				break;
-		}
-		if (i == NETWORK_SYSCALLS)
-			return 0;
-		detach_syscalls(st);
-	}
+	if (capture_tracefs_available() && capture_attach_each(programs, st->syscall_links, NETWORK_SYSCALLS) == 0)
+		return 0;
 	return capture_attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
 }
 
@@ -276,18 +246,12 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 	return network_decoder_decode(st->decoder, env, data, size);
 }
 
-static void network_unload(void *state)
-{
-	free_state(state);
-}
-
 const struct capture_source network_source = {
 	.name = "network",
 	.event_mask = CAPTURE_EVENT_BIT(NETWORK_EVENT_ID),
 	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
-	.load = network_load,
+	.loader = &network_loader,
 	.set_events = network_set_events,
 	.decode = network_decode,
-	.unload = network_unload,
 	.describe = network_describe,
 };

@@ -64,9 +64,10 @@ static const struct fexit_target fexit_targets[FEXIT_PROGRAMS] = {
 struct procaccess_state {
 	struct procaccess_bpf *skel;
 	/* fexit programs loaded (this kernel has fentry/fexit and every
-	 * required function); fexit_failed: attaching them failed once, the
-	 * tracepoints are used from then on */
-	bool fexit_loaded, fexit_failed;
+	 * required function); fexit_refused: the kernel refused to load them,
+	 * the object is loaded without; fexit_failed: attaching them failed
+	 * once, the tracepoints are used from then on */
+	bool fexit_loaded, fexit_refused, fexit_failed;
 	const char *fexit_function[FEXIT_PROGRAMS];
 	struct bpf_link *fexit_links[FEXIT_PROGRAMS];
 	struct bpf_link *syscall_links[PROCACCESS_SYSCALLS];
@@ -90,25 +91,33 @@ static void fexit_programs(struct procaccess_bpf *skel, struct bpf_program *prog
 
 static void detach_syscalls(struct procaccess_state *st)
 {
-	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
-		bpf_link__destroy(st->fexit_links[i]);
-		st->fexit_links[i] = NULL;
-	}
-	for (size_t i = 0; i < PROCACCESS_SYSCALLS; i++) {
-		bpf_link__destroy(st->syscall_links[i]);
-		st->syscall_links[i] = NULL;
-	}
+	capture_detach_each(st->fexit_links, FEXIT_PROGRAMS);
+	capture_detach_each(st->syscall_links, PROCACCESS_SYSCALLS);
 	bpf_link__destroy(st->sys_exit_link);
 	st->sys_exit_link = NULL;
 }
 
-static void free_state(struct procaccess_state *st)
+static void procaccess_unload(void *state)
 {
+	struct procaccess_state *st = state;
+
 	detach_syscalls(st);
 	bpf_link__destroy(st->exec_link);
 	procaccess_bpf__destroy(st->skel);
 	procaccess_decoder_free(st->decoder);
 	free(st);
+}
+
+static bool procaccess_open(void *state, const struct capture_env *env, struct capture_object *obj,
+			    struct strbuf *err)
+{
+	struct procaccess_state *st = state;
+
+	(void)env;
+	if (!(st->decoder = procaccess_decoder_new(err)) || !(st->skel = procaccess_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
 }
 
 /* Pick the kernel function of every fexit program in BTF (the kernel's);
@@ -128,29 +137,15 @@ static bool choose_fexit_targets(struct procaccess_state *st, const struct btf *
 	return true;
 }
 
-/* Open the object, set it up and load it: with the fexit programs when
- * WITH_FEXIT and this kernel has their functions, else with the
- * tracepoint programs only. */
-static int open_and_load(struct procaccess_state *st, struct capture_env *env, bool with_fexit,
-			 struct strbuf *err)
+/* The fexit programs when this kernel has their functions and runs fexit
+ * programs and did not refuse them, else the tracepoint programs only. */
+static int procaccess_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
-	st->skel = procaccess_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the process-access eBPF object failed: %s", strerror(errno));
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	struct capture_env ring = *env;
-	if (!ring.ring_buffer_pages || ring.ring_buffer_pages > PROCACCESS_RING_PAGES)
-		ring.ring_buffer_pages = PROCACCESS_RING_PAGES;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, &ring);
-	struct btf *btf = btf__load_vmlinux_btf();
-	st->skel->rodata->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
-	st->fexit_loaded = with_fexit && capture_kernel_has_fexit(btf, "vfs_open") &&
-			   choose_fexit_targets(st, btf);
-	btf__free(btf);
-
+	struct procaccess_state *st = state;
 	struct bpf_program *progs[FEXIT_PROGRAMS];
+
+	st->fexit_loaded = !st->fexit_refused && capture_kernel_has_fexit(btf, "vfs_open") &&
+			   choose_fexit_targets(st, btf);
 	fexit_programs(st->skel, progs);
 	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
 		bool load = st->fexit_loaded && st->fexit_function[i];
@@ -165,41 +160,33 @@ static int open_and_load(struct procaccess_state *st, struct capture_env *env, b
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the process-access eBPF programs: %s", strerror(-rc));
-		return -1;
-	}
 	return 0;
 }
 
-static int procaccess_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+/* A kernel that refuses the fexit programs: the tracepoints alone. */
+static bool procaccess_retry(void *state, struct capture_object *obj)
 {
-	struct procaccess_state *st = xcalloc(1, sizeof(*st));
+	struct procaccess_state *st = state;
 
-	st->decoder = procaccess_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	struct strbuf fexit_err = STRBUF_INIT;
-	int rc = open_and_load(st, env, true, &fexit_err);
-	if (rc != 0 && st->fexit_loaded) {
-		/* a kernel that refuses fexit programs: the tracepoints alone */
-		procaccess_bpf__destroy(st->skel);
-		st->skel = NULL;
-		rc = open_and_load(st, env, false, err);
-	} else if (rc != 0) {
-		strbuf_puts(err, strbuf_str(&fexit_err));
-	}
-	strbuf_release(&fexit_err);
-	if (rc != 0) {
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
-	return 0;
+	if (!st->fexit_loaded)
+		return false;
+	procaccess_bpf__destroy(st->skel);
+	st->fexit_refused = true;
+	if (!(st->skel = procaccess_bpf__open()))
+		return false;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
 }
+
+static const struct capture_loader procaccess_loader = {
+	.what = "process-access",
+	.max_ring_pages = PROCACCESS_RING_PAGES,
+	.state_size = sizeof(struct procaccess_state),
+	.open = procaccess_open,
+	.prepare = procaccess_prepare,
+	.retry = procaccess_retry,
+	.unload = procaccess_unload,
+};
 
 /* Can this kernel run 32-bit syscalls (IA32 emulation built in)?  Its BTF
  * then has the ia32 entry of ptrace. */
@@ -239,43 +226,18 @@ static int attach_syscalls(struct procaccess_state *st, struct strbuf *err)
 		return 0;
 	if (st->fexit_loaded && !st->fexit_failed) {
 		struct bpf_program *progs[FEXIT_PROGRAMS];
-		size_t i;
 
 		fexit_programs(st->skel, progs);
-		for (i = 0; i < FEXIT_PROGRAMS; i++) {
-			if (!st->fexit_function[i])
-				continue;
-			st->fexit_links[i] = bpf_program__attach(progs[i]);
-			if (!st->fexit_links[i])
-				break;
-		}
-		if (i == FEXIT_PROGRAMS)
+		if (capture_attach_each(progs, st->fexit_links, FEXIT_PROGRAMS) == 0)
 			return 0;
 		/* loaded but not attachable (fentry/fexit refused): tracepoints */
 		st->fexit_failed = true;
-		detach_syscalls(st);
 	}
-	if (!kernel_runs_ia32() && capture_tracefs_available()) {
-		size_t i;
-
-		for (i = 0; i < PROCACCESS_SYSCALLS; i++) {
-			if (!bpf_program__autoload(programs[i]))
-				continue;
-			st->syscall_links[i] = bpf_program__attach(programs[i]);
-			if (!st->syscall_links[i])
-				break;
-		}
-		if (i == PROCACCESS_SYSCALLS)
-			return 0;
-		detach_syscalls(st);
-	}
+	if (!kernel_runs_ia32() && capture_tracefs_available() &&
+	    capture_attach_each(programs, st->syscall_links, PROCACCESS_SYSCALLS) == 0)
+		return 0;
 	st->skel->bss->native_in_sys_exit = 1;
-	st->sys_exit_link = bpf_program__attach(st->skel->progs.procaccess_sys_exit);
-	if (!st->sys_exit_link) {
-		strbuf_printf(err, "attaching to the sys_exit tracepoint failed: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return capture_attach(st->skel->progs.procaccess_sys_exit, &st->sys_exit_link, "sys_exit", err);
 }
 
 static int procaccess_set_events(void *state, uint32_t mask, struct strbuf *err)
@@ -292,14 +254,8 @@ static int procaccess_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach_syscalls(st);
 	}
 	if (mask & CAPTURE_EVENT_BIT(PROCACCESS_EVENT_TAMPERING)) {
-		if (!st->exec_link) {
-			st->exec_link = bpf_program__attach(st->skel->progs.tamper_exec);
-			if (!st->exec_link) {
-				strbuf_printf(err, "attaching to the sched_process_exec tracepoint failed: %s",
-					      strerror(errno));
-				goto failed;
-			}
-		}
+		if (capture_attach(st->skel->progs.tamper_exec, &st->exec_link, "sched_process_exec", err) != 0)
+			goto failed;
 	} else {
 		bpf_link__destroy(st->exec_link);
 		st->exec_link = NULL;
@@ -318,11 +274,6 @@ static int procaccess_decode(void *state, struct capture_env *env, const void *d
 	struct procaccess_state *st = state;
 
 	return procaccess_decoder_decode(st->decoder, env, data, size);
-}
-
-static void procaccess_unload(void *state)
-{
-	free_state(state);
 }
 
 static void procaccess_describe(void *state, unsigned id, struct strbuf *out)
@@ -349,9 +300,8 @@ const struct capture_source procaccess_source = {
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_ACCESS) |
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_TAMPERING),
 	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
-	.load = procaccess_load,
+	.loader = &procaccess_loader,
 	.set_events = procaccess_set_events,
 	.decode = procaccess_decode,
-	.unload = procaccess_unload,
 	.describe = procaccess_describe,
 };

@@ -9,12 +9,9 @@
  * ProcessTerminate needs the Image that only the exec saw, and exits keep
  * the cache from holding dead processes.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/types.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/process.h"
@@ -31,8 +28,10 @@ struct process_state {
 	struct bpf_program *exec_prog;   /* handle_exec, or without bpf_loop handle_exec_bounded */
 };
 
-static void free_state(struct process_state *st)
+static void process_unload(void *state)
 {
+	struct process_state *st = state;
+
 	bpf_link__destroy(st->exec_link);
 	bpf_link__destroy(st->exit_link);
 	process_bpf__destroy(st->skel);
@@ -40,67 +39,47 @@ static void free_state(struct process_state *st)
 	free(st);
 }
 
-/* Does this kernel's sched_process_exit tracepoint pass group_dead?  Its
- * BTF prototype then has three parameters (context, task, group_dead). */
-static bool exit_has_group_dead(void)
+static bool process_open(void *state, const struct capture_env *env, struct capture_object *obj,
+			 struct strbuf *err)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found = false;
+	struct process_state *st = state;
 
-	if (!btf)
+	(void)env;
+	if (!(st->decoder = process_decoder_new(err)) || !(st->skel = process_bpf__open()))
 		return false;
-	int id = btf__find_by_name_kind(btf, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
-	if (id > 0) {
-		const struct btf_type *type = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-		if (type && btf_is_ptr(type)) {
-			type = btf__type_by_id(btf, type->type);
-			found = type && btf_is_func_proto(type) && btf_vlen(type) >= 3;
-		}
-	}
-	btf__free(btf);
-	return found;
+	*obj = CAPTURE_OBJECT(st->skel);
+	return true;
 }
 
-static int process_load(struct capture_env *env, struct capture_loaded *out, struct strbuf *err)
+/* The exec program with bpf_loop (5.17) or the bounded-loop one before;
+ * the exit program that reads group_dead where sched_process_exit passes it
+ * (its prototype then takes the task and group_dead), else the one that
+ * reads signal->live. */
+static int process_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
-	struct process_state *st = xcalloc(1, sizeof(*st));
-
-	st->decoder = process_decoder_new(err);
-	if (!st->decoder) {
-		free_state(st);
-		return -1;
-	}
-	st->skel = process_bpf__open();
-	if (!st->skel) {
-		strbuf_printf(err, "opening the process eBPF object failed: %s", strerror(errno));
-		free_state(st);
-		return -1;
-	}
-	st->skel->rodata->monitor_tgid = env->monitor_tgid;
-	st->skel->rodata->wakeup_bytes = capture_configure_ring(st->skel->maps.events, env);
-	/* bpf_loop since 5.17; the bounded-loop program before */
+	struct process_state *st = state;
 	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	bool group_dead = capture_btf_tracepoint_args(btf, "sched_process_exit") >= 2;
+	int ncpus = libbpf_num_possible_cpus();
+
+	(void)err;
 	st->exec_prog = has_loop ? st->skel->progs.handle_exec : st->skel->progs.handle_exec_bounded;
 	bpf_program__set_autoload(st->skel->progs.handle_exec, has_loop);
 	bpf_program__set_autoload(st->skel->progs.handle_exec_bounded, !has_loop);
-	if (exit_has_group_dead()) {
-		st->exit_prog = st->skel->progs.handle_exit;
-		bpf_program__set_autoload(st->skel->progs.handle_exit_live, false);
-	} else {
-		st->exit_prog = st->skel->progs.handle_exit_live;
-		bpf_program__set_autoload(st->skel->progs.handle_exit, false);
-	}
-	int ncpus = libbpf_num_possible_cpus();
+	st->exit_prog = group_dead ? st->skel->progs.handle_exit : st->skel->progs.handle_exit_live;
+	bpf_program__set_autoload(st->skel->progs.handle_exit, group_dead);
+	bpf_program__set_autoload(st->skel->progs.handle_exit_live, !group_dead);
 	bpf_map__set_max_entries(st->skel->maps.exec_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
-	int rc = capture_load(st->skel->skeleton);
-	if (rc != 0) {
-		strbuf_printf(err, "the kernel refused the process eBPF programs: %s", strerror(-rc));
-		free_state(st);
-		return -1;
-	}
-	capture_loaded_set(out, st, st->skel->maps.events, st->skel->maps.lost_events);
 	return 0;
 }
+
+static const struct capture_loader process_loader = {
+	.what = "process",
+	.state_size = sizeof(struct process_state),
+	.open = process_open,
+	.prepare = process_prepare,
+	.unload = process_unload,
+};
 
 static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
@@ -125,11 +104,6 @@ static int process_decode(void *state, struct capture_env *env, const void *data
 	return process_decoder_decode(st->decoder, env, data, size);
 }
 
-static void process_unload(void *state)
-{
-	free_state(state);
-}
-
 static void process_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct process_state *st = state;
@@ -142,9 +116,8 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 const struct capture_source process_source = {
 	.name = "process",
 	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
-	.load = process_load,
+	.loader = &process_loader,
 	.set_events = process_set_events,
 	.decode = process_decode,
-	.unload = process_unload,
 	.describe = process_describe,
 };
