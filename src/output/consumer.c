@@ -1,18 +1,23 @@
 /*
  * Event log consumer thread (interface: consumer.h).
  *
- * The loop: read up to BATCH_RECORDS records after READ_POS, offer each to
+ * The loop: read up to CONSUMER_BATCH_RECORDS records after READ_POS, offer each to
  * the output; at the end of the batch flush the output, and only then move
  * the cursor over what it took.  An output that is away (0 from deliver, a
  * failed flush) is retried from the cursor after RETRY_MS.  Records missing
  * between the cursor and the oldest one in the log were dropped by the
  * log's size bound: they are counted once, and the cursor moves past them.
+ *
+ * A transport (a forwarder) runs the rounds itself: it reads batches with
+ * consumer_read_batch, and the cursor follows its confirmations, behind
+ * the read position while batches are in flight.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +31,6 @@
 #include "store/eventlog.h"
 #include "util/clock.h"
 
-#define BATCH_RECORDS 512
 #define RETRY_MS 1000
 #define IDLE_WAIT_MS 1000
 #define CURSOR_SAVE_INTERVAL_NS (1000 * 1000000LL)
@@ -36,8 +40,9 @@
 
 struct consumer {
 	/* set before the thread starts, read-only after */
-	char *name, *log_path, *cursor_path;
+	char *name, *log_path, *cursor_path, *cursor_extra;
 	struct consumer_output output;
+	bool at_least_once;
 	int cursor_found;           /* consumer_read_cursor's result at the start */
 	uint64_t start_cursor;      /* the cursor then, or where to start without one */
 	int wake_fd;
@@ -58,14 +63,15 @@ struct consumer {
 	char computer[256];
 	struct field_sizes sizes;
 	uint64_t cursor, saved;
+	uint64_t read_pos;          /* offered up to here (a transport: ahead of the cursor) */
+	uint64_t gap_counted_to;    /* a gap before this record was counted */
 	uint64_t missed_unreported;
-	bool ever_available, failing;
+	bool ever_available, failing, save_error_reported;
 	int64_t last_save_ns, last_look_ns, last_missed_report_ns;
 	struct event ev;
 };
 
-static void add_problem(struct consumer *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_problem(struct consumer *c, const char *fmt, ...)
+void consumer_add_problem(struct consumer *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,10 +86,15 @@ static void add_problem(struct consumer *c, const char *fmt, ...)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void set_error(struct consumer *c, const char *text)
+void consumer_set_error(struct consumer *c, const char *fmt, ...)
 {
+	va_list ap;
+
 	pthread_mutex_lock(&c->lock);
-	snprintf(c->status.last_error, sizeof(c->status.last_error), "%s", text);
+	va_start(ap, fmt);
+	vsnprintf(c->status.last_error, sizeof(c->status.last_error), fmt, ap);
+	va_end(ap);
+	c->status.last_error_time = clock_ns(CLOCK_REALTIME);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -149,26 +160,68 @@ static void save_cursor(struct consumer *c)
 	if (!c->cursor_path || c->cursor == c->saved)
 		return;
 	struct strbuf extra = STRBUF_INIT;
-	strbuf_printf(&extra, "log=%s\n", c->log_path);
+	strbuf_printf(&extra, "log=%s\n%s", c->log_path, c->cursor_extra ? c->cursor_extra : "");
 	if (consumer_save_cursor(c->cursor_path, c->cursor, extra.data) == 0) {
 		c->saved = c->cursor;
 	} else {
-		char text[320];
-		snprintf(text, sizeof(text), "cannot save the cursor in %s: %s", c->cursor_path, strerror(errno));
-		set_error(c, text);
+		int error = errno;
+		consumer_set_error(c, "cannot save the cursor in %s: %s", c->cursor_path, strerror(error));
+		if (!c->save_error_reported)
+			consumer_add_problem(c, "cannot save the cursor in %s: %s", c->cursor_path, strerror(error));
+		c->save_error_reported = true;
 	}
 	strbuf_release(&extra);
 }
 
 /* ---- the event log ---- */
 
-static void wait_wake(struct consumer *c, int ms)
+bool consumer_stopping(struct consumer *c)
 {
-	struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
+	return atomic_load(&c->stop);
+}
+
+static void take_wake(struct consumer *c)
+{
 	uint64_t count;
 
-	if (poll(&pfd, 1, ms) > 0 && read(c->wake_fd, &count, sizeof(count)) < 0)
+	if (read(c->wake_fd, &count, sizeof(count)) < 0)
 		count = 0;
+}
+
+/* Wait for a wake-up (new records, stop) or the transport's connection,
+ * for at most MS. */
+static void wait_round(struct consumer *c, int ms)
+{
+	const struct consumer_transport *t = c->output.transport;
+	struct pollfd pfd[2] = { { .fd = c->wake_fd, .events = POLLIN }, { .fd = -1 } };
+
+	if (t)
+		pfd[1].fd = t->wait_fd(c->output.arg, &pfd[1].events);
+	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, ms) <= 0)
+		return;
+	if (pfd[0].revents)
+		take_wake(c);
+	if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
+		t->ready(c->output.arg, c, pfd[1].revents);
+}
+
+int consumer_wait_ready(struct consumer *c, int fd, short events, int64_t deadline_ns, bool draining)
+{
+	for (;;) {
+		if (atomic_load(&c->stop) && !draining)
+			return -1;
+		int64_t left = deadline_ns - monotonic_ns();
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd[2] = { { .fd = fd, .events = events }, { .fd = c->wake_fd, .events = POLLIN } };
+		int rc = poll(pfd, 2, (int)(left / 1000000 + 1));
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc > 0 && pfd[1].revents)
+			take_wake(c);
+		if (rc > 0 && pfd[0].revents)
+			return 1;
+	}
 }
 
 static int open_log(struct consumer *c)
@@ -180,14 +233,12 @@ static int open_log(struct consumer *c)
 		c->log = eventlog_open_readonly(c->log_path, &err);
 		if (c->log)
 			break;
-		char text[320];
-		snprintf(text, sizeof(text), "cannot read the event log: %s", strbuf_str(&err));
-		set_error(c, text);
+		consumer_set_error(c, "cannot read the event log: %s", strbuf_str(&err));
 		if (!reported)
-			add_problem(c, "%s", text);
+			consumer_add_problem(c, "cannot read the event log: %s", strbuf_str(&err));
 		reported = true;
 		strbuf_reset(&err);
-		wait_wake(c, IDLE_WAIT_MS);
+		wait_round(c, IDLE_WAIT_MS);
 	}
 	strbuf_release(&err);
 	return c->log ? 0 : -1;
@@ -201,36 +252,48 @@ static void init_cursor(struct consumer *c)
 	struct strbuf err = STRBUF_INIT;
 
 	if (rc < 0)
-		add_problem(c, "the cursor file %s is unreadable; starting after the records logged so far",
-			    c->cursor_path);
+		consumer_add_problem(c, "the cursor file %s is unreadable; %s", c->cursor_path,
+				     c->at_least_once ? "sending the whole event log again"
+						      : "starting after the records logged so far");
 	if (cursor > 0 && eventlog_get_info(c->log, &info, &err) == 0 && cursor >= info.next_record_id) {
-		add_problem(c, "the cursor (record %" PRIu64 ") is ahead of the event log (next record %" PRIu64
-			    "): the log is new; reading it from its start", cursor, info.next_record_id);
+		consumer_add_problem(c, "the cursor (record %" PRIu64 ") is ahead of the event log (next record %"
+				     PRIu64 "): the log is new; %s", cursor, info.next_record_id,
+				     c->at_least_once ? "sending it from its start" : "reading it from its start");
 		cursor = 0;
 	}
 	strbuf_release(&err);
-	c->cursor = cursor;
+	c->cursor = c->read_pos = cursor;
 	c->saved = rc > 0 ? cursor : UINT64_MAX;   /* a new or reset cursor is saved at once */
 	pthread_mutex_lock(&c->lock);
-	c->status.cursor = cursor;
+	c->status.cursor = c->status.read_to = cursor;
 	c->status.last_log_id = eventlog_newest_record_id(c->log);
 	pthread_mutex_unlock(&c->lock);
 	save_cursor(c);
 }
 
-/* The records between the cursor and FIRST_ID (the first one read) are
- * gone if FIRST_ID is the oldest record left: count them, once. */
+/* The records between the read position and FIRST_ID (the first one read)
+ * are gone if FIRST_ID is the oldest record left: count them, once (a
+ * consumer delivering at least once owes nothing from before the log's
+ * oldest record while it is at 0). */
 static void count_missed(struct consumer *c, uint64_t first_id)
 {
-	if (first_id <= c->cursor + 1 || first_id != eventlog_oldest_record_id(c->log))
+	if (first_id <= c->read_pos + 1 || first_id <= c->gap_counted_to ||
+	    (c->at_least_once && c->read_pos == 0) || first_id != eventlog_oldest_record_id(c->log))
 		return;
-	uint64_t missed = first_id - c->cursor - 1;
-	c->cursor = first_id - 1;
-	c->missed_unreported += missed;
+	uint64_t missed = first_id - c->read_pos - 1;
+	uint64_t from = c->read_pos + 1;
+	c->gap_counted_to = first_id;
+	if (c->cursor == c->read_pos)
+		c->cursor = first_id - 1;
+	c->read_pos = first_id - 1;
 	pthread_mutex_lock(&c->lock);
 	c->status.missed += missed;
 	c->status.cursor = c->cursor;
 	pthread_mutex_unlock(&c->lock);
+	if (c->output.transport && c->output.transport->missed)
+		c->output.transport->missed(c->output.arg, c, from, first_id - 1);
+	else
+		c->missed_unreported += missed;
 }
 
 /* Report the missed records not reported yet: at once the first time,
@@ -243,9 +306,9 @@ static void report_missed(struct consumer *c, int64_t now, bool force)
 		return;
 	if (!force && c->last_missed_report_ns && now - c->last_missed_report_ns < MISSED_REPORT_INTERVAL_NS)
 		return;
-	add_problem(c, "%" PRIu64 " events left the event log (its size bound, or a clear) before they "
-		    "could be delivered (%" PRIu64 " in all since the start)",
-		    c->missed_unreported, c->status.missed);
+	consumer_add_problem(c, "%" PRIu64 " events left the event log (its size bound, or a clear) before "
+			     "they could be delivered (%" PRIu64 " in all since the start)",
+			     c->missed_unreported, c->status.missed);
 	c->missed_unreported = 0;
 	c->last_missed_report_ns = now;
 }
@@ -256,24 +319,47 @@ static void output_away(struct consumer *c, const char *why)
 	c->status.available = false;
 	c->status.retries++;
 	snprintf(c->status.last_error, sizeof(c->status.last_error), "%s", why);
+	c->status.last_error_time = clock_ns(CLOCK_REALTIME);
 	pthread_mutex_unlock(&c->lock);
 	if (!c->failing && c->ever_available)
-		add_problem(c, "%s; the events wait in the event log", why);
+		consumer_add_problem(c, "%s; the events wait in the event log", why);
 	c->failing = true;
 }
 
-/* One batch: 1 more to read at once, 0 caught up or waiting, -1 the
- * output is away (retry later). */
-static int consume_batch(struct consumer *c)
+void consumer_confirm(struct consumer *c, uint64_t record_id)
 {
-	struct eventlog_bind bind = { .kind = BIND_INT, .number = (int64_t)c->cursor };
+	if (record_id <= c->cursor)
+		return;
+	c->cursor = record_id;
+	c->ever_available = true;
+	c->failing = false;   /* the next outage is reported again */
+	pthread_mutex_lock(&c->lock);
+	c->status.cursor = c->cursor;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void consumer_rewind(struct consumer *c)
+{
+	c->read_pos = c->cursor;
+	pthread_mutex_lock(&c->lock);
+	c->status.read_to = c->read_pos;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The batch read by consumer_read_batch: what the output did with it. */
+struct batch_result {
+	uint64_t delivered, refused;
+	bool away;
+	char why[256];
+};
+
+static int read_batch(struct consumer *c, struct batch_result *result)
+{
+	struct eventlog_bind bind = { .kind = BIND_INT, .number = (int64_t)c->read_pos };
 	struct eventlog_select select = { .where = "EventRecordID > ?", .binds = &bind, .nbinds = 1 };
 	struct strbuf err = STRBUF_INIT;
-	uint64_t taken_to = c->cursor, delivered = 0, refused = 0;
-	char why[256] = "";
 	unsigned origin_id;
-	int n = 0, rc = 0, result = 0;
-	bool away = false;
+	int n = 0, rc = 0;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->sizes_changed) {
@@ -285,63 +371,85 @@ static int consume_batch(struct consumer *c)
 	struct eventlog_cursor *cursor = eventlog_select(c->log, &select, &err);
 	if (!cursor)
 		rc = -1;
-	while (cursor && n < BATCH_RECORDS && (rc = eventlog_next(cursor, &c->ev, &origin_id, &err)) == 1) {
-		if (n++ == 0) {
+	while (cursor && n < CONSUMER_BATCH_RECORDS && (rc = eventlog_next(cursor, &c->ev, &origin_id, &err)) == 1) {
+		if (n++ == 0)
 			count_missed(c, c->ev.record_id);
-			taken_to = c->cursor;
-		}
 		eventlog_origin(c->log, origin_id, &c->format.computer, &c->format.process_id,
 				&c->format.thread_id);
-		int taken = c->output.deliver(c->output.arg, &c->ev, &c->format, why);
+		int taken = c->output.deliver(c->output.arg, &c->ev, &c->format, result->why);
 		if (taken == 0) {
-			away = true;
+			result->away = true;
 			break;
 		}
 		if (taken < 0)
-			refused++;
+			result->refused++;
 		else
-			delivered++;
-		taken_to = c->ev.record_id;
+			result->delivered++;
+		c->read_pos = c->ev.record_id;
 	}
 	/* the read transaction ends here, so the monitor's checkpoints go on */
 	eventlog_cursor_free(cursor);
 	if (rc < 0) {
-		char text[320];
-		snprintf(text, sizeof(text), "cannot read the event log: %s", strbuf_str(&err));
-		set_error(c, text);
+		consumer_set_error(c, "cannot read the event log: %s", strbuf_str(&err));
 		strbuf_release(&err);
 		return -1;
 	}
 	strbuf_release(&err);
-	if (c->output.flush && c->output.flush(c->output.arg, why) != 0) {
-		output_away(c, why);
+	pthread_mutex_lock(&c->lock);
+	c->status.read_to = c->read_pos;
+	c->status.delivered += result->delivered;
+	c->status.refused += result->refused;
+	if (c->read_pos > c->status.last_log_id)
+		c->status.last_log_id = c->read_pos;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+int consumer_read_batch(struct consumer *c)
+{
+	struct batch_result result = { 0 };
+
+	return read_batch(c, &result);
+}
+
+/* A local output's batch: 1 more to read at once, 0 caught up or waiting,
+ * -1 the output is away (retry later). */
+static int consume_batch(struct consumer *c)
+{
+	struct batch_result result = { 0 };
+	int n = read_batch(c, &result);
+
+	if (n < 0) {
+		consumer_rewind(c);
+		return -1;
+	}
+	if (c->output.flush && c->output.flush(c->output.arg, result.why) != 0) {
+		consumer_rewind(c);
+		output_away(c, result.why);
 		return -1;   /* offered again from the cursor */
 	}
-	if (taken_to > c->cursor) {
-		c->cursor = taken_to;
-		c->ever_available = true;
-		c->failing = false;   /* the next outage is reported again */
-	}
+	consumer_confirm(c, c->read_pos);
 	pthread_mutex_lock(&c->lock);
-	c->status.cursor = c->cursor;
-	c->status.delivered += delivered;
-	c->status.refused += refused;
-	if (!away)
+	if (!result.away)
 		c->status.available = true;
-	if (refused)
-		snprintf(c->status.last_error, sizeof(c->status.last_error), "%s", why);
-	if (c->cursor > c->status.last_log_id)
-		c->status.last_log_id = c->cursor;
+	if (result.refused)
+		snprintf(c->status.last_error, sizeof(c->status.last_error), "%s", result.why);
 	pthread_mutex_unlock(&c->lock);
-	if (refused)
-		add_problem(c, "%" PRIu64 " events refused: %s", refused, why);
-	if (away) {
-		output_away(c, why);
-		result = -1;
-	} else {
-		result = n == BATCH_RECORDS;
+	if (result.refused)
+		consumer_add_problem(c, "%" PRIu64 " events refused: %s", result.refused, result.why);
+	if (result.away) {
+		output_away(c, result.why);
+		return -1;
 	}
-	return result;
+	return n == CONSUMER_BATCH_RECORDS;
+}
+
+/* A round of a local output: the wait before the next one. */
+static int local_round(struct consumer *c)
+{
+	int rc = consume_batch(c);
+
+	return rc > 0 ? 0 : rc < 0 ? RETRY_MS : IDLE_WAIT_MS;
 }
 
 static void look_at_log(struct consumer *c, int64_t now)
@@ -361,6 +469,10 @@ static void drain(struct consumer *c)
 {
 	int64_t deadline = monotonic_ns() + (int64_t)c->drain_ms * 1000000;
 
+	if (c->output.transport) {
+		c->output.transport->drain(c->output.arg, c, deadline);
+		return;
+	}
 	while (monotonic_ns() < deadline && consume_batch(c) > 0)
 		;
 }
@@ -368,6 +480,7 @@ static void drain(struct consumer *c)
 static void *consumer_main(void *arg)
 {
 	struct consumer *c = arg;
+	const struct consumer_transport *t = c->output.transport;
 
 	if (open_log(c) != 0)
 		goto out;
@@ -376,7 +489,7 @@ static void *consumer_main(void *arg)
 	c->status.running = true;
 	pthread_mutex_unlock(&c->lock);
 	while (!atomic_load(&c->stop)) {
-		int rc = consume_batch(c);
+		int timeout = t ? t->round(c->output.arg, c) : local_round(c);
 		int64_t now = monotonic_ns();
 		look_at_log(c, now);
 		report_missed(c, now, false);
@@ -384,14 +497,17 @@ static void *consumer_main(void *arg)
 			c->last_save_ns = now;
 			save_cursor(c);
 		}
-		if (rc <= 0)
-			wait_wake(c, rc < 0 ? RETRY_MS : IDLE_WAIT_MS);
+		short events;
+		if (timeout > 0 || (t && t->wait_fd(c->output.arg, &events) >= 0))
+			wait_round(c, timeout);
 	}
 	drain(c);
 out:
 	report_missed(c, monotonic_ns(), true);
 	if (c->log)
 		save_cursor(c);
+	if (t)
+		t->finish(c->output.arg, c);
 	pthread_mutex_lock(&c->lock);
 	c->status.running = false;
 	pthread_mutex_unlock(&c->lock);
@@ -413,6 +529,7 @@ void consumer_free(struct consumer *c)
 	free(c->name);
 	free(c->log_path);
 	free(c->cursor_path);
+	free(c->cursor_extra);
 	pthread_mutex_destroy(&c->lock);
 	strbuf_release(&c->problems);
 	event_free(&c->ev);
@@ -454,18 +571,20 @@ static uint64_t newest_record(const char *log_path)
 	return newest;
 }
 
-struct consumer *consumer_start(const char *name, const char *log_path, const char *cursor_path,
-				const struct consumer_output *output, const struct format_context *format,
-				struct strbuf *err)
+struct consumer *consumer_new(const struct consumer_options *options, struct strbuf *err)
 {
 	struct consumer *c = xcalloc(1, sizeof(*c));
+	const struct format_context *format = &options->format;
+	const char *cursor_path = options->cursor_path;
 
 	pthread_mutex_init(&c->lock, NULL);
 	event_init(&c->ev);
-	c->name = xstrdup(name);
-	c->log_path = xstrdup(log_path);
+	c->name = xstrdup(options->name);
+	c->log_path = xstrdup(options->log_path);
 	c->cursor_path = cursor_path ? xstrdup(cursor_path) : NULL;
-	c->output = *output;
+	c->cursor_extra = options->cursor_extra ? xstrdup(options->cursor_extra) : NULL;
+	c->output = options->output;
+	c->at_least_once = options->at_least_once;
 	c->format = *format;
 	snprintf(c->computer, sizeof(c->computer), "%s", format->computer ? format->computer : "");
 	c->format.computer = c->computer;
@@ -476,23 +595,41 @@ struct consumer *consumer_start(const char *name, const char *log_path, const ch
 	/* decided here, before the monitor logs anything more: a consumer
 	 * without a cursor owes nothing from before its time */
 	c->cursor_found = cursor_path ? consumer_read_cursor(cursor_path, &c->start_cursor) : 0;
-	if (c->cursor_found > 0 && !cursor_of_log(cursor_path, log_path))
+	if (c->cursor_found > 0 && !c->at_least_once && !cursor_of_log(cursor_path, options->log_path))
 		c->cursor_found = 0;
-	if (c->cursor_found <= 0)
-		c->start_cursor = newest_record(log_path);
+	if (c->cursor_found == 0)
+		c->start_cursor = options->from_oldest ? 0 : newest_record(options->log_path);
+	else if (c->cursor_found < 0)
+		c->start_cursor = c->at_least_once ? 0 : newest_record(options->log_path);
 	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->wake_fd < 0) {
-		strbuf_printf(err, "%s: eventfd: %s", name, strerror(errno));
+		strbuf_printf(err, "%s: eventfd: %s", options->name, strerror(errno));
 		consumer_free(c);
 		return NULL;
 	}
+	return c;
+}
+
+int consumer_run(struct consumer *c, struct strbuf *err)
+{
 	int rc = pthread_create(&c->thread, NULL, consumer_main, c);
+
 	if (rc != 0) {
-		strbuf_printf(err, "%s: cannot start its thread: %s", name, strerror(rc));
-		consumer_free(c);
-		return NULL;
+		strbuf_printf(err, "%s: cannot start its thread: %s", c->name, strerror(rc));
+		return -1;
 	}
 	c->thread_started = true;
+	return 0;
+}
+
+struct consumer *consumer_start(const struct consumer_options *options, struct strbuf *err)
+{
+	struct consumer *c = consumer_new(options, err);
+
+	if (c && consumer_run(c, err) != 0) {
+		consumer_free(c);
+		return NULL;
+	}
 	return c;
 }
 

@@ -1,13 +1,14 @@
 /*
- * Forwarder thread (interface: forwarder.h).
+ * Forwarder (interface: forwarder.h): a consumer of the event log
+ * (consumer.h) with a transport, run in the consumer's thread.
  *
- * The loop: read up to BATCH_RECORDS records after READ_POS from the log,
- * frame them into OUT, write OUT without blocking (poll), and track which
+ * A round: read up to CONSUMER_BATCH_RECORDS records after the read
+ * position from the log, frame them into OUT, write OUT without blocking (poll), and track which
  * batches the collector has taken: a batch's last byte has left our send
  * queue (SIOCOUTQ: the peer's TCP acknowledged it) and the connection then
  * stayed up for CONFIRM_DELAY_NS, so the collector had time to read it
  * before any close we would see.  Confirmed batches move the cursor; a
- * failure rewinds READ_POS to the cursor.  Everything blocking (connect,
+ * failure rewinds the read position to the cursor.  Everything blocking (connect,
  * TLS handshake, writes) waits in poll() together with the wake eventfd,
  * so a stop is never held up by a collector.
  *
@@ -25,14 +26,11 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -45,14 +43,10 @@
 #include "output/forwarder.h"
 #include "output/relp.h"
 #include "output/wire.h"
-#include "store/eventlog.h"
 #include "util/clock.h"
 
-#define BATCH_RECORDS 512
 #define CONFIRM_DELAY_NS (1000 * 1000000LL)
 #define HEALTHY_NS (5000 * 1000000LL)
-#define CURSOR_SAVE_INTERVAL_NS (1000 * 1000000LL)
-#define LOG_LOOK_INTERVAL_NS (1000 * 1000000LL)
 #define IDLE_WAIT_MS 1000
 #define BUSY_WAIT_MS 100
 #define TLS_WRITE_CHUNK (256u << 10)
@@ -74,29 +68,20 @@ struct forwarder {
 	enum forward_protocol protocol;
 	unsigned max_message;
 	unsigned reconnect_min_ms, reconnect_max_ms, send_timeout_ms, connect_timeout_ms;
-	bool start_at_newest;
-	char *log_path, *state_dir, *cursor_path;
 	SSL_CTX *tls;
-	int wake_fd;
-	pthread_t thread;
-	bool thread_started, joined;
-	atomic_bool stop;
-	unsigned drain_ms;
+	struct consumer *consumer;   /* the reading loop, the cursor, the problems */
 
-	pthread_mutex_t lock;   /* guards the members below */
+	pthread_mutex_t lock;   /* guards STATUS's members of our own (the rest is the consumer's) */
 	struct forwarder_status status;
-	struct strbuf problems; /* lines, each ending in '\n' */
-	struct field_sizes shared_sizes;
-	bool sizes_changed;
 
 	/* the thread's own */
-	struct eventlog *log;
-	struct field_sizes sizes;
 	int fd;
 	SSL *ssl;
 	struct relp_client *relp;    /* RELP: the session, when connected */
-	uint64_t batch_ids[BATCH_RECORDS];   /* RELP: the record of each message in OUT */
+	uint64_t batch_ids[CONSUMER_BATCH_RECORDS];   /* the record of each message in OUT */
 	unsigned batch_next;         /* RELP: the next message of OUT to send */
+	unsigned batch_count;        /* messages framed into OUT */
+	uint64_t batch_trimmed;
 	uint64_t raw_written;   /* TCP: bytes sent */
 	short want;             /* poll events the pending write waits for */
 	struct strbuf out;
@@ -104,54 +89,20 @@ struct forwarder {
 	struct batch pending;   /* the batch in OUT */
 	struct batch *inflight;
 	size_t ninflight, inflight_cap;
-	uint64_t read_pos, confirmed, saved;
-	uint64_t gap_counted_to;     /* a gap before this record was counted */
-	int64_t last_save_ns, last_look_ns, last_progress_ns, connected_ns;
+	int64_t last_progress_ns, connected_ns;
 	unsigned failures;
 	int64_t next_attempt_ns;
 	bool more;                   /* the last batch was full: read on at once */
 	bool clean_close;            /* the TLS session is healthy: end it politely */
-	bool outage_reported, save_error_reported;
+	bool outage_reported;
 	unsigned jitter_seed;
-	struct event ev;
 	struct strbuf message;
 };
-
-static void add_problem(struct forwarder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_problem(struct forwarder *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&f->lock);
-	if (f->problems.len < 64 * 1024) {   /* nobody reads them: keep a bound */
-		strbuf_printf(&f->problems, "forwarder %s (%s): ", f->name, f->status.address);
-		va_start(ap, fmt);
-		strbuf_vprintf(&f->problems, fmt, ap);
-		va_end(ap);
-		strbuf_putc(&f->problems, '\n');
-	}
-	pthread_mutex_unlock(&f->lock);
-}
-
-static void set_error(struct forwarder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(struct forwarder *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&f->lock);
-	va_start(ap, fmt);
-	vsnprintf(f->status.last_error, sizeof(f->status.last_error), fmt, ap);
-	va_end(ap);
-	f->status.last_error_time = clock_ns(CLOCK_REALTIME);
-	pthread_mutex_unlock(&f->lock);
-}
 
 static void set_state(struct forwarder *f, enum forwarder_state state)
 {
 	pthread_mutex_lock(&f->lock);
 	f->status.state = state;
-	f->status.cursor = f->confirmed;
-	f->status.sent_id = f->read_pos;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -179,187 +130,52 @@ int forwarder_read_cursor(const char *path, uint64_t *record_id)
 	return consumer_read_cursor(path, record_id);
 }
 
-static int save_cursor(struct forwarder *f)
-{
-	struct strbuf extra = STRBUF_INIT;
+/* ---- the records ---- */
 
-	strbuf_printf(&extra, "log=%s\ncollector=%s\n", f->log_path, f->status.address);
-	int rc = consumer_save_cursor(f->cursor_path, f->confirmed, extra.data);
-	strbuf_release(&extra);
-	if (rc == 0)
-		f->saved = f->confirmed;
-	else if (!f->save_error_reported) {
-		set_error(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
-		add_problem(f, "cannot save the cursor in %s: %s", f->cursor_path, strerror(errno));
-		f->save_error_reported = true;
-	}
-	return rc;
+/* The consumer offers a record: frame it into OUT. */
+static int forward_deliver(void *arg, const struct event *ev, const struct format_context *ctx, char *why)
+{
+	struct forwarder *f = arg;
+	struct wire_origin origin = { .host_id = wire_host_id(), .hostname = ctx->computer };
+
+	(void)why;
+	strbuf_reset(&f->message);
+	if (wire_rfc5424_message(&f->message, ev, ctx, &origin, f->max_message) > 0)
+		f->batch_trimmed++;
+	wire_octet_frame(&f->out, f->message.data, f->message.len);
+	f->batch_ids[f->batch_count++] = ev->record_id;
+	return 1;
 }
 
-/* ---- the event log ---- */
-
-static uint64_t log_edge_id(struct forwarder *f, bool newest)
-{
-	return newest ? eventlog_newest_record_id(f->log) : eventlog_oldest_record_id(f->log);
-}
-
-/* Wait for a wake-up (new records, stop) for at most MS. */
-static void wait_wake(struct forwarder *f, int ms)
-{
-	struct pollfd pfd = { .fd = f->wake_fd, .events = POLLIN };
-	uint64_t count;
-
-	if (poll(&pfd, 1, ms) > 0 && read(f->wake_fd, &count, sizeof(count)) < 0)
-		count = 0;
-}
-
-static int open_log(struct forwarder *f)
-{
-	struct strbuf err = STRBUF_INIT;
-	bool reported = false;
-
-	while (!atomic_load(&f->stop)) {
-		f->log = eventlog_open_readonly(f->log_path, &err);
-		if (f->log)
-			break;
-		set_error(f, "cannot read the event log: %s", strbuf_str(&err));
-		if (!reported)
-			add_problem(f, "cannot read the event log: %s", strbuf_str(&err));
-		reported = true;
-		strbuf_reset(&err);
-		wait_wake(f, IDLE_WAIT_MS);
-	}
-	strbuf_release(&err);
-	return f->log ? 0 : -1;
-}
-
-static void init_cursor(struct forwarder *f)
-{
-	uint64_t cursor;
-	int rc = forwarder_read_cursor(f->cursor_path, &cursor);
-	uint64_t newest = log_edge_id(f, true);
-	struct eventlog_info info;
-	struct strbuf err = STRBUF_INIT;
-
-	if (rc < 0) {
-		add_problem(f, "the cursor file %s is unreadable; sending the whole event log again",
-			    f->cursor_path);
-		cursor = 0;
-	} else if (rc == 0) {
-		cursor = f->start_at_newest ? newest : 0;
-	}
-	if (cursor > 0 && eventlog_get_info(f->log, &info, &err) == 0 && cursor >= info.next_record_id) {
-		add_problem(f, "the cursor (record %" PRIu64 ") is ahead of the event log (next record %" PRIu64
-			    "): the log is new; sending it from its start",
-			    cursor, info.next_record_id);
-		cursor = 0;
-	}
-	strbuf_release(&err);
-	f->confirmed = f->read_pos = f->saved = cursor;
-	pthread_mutex_lock(&f->lock);
-	f->status.last_log_id = newest;
-	pthread_mutex_unlock(&f->lock);
-	if (rc <= 0)
-		save_cursor(f);
-}
-
-/* Format the next batch of records after READ_POS into OUT.  Returns the
- * number of records, or -1 if the log cannot be read. */
+/* Frame the next batch of records into OUT.  Returns the number of
+ * records, or -1 if the log cannot be read. */
 static int fill_batch(struct forwarder *f)
 {
-	struct eventlog_bind bind = { .kind = BIND_INT, .number = (int64_t)f->read_pos };
-	struct eventlog_select select = { .where = "EventRecordID > ?", .binds = &bind, .nbinds = 1 };
-	struct wire_origin origin = { .host_id = wire_host_id() };
-	struct format_context ctx = { .field_sizes = &f->sizes };
-	struct strbuf err = STRBUF_INIT;
-	uint64_t from = f->read_pos, first_id = 0, trimmed = 0;
-	unsigned origin_id;
-	int n = 0, rc = 0;
-
-	pthread_mutex_lock(&f->lock);
-	if (f->sizes_changed) {
-		f->sizes = f->shared_sizes;
-		f->sizes_changed = false;
-	}
-	pthread_mutex_unlock(&f->lock);
-
-	struct eventlog_cursor *cursor = eventlog_select(f->log, &select, &err);
-	if (!cursor)
-		rc = -1;
-	while (cursor && n < BATCH_RECORDS && (rc = eventlog_next(cursor, &f->ev, &origin_id, &err)) == 1) {
-		eventlog_origin(f->log, origin_id, &ctx.computer, &ctx.process_id, &ctx.thread_id);
-		origin.hostname = ctx.computer;
-		strbuf_reset(&f->message);
-		if (wire_rfc5424_message(&f->message, &f->ev, &ctx, &origin, f->max_message) > 0)
-			trimmed++;
-		wire_octet_frame(&f->out, f->message.data, f->message.len);
-		f->batch_ids[n] = f->ev.record_id;
-		if (n++ == 0)
-			first_id = f->ev.record_id;
-		f->read_pos = f->ev.record_id;
-	}
-	/* the read transaction ends here, so the monitor's checkpoints go on */
-	eventlog_cursor_free(cursor);
-	f->more = n == BATCH_RECORDS;
-	if (rc < 0) {
-		set_error(f, "cannot read the event log: %s", strbuf_str(&err));
-		strbuf_release(&err);
-		return -1;
-	}
-	strbuf_release(&err);
-	if (n == 0)
-		return 0;
-
-	/* records between the cursor and the oldest one left were dropped by
-	 * the log's size bound before we could send them (a forwarder without
-	 * a cursor yet owes nothing from before its time) */
-	uint64_t skipped = 0;
-	if (from > 0 && first_id > from + 1 && first_id > f->gap_counted_to && first_id == log_edge_id(f, false)) {
-		skipped = first_id - from - 1;
-		f->gap_counted_to = first_id;
-	}
-	f->pending = (struct batch){ .last_id = f->read_pos, .count = (uint64_t)n };
+	f->batch_count = 0;
+	f->batch_trimmed = 0;
+	int n = consumer_read_batch(f->consumer);
+	f->more = n == CONSUMER_BATCH_RECORDS;
+	if (n <= 0)
+		return n;
+	f->pending = (struct batch){ .last_id = f->batch_ids[f->batch_count - 1], .count = f->batch_count };
 	f->last_progress_ns = monotonic_ns();
 	pthread_mutex_lock(&f->lock);
-	f->status.sent_id = f->read_pos;
-	f->status.trimmed += trimmed;
-	f->status.skipped += skipped;
-	if (f->read_pos > f->status.last_log_id)
-		f->status.last_log_id = f->read_pos;
+	f->status.trimmed += f->batch_trimmed;
 	pthread_mutex_unlock(&f->lock);
-	if (skipped)
-		add_problem(f, "%" PRIu64 " events were dropped from the event log (its size bound, or a "
-			    "clear) before they could be sent (records %" PRIu64 " to %" PRIu64 ")",
-			    skipped, first_id - skipped, first_id - 1);
 	return n;
 }
 
-/* ---- the connection ---- */
-
-/* Wait until FD is ready for EVENTS, at most until DEADLINE_NS (monotonic).
- * 1 ready, 0 timed out, -1 stop requested (unless DRAINING: the stop is
- * what is being done). */
-static int wait_fd(struct forwarder *f, int fd, short events, int64_t deadline_ns, bool draining)
+/* Records the log's size bound (or a clear) dropped before we could send
+ * them (the consumer counts them). */
+static void forward_missed(void *arg, struct consumer *c, uint64_t first, uint64_t last)
 {
-	for (;;) {
-		if (atomic_load(&f->stop) && !draining)
-			return -1;
-		int64_t left = deadline_ns - monotonic_ns();
-		if (left <= 0)
-			return 0;
-		struct pollfd pfd[2] = { { .fd = fd, .events = events }, { .fd = f->wake_fd, .events = POLLIN } };
-		int rc = poll(pfd, 2, (int)(left / 1000000 + 1));
-		if (rc < 0 && errno != EINTR)
-			return -1;
-		if (rc > 0 && pfd[1].revents) {
-			uint64_t count;
-			if (read(f->wake_fd, &count, sizeof(count)) < 0)
-				count = 0;
-		}
-		if (rc > 0 && pfd[0].revents)
-			return 1;
-	}
+	(void)arg;
+	consumer_add_problem(c, "%" PRIu64 " events were dropped from the event log (its size bound, or a "
+			     "clear) before they could be sent (records %" PRIu64 " to %" PRIu64 ")",
+			     last - first + 1, first, last);
 }
+
+/* ---- the connection ---- */
 
 static void close_connection(struct forwarder *f)
 {
@@ -398,7 +214,7 @@ static int connect_address(struct forwarder *f, const struct addrinfo *ai, char 
 			close(fd);
 			return -1;
 		}
-		int rc = wait_fd(f, fd, POLLOUT, monotonic_ns() + (int64_t)f->connect_timeout_ms * 1000000,
+		int rc = consumer_wait_ready(f->consumer, fd, POLLOUT, monotonic_ns() + (int64_t)f->connect_timeout_ms * 1000000,
 				 false);
 		int so_error = 0;
 		socklen_t len = sizeof(so_error);
@@ -454,7 +270,7 @@ static int tls_handshake(struct forwarder *f, char *err, size_t err_size)
 			return 0;
 		int code = SSL_get_error(f->ssl, rc);
 		if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
-			int ready = wait_fd(f, f->fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
+			int ready = consumer_wait_ready(f->consumer, f->fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
 					    false);
 			if (ready <= 0) {
 				snprintf(err, err_size, "TLS handshake: %s",
@@ -492,7 +308,7 @@ static int connect_collector(struct forwarder *f, char *err, size_t err_size)
 		return -1;
 	}
 	f->fd = -1;
-	for (struct addrinfo *ai = list; ai && f->fd < 0 && !atomic_load(&f->stop); ai = ai->ai_next)
+	for (struct addrinfo *ai = list; ai && f->fd < 0 && !consumer_stopping(f->consumer); ai = ai->ai_next)
 		f->fd = connect_address(f, ai, err, err_size);
 	freeaddrinfo(list);
 	if (f->fd < 0)
@@ -525,19 +341,19 @@ static void connection_lost(struct forwarder *f, const char *reason)
 	f->pending = (struct batch){ 0 };
 	f->ninflight = 0;
 	f->batch_next = 0;
-	f->read_pos = f->confirmed;
+	consumer_rewind(f->consumer);
 	f->failures++;
 	unsigned delay = wire_backoff_ms(f->failures, f->reconnect_min_ms, f->reconnect_max_ms,
 					 (double)rand_r(&f->jitter_seed) / ((double)RAND_MAX + 1));
 	f->next_attempt_ns = now + (int64_t)delay * 1000000;
-	set_error(f, "%s", reason);
+	consumer_set_error(f->consumer, "%s", reason);
 	pthread_mutex_lock(&f->lock);
 	f->status.connected_since = 0;
 	f->status.failures++;
 	pthread_mutex_unlock(&f->lock);
 	set_state(f, FORWARDER_WAITING);
 	if (!f->outage_reported)
-		add_problem(f, "%s; events stay in the event log and are sent when the collector is back",
+		consumer_add_problem(f->consumer, "%s; events stay in the event log and are sent when the collector is back",
 			    reason);
 	f->outage_reported = true;
 }
@@ -548,7 +364,7 @@ static void connection_lost(struct forwarder *f, const char *reason)
 static void connected(struct forwarder *f)
 {
 	f->clean_close = true;
-	f->read_pos = f->confirmed;
+	consumer_rewind(f->consumer);
 	f->connected_ns = f->last_progress_ns = monotonic_ns();
 	pthread_mutex_lock(&f->lock);
 	f->status.connects++;
@@ -637,16 +453,13 @@ static void confirm(struct forwarder *f, int64_t now, bool all_acked)
 		if (!b->acked_ns)
 			b->acked_ns = now;
 		if (all_acked || now - b->acked_ns >= CONFIRM_DELAY_NS) {
-			f->confirmed = b->last_id;
+			consumer_confirm(f->consumer, b->last_id);
 			done = i + 1;
 		}
 	}
 	if (done) {
 		memmove(f->inflight, f->inflight + done, (f->ninflight - done) * sizeof(*f->inflight));
 		f->ninflight -= done;
-		pthread_mutex_lock(&f->lock);
-		f->status.cursor = f->confirmed;
-		pthread_mutex_unlock(&f->lock);
 	}
 }
 
@@ -724,17 +537,6 @@ static int relp_connect_collector(struct forwarder *f, char *err, size_t err_siz
 	return f->relp ? 0 : -1;
 }
 
-/* The collector has acknowledged every record up to ACKED. */
-static void relp_confirm(struct forwarder *f, uint64_t acked)
-{
-	if (acked <= f->confirmed)
-		return;
-	f->confirmed = acked;
-	pthread_mutex_lock(&f->lock);
-	f->status.cursor = f->confirmed;
-	pthread_mutex_unlock(&f->lock);
-}
-
 /* Send OUT's messages one by one.  0 all sent, -1 the session failed
  * (closed, rewound to the cursor). */
 static int relp_send_batch(struct forwarder *f)
@@ -755,7 +557,7 @@ static int relp_send_batch(struct forwarder *f)
 		f->out_off += (size_t)frame;
 		f->batch_next++;
 		f->last_progress_ns = monotonic_ns();
-		relp_confirm(f, relp_acked(f->relp));
+		consumer_confirm(f->consumer, relp_acked(f->relp));
 		pthread_mutex_lock(&f->lock);
 		f->status.events_sent++;
 		f->status.bytes_sent += len;
@@ -778,7 +580,7 @@ static int relp_settle(struct forwarder *f)
 
 	f->relp = NULL;
 	int rc = relp_close(client, &acked, &err);
-	relp_confirm(f, acked);
+	consumer_confirm(f->consumer, acked);
 	if (rc != 0)
 		connection_lost(f, strbuf_str(&err));
 	strbuf_release(&err);
@@ -823,25 +625,6 @@ static void relp_drain(struct forwarder *f, int64_t deadline_ns)
 
 /* ---- the thread ---- */
 
-static void maybe_save(struct forwarder *f, int64_t now, bool force)
-{
-	if (f->confirmed != f->saved && (force || now - f->last_save_ns >= CURSOR_SAVE_INTERVAL_NS)) {
-		f->last_save_ns = now;
-		save_cursor(f);
-	}
-}
-
-static void look_at_log(struct forwarder *f, int64_t now)
-{
-	if (now - f->last_look_ns < LOG_LOOK_INTERVAL_NS)
-		return;
-	f->last_look_ns = now;
-	uint64_t newest = log_edge_id(f, true);
-	pthread_mutex_lock(&f->lock);
-	f->status.last_log_id = newest;
-	pthread_mutex_unlock(&f->lock);
-}
-
 /* One round while connected.  Returns the poll timeout for the next
  * wait: 0 when there is more to do at once. */
 static int connected_round(struct forwarder *f, int64_t now)
@@ -875,28 +658,29 @@ static int connected_round(struct forwarder *f, int64_t now)
 	return f->ninflight ? BUSY_WAIT_MS : IDLE_WAIT_MS;
 }
 
-static void wait_round(struct forwarder *f, int timeout_ms)
+static int forward_wait_fd(void *arg, short *events)
 {
-	struct pollfd pfd[2] = { { .fd = f->wake_fd, .events = POLLIN }, { .fd = f->fd, .events = POLLIN } };
-	nfds_t n = f->fd >= 0 ? 2 : 1;
-	uint64_t count;
+	struct forwarder *f = arg;
 
+	*events = POLLIN;
 	if (f->fd >= 0 && f->out.len > 0)
-		pfd[1].events |= f->want ? f->want : POLLOUT;
-	if (poll(pfd, n, timeout_ms) <= 0)
-		return;
-	if (pfd[0].revents && read(f->wake_fd, &count, sizeof(count)) < 0)
-		count = 0;
-	if (n == 2 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)))
-		check_peer(f, pfd[1].revents);
+		*events |= f->want ? f->want : POLLOUT;
+	return f->fd;
+}
+
+static void forward_ready(void *arg, struct consumer *c, short revents)
+{
+	(void)c;
+	check_peer(arg, revents);
 }
 
 /* At stop: send what is committed, then wait for the collector's TCP to
  * acknowledge it, for at most DRAIN_MS in all. */
-static void drain(struct forwarder *f)
+static void forward_drain(void *arg, struct consumer *c, int64_t deadline)
 {
-	int64_t deadline = monotonic_ns() + (int64_t)f->drain_ms * 1000000;
+	struct forwarder *f = arg;
 
+	(void)c;
 	if (f->protocol == FORWARD_RELP) {
 		relp_drain(f, deadline);
 		return;
@@ -906,7 +690,7 @@ static void drain(struct forwarder *f)
 			break;
 		if (write_some(f) < 0)
 			return;
-		if (f->out.len > 0 && wait_fd(f, f->fd, f->want ? f->want : POLLOUT, deadline, true) <= 0)
+		if (f->out.len > 0 && consumer_wait_ready(f->consumer, f->fd, f->want ? f->want : POLLOUT, deadline, true) <= 0)
 			break;
 	}
 	while (f->fd >= 0 && f->ninflight > 0) {
@@ -921,51 +705,53 @@ static void drain(struct forwarder *f)
 		confirm(f, monotonic_ns(), true);
 }
 
-static void *forwarder_main(void *arg)
+/* One round of the consumer's thread: connect (after the back-off), or
+ * send and confirm.  Returns the poll timeout for the next wait. */
+static int forward_round(void *arg, struct consumer *c)
+{
+	struct forwarder *f = arg;
+	int64_t now = monotonic_ns();
+	int timeout = IDLE_WAIT_MS;
+
+	if (f->fd >= 0 || f->relp)
+		return connected_round(f, now);
+	if (now >= f->next_attempt_ns) {
+		char reason[320];
+		set_state(f, FORWARDER_CONNECTING);
+		if (connect_collector(f, reason, sizeof(reason)) == 0) {
+			connected(f);
+			timeout = 0;
+		} else if (!consumer_stopping(c)) {
+			connection_lost(f, reason);
+		}
+	}
+	if (f->fd < 0 && !f->relp) {
+		int64_t left = (f->next_attempt_ns - monotonic_ns()) / 1000000;
+		timeout = left < 0 ? 0 : left > IDLE_WAIT_MS ? IDLE_WAIT_MS : (int)left + 1;
+		pthread_mutex_lock(&f->lock);
+		f->status.next_attempt_ms = left < 0 ? 0 : left;
+		pthread_mutex_unlock(&f->lock);
+	}
+	return timeout;
+}
+
+static void forward_finish(void *arg, struct consumer *c)
 {
 	struct forwarder *f = arg;
 
-	if (open_log(f) != 0)
-		goto out;
-	init_cursor(f);
-	while (!atomic_load(&f->stop)) {
-		int64_t now = monotonic_ns();
-		int timeout = IDLE_WAIT_MS;
-
-		if (f->fd < 0 && !f->relp) {
-			if (now >= f->next_attempt_ns) {
-				char reason[320];
-				set_state(f, FORWARDER_CONNECTING);
-				if (connect_collector(f, reason, sizeof(reason)) == 0) {
-					connected(f);
-					timeout = 0;
-				} else if (!atomic_load(&f->stop)) {
-					connection_lost(f, reason);
-				}
-			}
-			if (f->fd < 0 && !f->relp) {
-				int64_t left = (f->next_attempt_ns - monotonic_ns()) / 1000000;
-				timeout = left < 0 ? 0 : left > IDLE_WAIT_MS ? IDLE_WAIT_MS : (int)left + 1;
-				pthread_mutex_lock(&f->lock);
-				f->status.next_attempt_ms = left < 0 ? 0 : left;
-				pthread_mutex_unlock(&f->lock);
-			}
-		} else {
-			timeout = connected_round(f, now);
-		}
-		now = monotonic_ns();
-		look_at_log(f, now);
-		maybe_save(f, now, false);
-		if (timeout > 0 || f->fd >= 0)
-			wait_round(f, timeout);
-	}
-	drain(f);
-out:
-	maybe_save(f, monotonic_ns(), true);
+	(void)c;
 	close_connection(f);
 	set_state(f, FORWARDER_STOPPED);
-	return NULL;
 }
+
+static const struct consumer_transport forward_transport = {
+	.round = forward_round,
+	.wait_fd = forward_wait_fd,
+	.ready = forward_ready,
+	.drain = forward_drain,
+	.finish = forward_finish,
+	.missed = forward_missed,
+};
 
 /* ---- interface ---- */
 
@@ -1026,26 +812,16 @@ void forwarder_free(struct forwarder *f)
 {
 	if (!f)
 		return;
+	consumer_free(f->consumer);   /* the thread ends first */
 	free(f->name);
 	free(f->host);
 	free(f->port);
 	free(f->server_name);
-	free(f->log_path);
-	free(f->state_dir);
-	free(f->cursor_path);
 	if (f->tls)
 		SSL_CTX_free(f->tls);
-	if (f->thread_started)
-		forwarder_stop(f);
-	if (f->wake_fd >= 0)
-		close(f->wake_fd);
-	if (f->log)
-		eventlog_close(f->log);
 	pthread_mutex_destroy(&f->lock);
-	strbuf_release(&f->problems);
 	strbuf_release(&f->out);
 	strbuf_release(&f->message);
-	event_free(&f->ev);
 	free(f->inflight);
 	free(f);
 }
@@ -1055,12 +831,10 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 				  struct strbuf *err)
 {
 	struct forwarder *f = xcalloc(1, sizeof(*f));
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT, extra = STRBUF_INIT;
 
 	pthread_mutex_init(&f->lock, NULL);
-	event_init(&f->ev);
 	f->fd = -1;
-	f->wake_fd = -1;
 	f->name = xstrdup(config->name);
 	f->host = xstrdup(config->host);
 	f->port = xstrdup(config->port);
@@ -1071,25 +845,11 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 	f->reconnect_max_ms = config->reconnect_max_ms;
 	f->send_timeout_ms = config->send_timeout_ms;
 	f->connect_timeout_ms = config->connect_timeout_ms;
-	f->start_at_newest = config->start_at_newest;
-	f->log_path = xstrdup(log_path);
-	f->state_dir = xstrdup(state_dir);
-	forwarder_cursor_path(state_dir, config->name, &path);
-	f->cursor_path = xstrdup(path.data);
-	strbuf_release(&path);
 	f->jitter_seed = (unsigned)getpid() ^ (unsigned)clock_ns(CLOCK_REALTIME);
-	if (field_sizes)
-		f->sizes = f->shared_sizes = *field_sizes;
 	snprintf(f->status.address, sizeof(f->status.address), "%s://%s%s%s:%s",
 		 outputs_protocol_name(config->protocol), strchr(config->host, ':') ? "[" : "",
 		 config->host, strchr(config->host, ':') ? "]" : "", config->port);
 	f->status.state = FORWARDER_STARTING;
-	f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (f->wake_fd < 0) {
-		strbuf_printf(err, "forwarder %s: eventfd: %s", config->name, strerror(errno));
-		forwarder_free(f);
-		return NULL;
-	}
 	if (config->protocol == FORWARD_TLS) {
 		struct strbuf tls_err = STRBUF_INIT;
 		f->tls = tls_context(config, &tls_err);
@@ -1100,45 +860,55 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 			return NULL;
 		}
 	}
-	int rc = pthread_create(&f->thread, NULL, forwarder_main, f);
-	if (rc != 0) {
-		strbuf_printf(err, "forwarder %s: cannot start its thread: %s", config->name, strerror(rc));
+	forwarder_cursor_path(state_dir, config->name, &path);
+	strbuf_printf(&name, "forwarder %s (%s)", config->name, f->status.address);
+	strbuf_printf(&extra, "collector=%s\n", f->status.address);
+	struct consumer_options options = {
+		.name = name.data, .log_path = log_path, .cursor_path = path.data, .cursor_extra = extra.data,
+		.from_oldest = !config->start_at_newest, .at_least_once = true,
+		.output = { .arg = f, .deliver = forward_deliver, .transport = &forward_transport },
+		.format = { .field_sizes = field_sizes },
+	};
+	f->consumer = consumer_new(&options, err);
+	strbuf_release(&path);
+	strbuf_release(&name);
+	strbuf_release(&extra);
+	if (!f->consumer || consumer_run(f->consumer, err) != 0) {
 		forwarder_free(f);
 		return NULL;
 	}
-	f->thread_started = true;
 	return f;
 }
 
 void forwarder_wake(struct forwarder *f)
 {
-	uint64_t one = 1;
-
-	if (write(f->wake_fd, &one, sizeof(one)) < 0)
-		one = 0;   /* the counter is saturated: a wake-up is pending anyway */
+	consumer_wake(f->consumer);
 }
 
 void forwarder_set_field_sizes(struct forwarder *f, const struct field_sizes *field_sizes)
 {
-	pthread_mutex_lock(&f->lock);
-	f->shared_sizes = *field_sizes;
-	f->sizes_changed = true;
-	pthread_mutex_unlock(&f->lock);
+	consumer_set_field_sizes(f->consumer, field_sizes);
 }
 
 void forwarder_get_status(struct forwarder *f, struct forwarder_status *status)
 {
+	struct consumer_status cs;
+
+	consumer_get_status(f->consumer, &cs);
 	pthread_mutex_lock(&f->lock);
 	*status = f->status;
 	pthread_mutex_unlock(&f->lock);
+	status->cursor = cs.cursor;
+	status->sent_id = cs.read_to;
+	status->last_log_id = cs.last_log_id;
+	status->skipped = cs.missed;
+	snprintf(status->last_error, sizeof(status->last_error), "%s", cs.last_error);
+	status->last_error_time = cs.last_error_time;
 }
 
 bool forwarder_next_problem(struct forwarder *f, struct strbuf *text)
 {
-	pthread_mutex_lock(&f->lock);
-	bool found = strbuf_shift_line(&f->problems, text);
-	pthread_mutex_unlock(&f->lock);
-	return found;
+	return consumer_next_problem(f->consumer, text);
 }
 
 const char *forwarder_name(const struct forwarder *f)
@@ -1148,18 +918,10 @@ const char *forwarder_name(const struct forwarder *f)
 
 void forwarder_request_stop(struct forwarder *f, unsigned drain_ms)
 {
-	if (atomic_load(&f->stop))
-		return;
-	f->drain_ms = drain_ms;
-	atomic_store(&f->stop, true);
-	forwarder_wake(f);
+	consumer_request_stop(f->consumer, drain_ms);
 }
 
 void forwarder_stop(struct forwarder *f)
 {
-	if (f->joined)
-		return;
-	forwarder_request_stop(f, 0);
-	pthread_join(f->thread, NULL);
-	f->joined = true;
+	consumer_stop(f->consumer);
 }

@@ -215,8 +215,12 @@ static void start_consumer(struct sinks *s, struct local_sink *l, const char *st
 
 	if (cursor_name)
 		strbuf_printf(&path, "%s/%s.cursor", state_dir, cursor_name);
-	l->consumer = consumer_start(l->name, s->log_path, cursor_name ? path.data : NULL, output,
-				     &s->format, &err);
+	struct consumer_options options = {
+		.name = l->name, .log_path = s->log_path, .cursor_path = cursor_name ? path.data : NULL,
+		.output = *output, .format = s->format,
+	};
+
+	l->consumer = consumer_start(&options, &err);
 	if (!l->consumer)
 		add_problem(s, "%s: %s", l->name, err.data);
 	strbuf_release(&path);
@@ -234,7 +238,7 @@ static void open_local_sinks(struct sinks *s, const struct outputs_config *confi
 		l->target = xstrdup(config->syslog.socket_path);
 		l->syslog = syslog_sink_open(&config->syslog, s->log_path != NULL);
 		if (s->log_path)
-			start_consumer(s, l, config->state_dir, "syslog", &(struct consumer_output){ l, syslog_deliver, syslog_flush });
+			start_consumer(s, l, config->state_dir, "syslog", &(struct consumer_output){ .arg = l, .deliver = syslog_deliver, .flush = syslog_flush });
 	}
 	for (size_t i = 0; i < config->njsons; i++) {
 		const struct jsonfile_config *json = &config->jsons[i];
@@ -251,7 +255,7 @@ static void open_local_sinks(struct sinks *s, const struct outputs_config *confi
 		/* stdout has no position to come back to */
 		if (s->log_path)
 			start_consumer(s, l, config->state_dir, strcmp(json->path, "-") ? name.data : NULL,
-				       &(struct consumer_output){ l, json_deliver, json_flush });
+				       &(struct consumer_output){ .arg = l, .deliver = json_deliver, .flush = json_flush });
 		strbuf_release(&name);
 	}
 }
