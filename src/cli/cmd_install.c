@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "service/privsep.h"
 #include "service/service.h"
 
 #define START_TIMEOUT_MS 20000   /* loading the eBPF programs takes a few seconds at worst */
@@ -95,6 +96,12 @@ int cmd_install(int argc, char **argv)
 	}
 	if (service_install_boot(&state, &err) < 0)
 		goto fail;
+	/* the forwarders' unprivileged user (docs/privsep.md); without it
+	 * they run as nobody */
+	struct strbuf user_err = STRBUF_INIT;
+	if (privsep_create_user(&user_err) != 0)
+		fprintf(stderr, "sysmon: warning: %s\n", user_err.data);
+	strbuf_release(&user_err);
 
 	pid_t pid;
 	bool already;

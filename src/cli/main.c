@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/switches.h"
+#include "output/forward_proc.h"
 #include "schema/schema.h"
 #include "service/version.h"
 #include "util/strbuf.h"
@@ -175,6 +176,9 @@ int main(int argc, char **argv)
 	}
 	if (switches_is_switch(argv[1]))
 		return run_switches(argc, argv);
+	/* not a command for users: the monitor's forwarders' process */
+	if (strcmp(argv[1], "forwarders") == 0)
+		return forward_proc_child_main();
 	if (strcasecmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return EXIT_OK;

@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -755,6 +756,65 @@ static const struct consumer_transport forward_transport = {
 
 /* ---- interface ---- */
 
+/* The CA certificates in PEM into CTX's store: 0, or -1 when there is none. */
+static int add_pem_cas(SSL_CTX *ctx, const char *pem)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	STACK_OF(X509_INFO) *infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	int added = 0;
+
+	for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+		if (info->x509 && X509_STORE_add_cert(store, info->x509) == 1)
+			added++;
+		if (info->crl)
+			X509_STORE_add_crl(store, info->crl);
+	}
+	if (infos)
+		sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	if (added)
+		ERR_clear_error();
+	else if (!ERR_peek_error())
+		ERR_raise_data(ERR_LIB_PEM, PEM_R_NO_START_LINE, "no certificate");
+	return added ? 0 : -1;
+}
+
+/* The client certificate, then its chain, in PEM. */
+static int use_pem_chain(SSL_CTX *ctx, const char *pem)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	X509 *cert = bio ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) : NULL;
+	int rc = cert && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_clear_chain_certs(ctx) == 1 ? 0 : -1;
+	X509 *link;
+
+	X509_free(cert);
+	while (rc == 0 && (link = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+		if (SSL_CTX_add0_chain_cert(ctx, link) != 1) {
+			X509_free(link);
+			rc = -1;
+		}
+	if (rc == 0)
+		ERR_clear_error();   /* the end of the file */
+	BIO_free(bio);
+	return rc;
+}
+
+static int use_pem_key(SSL_CTX *ctx, const char *pem)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	int rc = key && SSL_CTX_use_PrivateKey(ctx, key) == 1 ? 0 : -1;
+
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	return rc;
+}
+
+/* The TLS context of CONFIG, from the files' contents that the monitor
+ * read (forwarder_read_tls_files): the forwarders' process cannot read
+ * them itself. */
 static SSL_CTX *tls_context(const struct forward_config *config, struct strbuf *err)
 {
 	char text[256];
@@ -767,7 +827,7 @@ static SSL_CTX *tls_context(const struct forward_config *config, struct strbuf *
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (config->ca_file ? SSL_CTX_load_verify_locations(ctx, config->ca_file, NULL) != 1
+	if (config->ca_file ? !config->ca_pem || add_pem_cas(ctx, config->ca_pem) != 0
 			    : SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		tls_error_text(text, sizeof(text));
 		strbuf_printf(err, "cannot load the CA certificates %s: %s",
@@ -775,13 +835,12 @@ static SSL_CTX *tls_context(const struct forward_config *config, struct strbuf *
 		goto fail;
 	}
 	if (config->cert_file) {
-		if (SSL_CTX_use_certificate_chain_file(ctx, config->cert_file) != 1) {
+		if (!config->cert_pem || use_pem_chain(ctx, config->cert_pem) != 0) {
 			tls_error_text(text, sizeof(text));
 			strbuf_printf(err, "cannot load the client certificate %s: %s", config->cert_file, text);
 			goto fail;
 		}
-		if (SSL_CTX_use_PrivateKey_file(ctx, config->key_file, SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(ctx) != 1) {
+		if (!config->key_pem || use_pem_key(ctx, config->key_pem) != 0 || SSL_CTX_check_private_key(ctx) != 1) {
 			tls_error_text(text, sizeof(text));
 			strbuf_printf(err, "cannot use the client key %s: %s", config->key_file, text);
 			goto fail;
@@ -793,19 +852,86 @@ fail:
 	return NULL;
 }
 
+/* Read one file whole into *PEM. */
+static int read_pem(const char *path, char **pem, const char *what, struct strbuf *err)
+{
+	FILE *file = fopen(path, "re");
+	struct strbuf text = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+
+	if (!file) {
+		strbuf_printf(err, "cannot load the %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), file)) > 0 && text.len < (16u << 20))
+		strbuf_append(&text, buf, n);
+	bool failed = ferror(file);
+	fclose(file);
+	if (failed) {
+		strbuf_printf(err, "cannot load the %s %s: %s", what, path, strerror(EIO));
+		strbuf_release(&text);
+		return -1;
+	}
+	free(*pem);
+	*pem = xstrdup(strbuf_str(&text));
+	strbuf_release(&text);
+	return 0;
+}
+
+int forwarder_read_tls_files(struct forward_config *config, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	int rc = 0;
+
+	if (config->protocol != FORWARD_TLS)
+		return 0;
+	if ((config->ca_file && read_pem(config->ca_file, &config->ca_pem, "CA certificates", &why) != 0) ||
+	    (config->cert_file && read_pem(config->cert_file, &config->cert_pem, "client certificate", &why) != 0) ||
+	    (config->key_file && read_pem(config->key_file, &config->key_pem, "client key", &why) != 0)) {
+		strbuf_printf(err, "forwarder %s: %s", config->name, why.data);
+		rc = -1;
+	}
+	strbuf_release(&why);
+	return rc;
+}
+
 int forwarder_check_config(const struct forward_config *config, struct strbuf *err)
 {
 	if (config->protocol != FORWARD_TLS)
 		return 0;
+	struct forward_config copy = *config;
 	struct strbuf tls_err = STRBUF_INIT;
-	SSL_CTX *ctx = tls_context(config, &tls_err);
+	bool read_here = !config->ca_pem && !config->cert_pem;
+	int rc = -1;
+
+	if (read_here) {
+		copy.ca_pem = copy.cert_pem = copy.key_pem = NULL;
+		if (forwarder_read_tls_files(&copy, err) != 0)
+			goto out;
+	}
+	SSL_CTX *ctx = tls_context(&copy, &tls_err);
 	if (!ctx) {
 		strbuf_printf(err, "forwarder %s: %s", config->name, tls_err.data);
-		strbuf_release(&tls_err);
-		return -1;
+		goto out;
 	}
 	SSL_CTX_free(ctx);
-	return 0;
+	rc = 0;
+out:
+	if (read_here) {
+		free(copy.ca_pem);
+		free(copy.cert_pem);
+		free(copy.key_pem);
+	}
+	strbuf_release(&tls_err);
+	return rc;
+}
+
+void forwarder_address(const struct forward_config *config, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s://%s%s%s:%s", outputs_protocol_name(config->protocol),
+		 strchr(config->host, ':') ? "[" : "", config->host, strchr(config->host, ':') ? "]" : "",
+		 config->port);
 }
 
 void forwarder_free(struct forwarder *f)
@@ -846,9 +972,7 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 	f->send_timeout_ms = config->send_timeout_ms;
 	f->connect_timeout_ms = config->connect_timeout_ms;
 	f->jitter_seed = (unsigned)getpid() ^ (unsigned)clock_ns(CLOCK_REALTIME);
-	snprintf(f->status.address, sizeof(f->status.address), "%s://%s%s%s:%s",
-		 outputs_protocol_name(config->protocol), strchr(config->host, ':') ? "[" : "",
-		 config->host, strchr(config->host, ':') ? "]" : "", config->port);
+	forwarder_address(config, f->status.address, sizeof(f->status.address));
 	f->status.state = FORWARDER_STARTING;
 	if (config->protocol == FORWARD_TLS) {
 		struct strbuf tls_err = STRBUF_INIT;

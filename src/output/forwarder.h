@@ -58,8 +58,13 @@ struct forwarder *forwarder_start(const struct forward_config *config, const cha
 				  const char *state_dir, const struct field_sizes *field_sizes,
 				  struct strbuf *err);
 /* Check what forwarder_start would check, without starting anything: the
- * TLS files load (for `sysmon outputs check`).  0, or -1 with ERR. */
+ * TLS files load (for `sysmon outputs check`; they are read unless
+ * forwarder_read_tls_files did).  0, or -1 with ERR. */
 int forwarder_check_config(const struct forward_config *config, struct strbuf *err);
+/* TLS: read CONFIG's CA, certificate and key files into its *_pem, which
+ * forwarder_start uses (it reads no file: the forwarders' process may not
+ * be allowed to).  0, or -1 with ERR. */
+int forwarder_read_tls_files(struct forward_config *config, struct strbuf *err);
 /* New records were committed to the log. */
 void forwarder_wake(struct forwarder *fwd);
 void forwarder_set_field_sizes(struct forwarder *fwd, const struct field_sizes *field_sizes);
@@ -67,6 +72,8 @@ void forwarder_get_status(struct forwarder *fwd, struct forwarder_status *status
 /* Problems for the monitor's Error events, one line at a time. */
 bool forwarder_next_problem(struct forwarder *fwd, struct strbuf *text);
 const char *forwarder_name(const struct forwarder *fwd);
+/* "tcp://HOST:PORT" (tls://, relp://; [HOST] for IPv6), as in the status. */
+void forwarder_address(const struct forward_config *config, char *buf, size_t size);
 /* Stopping: ask the thread to send what is committed for at most DRAIN_MS
  * and persist the cursor (several forwarders drain at once); wait for it
  * (its status stays readable); free it. */

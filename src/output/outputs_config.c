@@ -69,6 +69,9 @@ void outputs_config_free(struct outputs_config *config)
 		free(f->ca_file);
 		free(f->cert_file);
 		free(f->key_file);
+		free(f->ca_pem);
+		free(f->cert_pem);
+		free(f->key_pem);
 	}
 	free(config->forwards);
 	for (size_t i = 0; i < config->njsons; i++) {

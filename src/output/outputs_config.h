@@ -46,6 +46,9 @@ struct forward_config {
 	char *server_name;          /* TLS: name the certificate must match; default host */
 	char *ca_file;              /* TLS: trusted CAs; default the system's */
 	char *cert_file, *key_file; /* TLS: optional client certificate */
+	/* TLS: the contents of those files (forwarder_read_tls_files), read
+	 * by the monitor for the forwarders' process, which cannot */
+	char *ca_pem, *cert_pem, *key_pem;
 	unsigned max_message;       /* bytes per RFC 5424 message */
 	unsigned reconnect_min_ms, reconnect_max_ms;
 	unsigned send_timeout_ms;   /* no byte accepted for this long: reconnect */

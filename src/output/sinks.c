@@ -1,8 +1,8 @@
 /*
  * The outputs behind the monitor (interface: sinks.h): opens what
  * outputs.conf describes, starts a consumer of the event log for the local
- * syslog and each JSON lines output (consumer.c) and a forwarder for each
- * collector, wakes them at each commit, turns their troubles into problem
+ * syslog and each JSON lines output (consumer.c), and the forwarders'
+ * process (forward_proc.h) with a forwarder for each collector, wakes them at each commit, turns their troubles into problem
  * lines for Error events, and writes the status file `sysmon status` reads.
  * Without an event log the local outputs are fed directly, the syslog
  * through a bounded queue, and every drop is counted and reported.
@@ -18,6 +18,7 @@
 
 #include "output/consumer.h"
 #include "output/ecs.h"
+#include "output/forward_proc.h"
 #include "output/forwarder.h"
 #include "output/jsonfile.h"
 #include "output/outputs_config.h"
@@ -58,9 +59,10 @@ struct sinks {
 	bool have_sizes;
 
 	struct outputs_config *config;
-	struct forwarder **forwarders;
-	struct forward_config *forward_configs;   /* as started, for reloads */
-	size_t nforwarders;
+	struct forward_user forward_user;
+	struct forward_proc *forwarders;   /* the forwarders' process, once there were any */
+	size_t nforwarders;         /* the running set, in the config's order */
+	const struct forward_config *forward_configs;
 	struct local_sink *locals;  /* the syslog first, if enabled */
 	size_t nlocals;
 
@@ -87,23 +89,14 @@ static struct outputs_config *load_config(const struct sinks *s, struct strbuf *
 {
 	if (!s->config_explicit && access(s->config_path, F_OK) != 0 && errno == ENOENT)
 		return outputs_config_default();
-	return outputs_config_load(s->config_path, err);
-}
-
-static bool same_text(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_forward(const struct forward_config *a, const struct forward_config *b)
-{
-	return same_text(a->name, b->name) && a->protocol == b->protocol && same_text(a->host, b->host) &&
-	       same_text(a->port, b->port) && same_text(a->server_name, b->server_name) &&
-	       same_text(a->ca_file, b->ca_file) && same_text(a->cert_file, b->cert_file) &&
-	       same_text(a->key_file, b->key_file) && a->max_message == b->max_message &&
-	       a->reconnect_min_ms == b->reconnect_min_ms && a->reconnect_max_ms == b->reconnect_max_ms &&
-	       a->send_timeout_ms == b->send_timeout_ms && a->connect_timeout_ms == b->connect_timeout_ms &&
-	       a->start_at_newest == b->start_at_newest;
+	struct outputs_config *config = outputs_config_load(s->config_path, err);
+	for (size_t i = 0; config && i < config->nforwards; i++) {
+		if (forwarder_read_tls_files(&config->forwards[i], err) != 0) {
+			outputs_config_free(config);
+			return NULL;
+		}
+	}
+	return config;
 }
 
 /* ---- the local outputs as consumers of the event log ---- */
@@ -260,54 +253,31 @@ static void open_local_sinks(struct sinks *s, const struct outputs_config *confi
 	}
 }
 
-/* Start the forwarders of CONFIG, keeping those of the running set whose
- * settings did not change (no reconnect, no resent events).  On error the
- * running set is left as it was. */
+/* Hand the forwarders of CONFIG to their process (it keeps those of the
+ * running set whose settings did not change: no reconnect, no resent
+ * events).  On error (a TLS file that does not load) the running set is
+ * left as it was. */
 static int start_forwarders(struct sinks *s, const struct outputs_config *config, struct strbuf *err)
 {
-	struct forwarder **started = xcalloc(config->nforwards + 1, sizeof(*started));
-	bool *kept = xcalloc(s->nforwarders + 1, sizeof(*kept));
-
 	if (config->nforwards && !s->log_path) {
 		strbuf_printf(err, "%s: forwarders read the event log, but the monitor runs without one",
 			      config->path ? config->path : "outputs");
-		free(started);
-		free(kept);
 		return -1;
 	}
-	for (size_t i = 0; i < config->nforwards; i++) {
-		for (size_t j = 0; j < s->nforwarders; j++) {
-			if (!kept[j] && same_forward(&config->forwards[i], &s->forward_configs[j])) {
-				started[i] = s->forwarders[j];
-				kept[j] = true;
-				break;
-			}
-		}
-		if (started[i])
-			continue;
-		started[i] = forwarder_start(&config->forwards[i], s->log_path, config->state_dir,
-					     s->have_sizes ? &s->sizes : NULL, err);
-		if (!started[i]) {
-			for (size_t k = 0; k < i; k++) {
-				bool was_running = false;
-				for (size_t j = 0; j < s->nforwarders; j++)
-					was_running |= s->forwarders[j] == started[k];
-				if (!was_running)
-					forwarder_free(started[k]);
-			}
-			free(started);
-			free(kept);
-			return -1;
-		}
+	if (config->nforwards && s->forward_user.exe_fd < 0) {
+		strbuf_printf(err, "%s: forwarders run in a process of their own, which cannot be started here",
+			      config->path ? config->path : "outputs");
+		return -1;
 	}
-	for (size_t j = 0; j < s->nforwarders; j++)
-		if (!kept[j])
-			forwarder_free(s->forwarders[j]);   /* drains nothing: the cursor resumes */
-	free(kept);
-	free(s->forwarders);
-	s->forwarders = started;
+	for (size_t i = 0; i < config->nforwards; i++)
+		if (forwarder_check_config(&config->forwards[i], err) != 0)
+			return -1;
+	if (config->nforwards && !s->forwarders)
+		s->forwarders = forward_proc_new(&s->forward_user, s->log_path);
+	if (s->forwarders)
+		forward_proc_configure(s->forwarders, config->forwards, config->nforwards, config->state_dir,
+				       s->have_sizes ? &s->sizes : NULL);
 	s->nforwarders = config->nforwards;
-	/* the configs of the running set now live in CONFIG, owned by S */
 	s->forward_configs = config->forwards;
 	return 0;
 }
@@ -322,6 +292,7 @@ struct sinks *sinks_open(const struct sinks_options *options, struct strbuf *err
 	s->config_explicit = path && *path;
 	s->config_path = xstrdup(s->config_explicit ? path : SINKS_DEFAULT_CONFIG);
 	s->log_path = options->log_path ? xstrdup(options->log_path) : NULL;
+	s->forward_user = options->forward_user ? *options->forward_user : (struct forward_user){ .exe_fd = -1 };
 	s->format = options->format;
 	snprintf(s->computer, sizeof(s->computer), "%s", options->format.computer ? options->format.computer : "");
 	s->format.computer = s->computer;
@@ -362,8 +333,8 @@ void sinks_write(struct sinks *s, const struct event *ev)
 
 void sinks_committed(struct sinks *s)
 {
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_wake(s->forwarders[i]);
+	if (s->forwarders)
+		forward_proc_wake(s->forwarders);
 	for (size_t i = 0; i < s->nlocals; i++)
 		if (s->locals[i].consumer)
 			consumer_wake(s->locals[i].consumer);
@@ -374,8 +345,8 @@ void sinks_set_field_sizes(struct sinks *s, const struct field_sizes *field_size
 	s->sizes = *field_sizes;
 	s->have_sizes = true;
 	s->format.field_sizes = &s->sizes;
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_set_field_sizes(s->forwarders[i], field_sizes);
+	if (s->forwarders)
+		forward_proc_set_field_sizes(s->forwarders, field_sizes);
 	for (size_t i = 0; i < s->nlocals; i++)
 		if (s->locals[i].consumer)
 			consumer_set_field_sizes(s->locals[i].consumer, field_sizes);
@@ -465,11 +436,11 @@ static void status_json(struct sinks *s, struct strbuf *out, bool running)
 	}
 	for (size_t i = 0; i < s->nforwarders; i++) {
 		struct forwarder_status st;
-		forwarder_get_status(s->forwarders[i], &st);
+		forward_proc_status(s->forwarders, i, &st);
 		strbuf_puts(out, first ? "{" : ",{");
 		first = false;
 		strbuf_puts(out, "\"kind\":\"forward\"");
-		json_text(out, "name", forwarder_name(s->forwarders[i]));
+		json_text(out, "name", s->forward_configs[i].name);
 		json_text(out, "state", forwarder_state_name(st.state));
 		json_text(out, "target", st.address);
 		uint64_t backlog = st.last_log_id > st.cursor ? st.last_log_id - st.cursor : 0;
@@ -586,6 +557,8 @@ void sinks_tick(struct sinks *s)
 {
 	int64_t now = monotonic_ns();
 
+	if (s->forwarders)
+		forward_proc_tick(s->forwarders);
 	for (size_t i = 0; i < s->nlocals; i++) {
 		if (s->locals[i].consumer)
 			continue;
@@ -613,9 +586,8 @@ bool sinks_next_problem(struct sinks *s, struct strbuf *text)
 		s->problems.data[s->problems.len] = '\0';
 		return true;
 	}
-	for (size_t i = 0; i < s->nforwarders; i++)
-		if (forwarder_next_problem(s->forwarders[i], text))
-			return true;
+	if (s->forwarders && forward_proc_next_problem(s->forwarders, text))
+		return true;
 	for (size_t i = 0; i < s->nlocals; i++)
 		if (s->locals[i].consumer && consumer_next_problem(s->locals[i].consumer, text))
 			return true;
@@ -634,10 +606,10 @@ int sinks_reload(struct sinks *s, struct strbuf *err)
 	}
 	close_local_sinks(s);
 	open_local_sinks(s, config);
-	/* the kept forwarders copied their settings; the old config can go */
+	/* the forwarders' process has its copy of the settings; the old
+	 * config can go */
 	outputs_config_free(s->config);
 	s->config = config;
-	s->forward_configs = config->forwards;
 	write_status(s, true);
 	return 0;
 }
@@ -648,11 +620,11 @@ void sinks_stop(struct sinks *s)
 		return;
 	s->stopped = true;
 	/* everything drains in parallel */
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_request_stop(s->forwarders[i], STOP_DRAIN_MS);
+	if (s->forwarders)
+		forward_proc_request_stop(s->forwarders, STOP_DRAIN_MS);
 	stop_consumers(s, STOP_DRAIN_MS);
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_stop(s->forwarders[i]);
+	if (s->forwarders)
+		forward_proc_stop(s->forwarders);
 	for (size_t i = 0; i < s->nlocals; i++) {
 		if (s->locals[i].consumer)
 			continue;
@@ -695,10 +667,10 @@ void sinks_describe_losses(struct sinks *s, struct strbuf *out)
 	}
 	for (size_t i = 0; i < s->nforwarders; i++) {
 		struct forwarder_status st;
-		forwarder_get_status(s->forwarders[i], &st);
+		forward_proc_status(s->forwarders, i, &st);
 		uint64_t backlog = st.last_log_id > st.cursor ? st.last_log_id - st.cursor : 0;
 		strbuf_printf(out, "%sforwarder %s: %" PRIu64 " sent, %" PRIu64 " missed, %" PRIu64
-			      " waiting in the log", s->nlocals || i ? ", " : "", forwarder_name(s->forwarders[i]),
+			      " waiting in the log", s->nlocals || i ? ", " : "", s->forward_configs[i].name,
 			      st.events_sent, st.skipped, backlog);
 	}
 }
@@ -708,10 +680,8 @@ void sinks_close(struct sinks *s)
 	if (!s)
 		return;
 	sinks_stop(s);
-	for (size_t i = 0; i < s->nforwarders; i++)
-		forwarder_free(s->forwarders[i]);
+	forward_proc_free(s->forwarders);
 	close_local_sinks(s);
-	free(s->forwarders);
 	outputs_config_free(s->config);
 	strbuf_release(&s->problems);
 	free(s->config_path);

@@ -12,9 +12,10 @@
  *                     is set); only without an event log do the local
  *                     syslog and JSON outputs write here;
  *   sinks_committed() after every eventlog_flush(): wakes the consumers of
- *                     the log (local syslog, JSON lines, forwarders), which
- *                     run in their own threads from persisted cursors, so a
- *                     slow or dead output never slows capture;
+ *                     the log (local syslog, JSON lines: threads here;
+ *                     forwarders: in their unprivileged process), which
+ *                     read from persisted cursors, so a slow or dead output
+ *                     never slows capture;
  *   sinks_tick()      every ~100 ms: flushes buffers, writes the status
  *                     file that `sysmon status` reads;
  *   sinks_next_problem()  after a tick: run-time problems (a collector lost,
@@ -33,6 +34,7 @@
 #include <stdbool.h>
 
 #include "output/format.h"
+#include "output/forward_proc.h"
 #include "schema/event.h"
 #include "util/strbuf.h"
 
@@ -56,6 +58,9 @@ struct sinks_options {
 	/* <Computer>, <Execution> and FieldSizes of the events written by
 	 * sinks_write; copied (see sinks_set_field_sizes for reloads). */
 	struct format_context format;
+	/* Who the forwarders' process runs as (forward_proc.h); NULL: no
+	 * forwarders can run (configured ones are an error). */
+	const struct forward_user *forward_user;
 };
 
 /* Open the configured outputs.  Returns NULL with a message in ERR when

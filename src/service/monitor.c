@@ -29,6 +29,7 @@
 #include "service/monitor.h"
 #include "service/pidfile.h"
 #include "service/privdrop.h"
+#include "service/privsep.h"
 #include "service/service.h"
 #include "service/version.h"
 #include "store/eventlog.h"
@@ -50,6 +51,7 @@ struct monitor {
 	struct capture *capture;
 	struct eventlog *log;
 	struct sinks *sinks;          /* syslog, forwarders, JSON lines (outputs.conf) */
+	struct forward_user forward_user;   /* the forwarders' process (privsep.h) */
 	struct format_context format;
 	char hostname[256];
 	struct strbuf line;           /* formatted stdout line, reused */
@@ -347,6 +349,7 @@ static int open_sinks(struct monitor *m)
 				   : NULL,
 		.format = m->format,
 		.config_path = m->options->outputs_path,
+		.forward_user = m->forward_user.exe_fd >= 0 ? &m->forward_user : NULL,
 	};
 	struct strbuf err = STRBUF_INIT;
 
@@ -468,6 +471,7 @@ int monitor_run(const struct monitor_options *options)
 	int pid_fd = -1;
 
 	memset(&m, 0, sizeof(m));
+	m.forward_user.exe_fd = -1;
 	m.options = options;
 	event_init(&m.notice);
 
@@ -519,8 +523,14 @@ int monitor_run(const struct monitor_options *options)
 		strbuf_reset(&err);
 	}
 	apply_events(&m);
+	/* the forwarders' process runs as an unprivileged user, started by
+	 * a fork of ours after the drop (at once, or after a reload) */
+	if (privsep_prepare(&m.forward_user, &err) != 0) {
+		fprintf(stderr, "sysmon: forwarders cannot run: %s\n", strbuf_str(&err));
+		strbuf_reset(&err);
+	}
 	/* before the outputs start their threads, which inherit the set */
-	if (privdrop_reduce(privdrop_monitor_keeps(), &err) != 0) {
+	if (privdrop_reduce(privdrop_monitor_keeps(), privdrop_spawn_keeps(), &err) != 0) {
 		fprintf(stderr, "sysmon: dropping capabilities failed: %s\n", strbuf_str(&err));
 		strbuf_release(&err);
 		goto out;
@@ -559,5 +569,7 @@ out:
 	strbuf_release(&m.line);
 	if (pid_fd >= 0)
 		pidfile_release(options->pid_file, pid_fd);
+	if (m.forward_user.exe_fd >= 0)
+		close(m.forward_user.exe_fd);
 	return status;
 }

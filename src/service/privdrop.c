@@ -57,7 +57,14 @@ uint64_t privdrop_monitor_keeps(void)
 	return last >= 63 ? keep : keep & ((BIT(last) << 1) - 1);
 }
 
-int privdrop_reduce(uint64_t keep, struct strbuf *err)
+uint64_t privdrop_spawn_keeps(void)
+{
+	/* the forwarders' process, started (again) later, becomes its
+	 * unprivileged user (output/forward_proc.h) */
+	return BIT(CAP_SETUID) | BIT(CAP_SETGID);
+}
+
+int privdrop_reduce(uint64_t keep, uint64_t dormant, struct strbuf *err)
 {
 	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
@@ -68,11 +75,13 @@ int privdrop_reduce(uint64_t keep, struct strbuf *err)
 		strbuf_printf(err, "capget: %s", strerror(errno));
 		return -1;
 	}
-	keep &= (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	uint64_t have = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	keep &= have;
+	dormant &= have & ~keep;
 
 	/* the bounding set first: dropping from it needs CAP_SETPCAP */
 	for (int cap = 0; cap <= last; cap++) {
-		if (keep & BIT(cap))
+		if ((keep | dormant) & BIT(cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
 			strbuf_printf(err, "dropping capability %d from the bounding set: %s", cap,
@@ -85,8 +94,10 @@ int privdrop_reduce(uint64_t keep, struct strbuf *err)
 		return -1;
 	}
 	memset(data, 0, sizeof(data));
-	data[0].effective = data[0].permitted = (uint32_t)keep;
-	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
+	data[0].effective = (uint32_t)keep;
+	data[1].effective = (uint32_t)(keep >> 32);
+	data[0].permitted = (uint32_t)(keep | dormant);
+	data[1].permitted = (uint32_t)((keep | dormant) >> 32);
 	/* glibc has no wrapper; capset applies to the calling thread only, and
 	 * the monitor is single-threaded when it drops */
 	if (syscall(SYS_capset, &header, data) != 0) {

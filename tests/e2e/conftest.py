@@ -125,6 +125,19 @@ def _requirements():
         pytest.fail("%s is missing: run `make` first" % SYSMON)
 
 
+def searchable_by_others(path):
+    """Let other users pass through PATH's directories (not list them): the
+    monitor's forwarders' process runs as an unprivileged user and opens
+    the event log and its state directory under the test's tmp_path
+    (docs/privsep.md)."""
+    path = os.path.abspath(str(path))
+    while path != "/":
+        mode = os.stat(path).st_mode
+        if not mode & 0o001:
+            os.chmod(path, (mode & 0o7777) | 0o001)
+        path = os.path.dirname(path)
+
+
 @pytest.fixture
 def start_monitor(tmp_path):
     """start_monitor(config_text=None, config_path=None, args=()) -> Monitor.
@@ -138,6 +151,7 @@ def start_monitor(tmp_path):
                 f.write(config_text)
         workdir = tmp_path / ("monitor%d" % len(started))
         workdir.mkdir()
+        searchable_by_others(workdir)
         mon = Monitor(str(workdir), config_path, args)
         started.append(mon)
         return mon
