@@ -18,6 +18,10 @@
  * user (the monitor made them its saved IDs, privsep.h: no capability is
  * needed, and all capabilities go with root's uid), PR_SET_NO_NEW_PRIVS,
  * the parent-death signal, then execveat of fd 4 with "forwarders".
+ *
+ * The child stops when the monitor says so or is gone (the socket's end),
+ * not at SIGTERM: a service manager that signals the whole group (systemd)
+ * must not cut the forwarders' drain short while the monitor stops.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -439,7 +443,7 @@ static int spawn(struct forward_proc *p)
 		if (syscall(SYS_capset, &header, data) != 0 || syscall(SYS_setgroups, 1, &gid) != 0 ||
 		    syscall(SYS_setresgid, gid, gid, gid) != 0 || syscall(SYS_setresuid, uid, uid, uid) != 0 ||
 		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-		    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0)
+		    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 			_exit(CHILD_EXIT_DROP);
 		sigset_t none;
 		sigemptyset(&none);
@@ -714,14 +718,6 @@ struct child {
 	bool stop;
 };
 
-static volatile sig_atomic_t child_signalled;
-
-static void on_child_signal(int sig)
-{
-	(void)sig;
-	child_signalled = 1;
-}
-
 static void child_send(struct child *c)
 {
 	if (send_all(c->fd, c->out.data, c->out.len, SEND_TIMEOUT_MS) != 0)
@@ -910,16 +906,15 @@ int forward_proc_child_main(void)
 		return EXIT_FAILURE_RUN;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_child_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
+	sigaction(SIGTERM, &sa, NULL);   /* the monitor stops us (see the top) */
+	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);   /* reloads come from the monitor */
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 
 	int64_t last_status = monotonic_ns();
-	while (!c.stop && !child_signalled) {
+	while (!c.stop) {
 		struct pollfd pfd = { .fd = c.fd, .events = POLLIN };
 		int rc = poll(&pfd, 1, STATUS_INTERVAL_MS);
 		if (rc < 0 && errno != EINTR)
