@@ -248,20 +248,6 @@ static void get_forward(struct reader *r, struct forward_config *f)
 		r->bad = true;
 }
 
-static void free_forward(struct forward_config *f)
-{
-	free(f->name);
-	free(f->host);
-	free(f->port);
-	free(f->server_name);
-	free(f->ca_file);
-	free(f->cert_file);
-	free(f->key_file);
-	free(f->ca_pem);
-	free(f->cert_pem);
-	free(f->key_pem);
-}
-
 /* ---- the monitor's side ---- */
 
 struct forward_proc {
@@ -789,7 +775,7 @@ static void child_configure(struct child *c, struct reader *r)
 	if (r->bad || !log_path || !state_dir) {
 		child_problem(c, "forwarders: a malformed set from the monitor; keeping the running one");
 		for (uint32_t i = 0; i < n && configs; i++)
-			free_forward(&configs[i]);
+			outputs_forward_free(&configs[i]);
 		free(configs);
 		free(log_path);
 		free(state_dir);
@@ -818,7 +804,7 @@ static void child_configure(struct child *c, struct reader *r)
 				child_problem(c, c->text.data);
 			forwarder_free(c->forwarders[j]);   /* drains nothing: the cursor resumes */
 		}
-		free_forward(&c->configs[j]);
+		outputs_forward_free(&c->configs[j]);
 	}
 	for (uint32_t i = 0; have_sizes && i < n; i++)
 		if (started[i])
@@ -947,7 +933,7 @@ int forward_proc_child_main(void)
 	child_send(&c);
 	for (size_t i = 0; i < c.n; i++) {
 		forwarder_free(c.forwarders[i]);
-		free_forward(&c.configs[i]);
+		outputs_forward_free(&c.configs[i]);
 	}
 	free(c.forwarders);
 	free(c.configs);

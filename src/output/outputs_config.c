@@ -51,6 +51,20 @@ struct outputs_config *outputs_config_default(void)
 	return config_new();
 }
 
+void outputs_forward_free(struct forward_config *f)
+{
+	free(f->name);
+	free(f->host);
+	free(f->port);
+	free(f->server_name);
+	free(f->ca_file);
+	free(f->cert_file);
+	free(f->key_file);
+	free(f->ca_pem);
+	free(f->cert_pem);
+	free(f->key_pem);
+}
+
 void outputs_config_free(struct outputs_config *config)
 {
 	if (!config)
@@ -60,19 +74,8 @@ void outputs_config_free(struct outputs_config *config)
 	free(config->state_dir);
 	free(config->syslog.socket_path);
 	free(config->syslog.daemon_log);
-	for (size_t i = 0; i < config->nforwards; i++) {
-		struct forward_config *f = &config->forwards[i];
-		free(f->name);
-		free(f->host);
-		free(f->port);
-		free(f->server_name);
-		free(f->ca_file);
-		free(f->cert_file);
-		free(f->key_file);
-		free(f->ca_pem);
-		free(f->cert_pem);
-		free(f->key_pem);
-	}
+	for (size_t i = 0; i < config->nforwards; i++)
+		outputs_forward_free(&config->forwards[i]);
 	free(config->forwards);
 	for (size_t i = 0; i < config->njsons; i++) {
 		free(config->jsons[i].name);

@@ -82,6 +82,8 @@ struct outputs_config *outputs_config_load(const char *path, struct strbuf *err)
 /* Parse TEXT (NAME is used in messages). */
 struct outputs_config *outputs_config_parse(const char *name, const char *text, struct strbuf *err);
 void outputs_config_free(struct outputs_config *config);
+/* The strings of one forwarder's settings (not F itself). */
+void outputs_forward_free(struct forward_config *f);
 /* A readable summary, one line per output, for `sysmon outputs show`. */
 void outputs_config_describe(const struct outputs_config *config, struct strbuf *out);
 
