@@ -466,6 +466,15 @@ static void describe_exit(int status, struct strbuf *out)
 		strbuf_puts(out, "it ended");
 }
 
+/* The next start: 1 s after the first failure, doubling up to a minute. */
+static void schedule_restart(struct forward_proc *p)
+{
+	p->restart_delay_ms = p->restart_delay_ms ? p->restart_delay_ms * 2 : RESTART_MIN_MS;
+	if (p->restart_delay_ms > RESTART_MAX_MS)
+		p->restart_delay_ms = RESTART_MAX_MS;
+	p->restart_at_ns = monotonic_ns() + (int64_t)p->restart_delay_ms * 1000000;
+}
+
 /* The child is gone (EOF on the socket): reap it, and restart it later
  * unless the monitor stops. */
 static void child_gone(struct forward_proc *p)
@@ -494,10 +503,7 @@ static void child_gone(struct forward_proc *p)
 	describe_exit(status, &why);
 	if (monotonic_ns() - p->started_ns >= HEALTHY_RUN_NS)
 		p->restart_delay_ms = 0;
-	p->restart_delay_ms = p->restart_delay_ms ? p->restart_delay_ms * 2 : RESTART_MIN_MS;
-	if (p->restart_delay_ms > RESTART_MAX_MS)
-		p->restart_delay_ms = RESTART_MAX_MS;
-	p->restart_at_ns = monotonic_ns() + (int64_t)p->restart_delay_ms * 1000000;
+	schedule_restart(p);
 	proc_problem(p, "forwarders: their process (pid %d) ended: %s; restarting it in %u ms (the forwarders "
 		     "resume from their cursors)", (int)pid, why.data, p->restart_delay_ms);
 	for (size_t i = 0; i < p->n; i++)
@@ -614,12 +620,8 @@ void forward_proc_tick(struct forward_proc *p)
 	}
 	if (!p->pid && !p->stopping && p->n > 0 && p->restart_at_ns && monotonic_ns() >= p->restart_at_ns) {
 		p->restart_at_ns = 0;
-		if (spawn(p) != 0) {
-			p->restart_delay_ms = p->restart_delay_ms ? p->restart_delay_ms * 2 : RESTART_MIN_MS;
-			if (p->restart_delay_ms > RESTART_MAX_MS)
-				p->restart_delay_ms = RESTART_MAX_MS;
-			p->restart_at_ns = monotonic_ns() + (int64_t)p->restart_delay_ms * 1000000;
-		}
+		if (spawn(p) != 0)
+			schedule_restart(p);
 	}
 }
 
