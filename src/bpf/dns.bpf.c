@@ -34,34 +34,9 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/dns.h"
+#include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_READ 0
-#define NR_WRITE 1
-#define NR_WRITEV 20
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SENDMSG 46
-#define NR_RECVMSG 47
-#define NR_RECVMMSG 299
-#define NR_SENDMMSG 307
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_READ 63
-#define NR_WRITE 64
-#define NR_WRITEV 66
-#define NR_SENDTO 206
-#define NR_RECVFROM 207
-#define NR_SENDMSG 211
-#define NR_RECVMSG 212
-#define NR_RECVMMSG 243
-#define NR_SENDMMSG 269
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#else
-#error "dns.bpf.c: syscall numbers are defined for x86 and arm64 only"
-#endif
 
 #define AF_INET_FAMILY 2
 #define AF_INET6_FAMILY 10
@@ -289,10 +264,8 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 
 	if ((!sent && ret <= 0) || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-#if defined(__TARGET_ARCH_x86)
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
+	if (in_ia32_syscall(bpf_get_current_task_btf()))
 		return 0;   /* 32-bit syscall: other numbers */
-#endif
 	if (!sk)
 		sk = socket_of_fd(args->arg[0]);
 	if (!sk)
@@ -390,7 +363,6 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
  * has: 3, 4 or 6 here); recvfrom/recvmsg/recvmmsg at exit, with the
  * arguments from the saved registers.  dns_sys_enter/dns_sys_exit do the
  * same on every syscall when tracefs is not there. */
-#define CURRENT_REGS ((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()))
 #define SYSCALL_ENTER_PROGRAM(name, nr, nargs)                                  \
 	SEC("tp/syscalls/sys_enter_" #name)                                     \
 	int enter_##name(struct syscall_trace_enter *ctx)                       \
@@ -409,24 +381,25 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 		}                                                               \
 		return on_syscall(nr, 0, &args, NULL);                          \
 	}
-#define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
-	SEC("tp/syscalls/sys_exit_" #name)                                      \
-	int exit_##name(struct syscall_trace_exit *ctx)                         \
-	{                                                                       \
-		struct syscall_args args = {};                                  \
-                                                                                \
-		if (ctx->ret <= 0 || !dns_process())                            \
-			return 0;                                               \
-		args_from_regs(&args, CURRENT_REGS);                            \
-		return on_syscall(nr, ctx->ret, &args, NULL);                   \
-	}
+
+/* A receive RET bytes long (REGS: the saved registers); only processes
+ * that sent a DNS message are examined. */
+static __always_inline int on_receive_exit(long nr, long ret, struct pt_regs *regs)
+{
+	struct syscall_args args = {};
+
+	if (ret <= 0 || !dns_process())
+		return 0;
+	args_from_regs(&args, regs);
+	return on_syscall(nr, ret, &args, NULL);
+}
 
 SYSCALL_ENTER_PROGRAM(sendto, NR_SENDTO, 6)
 SYSCALL_ENTER_PROGRAM(sendmsg, NR_SENDMSG, 3)
 SYSCALL_ENTER_PROGRAM(sendmmsg, NR_SENDMMSG, 4)
-SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM)
-SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG)
-SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
+SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM, on_receive_exit)
+SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG, on_receive_exit)
+SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG, on_receive_exit)
 
 /* write/writev/read: every process makes them all the time, on files and
  * pipes too.  The socket layer's own tracepoints fire only for sockets:
@@ -434,7 +407,7 @@ SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
  * answer that arrives first), a read once received. */
 static __always_inline int on_socket_sent(struct sock *sk, long ret)
 {
-	struct pt_regs *regs = CURRENT_REGS;
+	struct pt_regs *regs = current_syscall_regs();
 	struct syscall_args args = {};
 	long nr = SYSCALL_NR(regs);
 
@@ -446,7 +419,7 @@ static __always_inline int on_socket_sent(struct sock *sk, long ret)
 
 static __always_inline int on_socket_received(struct sock *sk, long ret)
 {
-	struct pt_regs *regs = CURRENT_REGS;
+	struct pt_regs *regs = current_syscall_regs();
 	struct syscall_args args = {};
 
 	if (!sk || ret <= 0 || SYSCALL_NR(regs) != NR_READ || !dns_process())
@@ -503,12 +476,9 @@ int BPF_PROG(dns_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(dns_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct syscall_args args = {};
 	long nr = SYSCALL_NR(regs);
 
-	if ((nr != NR_RECVFROM && nr != NR_RECVMSG && nr != NR_RECVMMSG) || ret <= 0 ||
-	    !dns_process())
+	if (nr != NR_RECVFROM && nr != NR_RECVMSG && nr != NR_RECVMMSG)
 		return 0;
-	args_from_regs(&args, regs);
-	return on_syscall(nr, ret, &args, NULL);
+	return on_receive_exit(nr, ret, regs);
 }

@@ -58,6 +58,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/file.h"
+#include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -66,78 +67,6 @@ __u32 enabled_events = 0;
 
 #define BIT(id) (1u << (id))
 #define DELETE_BITS (BIT(FILE_EVENT_DELETE) | BIT(FILE_EVENT_DELETE_DETECTED))
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_OPEN 2
-#define NR_RENAME 82
-#define NR_CREAT 85
-#define NR_LINK 86
-#define NR_UNLINK 87
-#define NR_SYMLINK 88
-#define NR_UTIME 132
-#define NR_MKNOD 133
-#define NR_UTIMES 235
-#define NR_OPENAT 257
-#define NR_FUTIMESAT 261
-#define NR_MKNODAT 259
-#define NR_UNLINKAT 263
-#define NR_RENAMEAT 264
-#define NR_LINKAT 265
-#define NR_SYMLINKAT 266
-#define NR_UTIMENSAT 280
-#define NR_RENAMEAT2 316
-#define NR_OPENAT2 437
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#define SYSCALL_ARG1(regs) ((regs)->di)
-#define SYSCALL_ARG2(regs) ((regs)->si)
-#define SYSCALL_ARG3(regs) ((regs)->dx)
-#define SYSCALL_ARG4(regs) ((regs)->r10)
-#define SYSCALL_ARG5(regs) ((regs)->r8)
-/* A 32-bit (ia32) syscall, from a 32-bit process or int 0x80: TS_COMPAT in
- * thread_info.status is set while one runs.  Its numbers are the i386
- * table's, its arguments in bx, cx, dx, si, di, 32 bits each. */
-#define TS_COMPAT_FLAG 0x0002
-#define IN_COMPAT_SYSCALL(task, regs) ((task)->thread_info.status & TS_COMPAT_FLAG)
-#define COMPAT_ARG1(regs) ((__u32)(regs)->bx)
-#define COMPAT_ARG2(regs) ((__u32)(regs)->cx)
-#define COMPAT_ARG3(regs) ((__u32)(regs)->dx)
-#define COMPAT_ARG4(regs) ((__u32)(regs)->si)
-#define COMPAT_ARG5(regs) ((__u32)(regs)->di)
-#define COMPAT_NR_UTIMENSAT_TIME64 412
-#elif defined(__TARGET_ARCH_arm64)
-/* The generic syscall table has only the *at forms; the others get
- * numbers no syscall has. */
-#define NR_OPEN 100001
-#define NR_RENAME 100002
-#define NR_CREAT 100003
-#define NR_LINK 100004
-#define NR_UNLINK 100005
-#define NR_SYMLINK 100006
-#define NR_UTIME 100007
-#define NR_UTIMES 100008
-#define NR_FUTIMESAT 100009
-#define NR_MKNOD 100010
-#define NR_MKNODAT 33
-#define NR_OPENAT 56
-#define NR_UNLINKAT 35
-#define NR_RENAMEAT 38
-#define NR_LINKAT 37
-#define NR_SYMLINKAT 36
-#define NR_UTIMENSAT 88
-#define NR_RENAMEAT2 276
-#define NR_OPENAT2 437
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#define SYSCALL_ARG1(regs) ((regs)->orig_x0)  /* x0 holds the return value at exit */
-#define SYSCALL_ARG2(regs) ((regs)->regs[1])
-#define SYSCALL_ARG3(regs) ((regs)->regs[2])
-#define SYSCALL_ARG4(regs) ((regs)->regs[3])
-#define SYSCALL_ARG5(regs) ((regs)->regs[4])
-/* An AArch32 task (PSR_MODE32_BIT): its numbers are another table's,
- * which this file does not map (its calls are skipped). */
-#define IN_COMPAT_SYSCALL(task, regs) ((regs)->pstate & 0x10)
-#else
-#error "file.bpf.c: syscall numbers are defined for x86 and arm64 only"
-#endif
 
 #define O_WRONLY_FLAG 01
 #define O_CREAT_FLAG 0100
@@ -201,26 +130,26 @@ struct call_args {
 static __always_inline long ia32_call(long nr)
 {
 	switch (nr) {
-	case 5: return NR_OPEN;
-	case 8: return NR_CREAT;
-	case 9: return NR_LINK;
-	case 10: return NR_UNLINK;
-	case 14: return NR_MKNOD;
-	case 30: return NR_UTIME;
-	case 38: return NR_RENAME;
-	case 83: return NR_SYMLINK;
-	case 271: return NR_UTIMES;
-	case 295: return NR_OPENAT;
-	case 297: return NR_MKNODAT;
-	case 299: return NR_FUTIMESAT;
-	case 301: return NR_UNLINKAT;
-	case 302: return NR_RENAMEAT;
-	case 303: return NR_LINKAT;
-	case 304: return NR_SYMLINKAT;
-	case 320: return NR_UTIMENSAT;
-	case COMPAT_NR_UTIMENSAT_TIME64: return NR_UTIMENSAT;
-	case 353: return NR_RENAMEAT2;
-	case 437: return NR_OPENAT2;
+	case IA32_NR_OPEN: return NR_OPEN;
+	case IA32_NR_CREAT: return NR_CREAT;
+	case IA32_NR_LINK: return NR_LINK;
+	case IA32_NR_UNLINK: return NR_UNLINK;
+	case IA32_NR_MKNOD: return NR_MKNOD;
+	case IA32_NR_UTIME: return NR_UTIME;
+	case IA32_NR_RENAME: return NR_RENAME;
+	case IA32_NR_SYMLINK: return NR_SYMLINK;
+	case IA32_NR_UTIMES: return NR_UTIMES;
+	case IA32_NR_OPENAT: return NR_OPENAT;
+	case IA32_NR_MKNODAT: return NR_MKNODAT;
+	case IA32_NR_FUTIMESAT: return NR_FUTIMESAT;
+	case IA32_NR_UNLINKAT: return NR_UNLINKAT;
+	case IA32_NR_RENAMEAT: return NR_RENAMEAT;
+	case IA32_NR_LINKAT: return NR_LINKAT;
+	case IA32_NR_SYMLINKAT: return NR_SYMLINKAT;
+	case IA32_NR_UTIMENSAT: return NR_UTIMENSAT;
+	case IA32_NR_UTIMENSAT_TIME64: return NR_UTIMENSAT;
+	case IA32_NR_RENAMEAT2: return NR_RENAMEAT2;
+	case IA32_NR_OPENAT2: return NR_OPENAT2;
 	default: return -1;
 	}
 }
@@ -240,7 +169,7 @@ static __always_inline bool read_call(struct task_struct *task, struct pt_regs *
 		c->arg[2] = COMPAT_ARG3(regs);
 		c->arg[3] = COMPAT_ARG4(regs);
 		c->arg[4] = COMPAT_ARG5(regs);
-		c->times32 = nr != COMPAT_NR_UTIMENSAT_TIME64;
+		c->times32 = nr != IA32_NR_UTIMENSAT_TIME64;
 		return c->nr >= 0;
 #else
 		return false;

@@ -22,18 +22,9 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/imageload.h"
+#include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_MMAP 9
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_MMAP 222
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#else
-#error "imageload.bpf.c: syscall numbers are defined for x86 and arm64 only"
-#endif
 
 #define PROT_EXEC_BIT 0x4
 #define MAP_ANONYMOUS_BIT 0x20
@@ -193,10 +184,8 @@ static __always_inline int on_exec_mapping(long ret, long fd)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (capture_is_monitor(tgid))
 		return 0;
-#if defined(__TARGET_ARCH_x86)
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)
+	if (in_ia32_syscall(bpf_get_current_task_btf()))
 		return 0;   /* 32-bit syscall: other numbers and arguments */
-#endif
 
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
@@ -263,7 +252,7 @@ int exit_mmap(struct syscall_trace_exit *ctx)
 	long descriptor = *fd;
 	bpf_map_delete_elem(&exec_mappings, &tid);
 	/* an entry left from before a detach must not stand for this call */
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = current_syscall_regs();
 	if ((int)PT_REGS_PARM5_CORE_SYSCALL(regs) != descriptor ||
 	    !maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs),
 				  descriptor))

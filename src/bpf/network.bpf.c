@@ -46,6 +46,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/network.h"
+#include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -56,55 +57,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define EEXIST_ERRNO 17
 #define S_IFMT_BITS 00170000
 #define S_IFSOCK_BITS 0140000
-
-/* Syscall numbers of the calls watched at sys_exit. */
-#if defined(__TARGET_ARCH_x86)
-#define NR_ACCEPT 43
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SENDMSG 46
-#define NR_RECVMSG 47
-#define NR_ACCEPT4 288
-#define NR_RECVMMSG 299
-#define NR_SENDMMSG 307
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_ACCEPT 202
-#define NR_SENDTO 206
-#define NR_RECVFROM 207
-#define NR_SENDMSG 211
-#define NR_RECVMSG 212
-#define NR_ACCEPT4 242
-#define NR_RECVMMSG 243
-#define NR_SENDMMSG 269
-#else
-#error "network.bpf.c: syscall numbers are defined for x86 and arm64 only"
-#endif
-
-/* The syscall number in the saved registers at sys_exit (a direct load:
- * this runs at every syscall exit, so it must cost next to nothing), and the
- * sixth argument (libbpf has macros for the first five only). */
-#if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
-#define SYSCALL_ARG6(regs) ((regs)->r9)
-#else
-#define SYSCALL_NR(regs) ((regs)->syscallno)
-#define SYSCALL_ARG6(regs) ((regs)->regs[5])
-#endif
-
-/* A compat syscall, whose number belongs to another table (x86's ia32
- * numbers 45 and 288 are brk and keyctl, not recvfrom and accept4) and
- * whose arguments sit in other registers.  x86: a 32-bit process or int
- * 0x80 from a 64-bit one; TS_COMPAT in thread_info.status is set while it
- * runs.  arm64: an AArch32 task (PSR_MODE32_BIT in pstate).  The kernel
- * never fires the per-syscall tracepoints for them; the raw sys_exit
- * fallback sees them and skips them. */
-#if defined(__TARGET_ARCH_x86)
-#define TS_COMPAT_FLAG 0x0002
-#define IN_COMPAT_SYSCALL(regs) (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT_FLAG)
-#else
-#define PSR_MODE32_FLAG 0x10
-#define IN_COMPAT_SYSCALL(regs) ((regs)->pstate & PSR_MODE32_FLAG)
-#endif
 
 /* Messages of one sendmmsg/recvmmsg call looked at (each may have its own
  * peer). */
@@ -581,13 +533,14 @@ static long mmsg_message(__u32 index, void *data)
 	return 0;
 }
 
-/* Syscall NR (one of the NR_* above) returned RET >= 0; REGS holds its
+/* Watched syscall NR returned RET >= 0; REGS holds its
  * arguments (the registers saved at entry). */
 static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
 {
 	long fd;
 
-	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32) || IN_COMPAT_SYSCALL(regs))
+	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32) ||
+	    IN_COMPAT_SYSCALL(bpf_get_current_task_btf(), regs))
 		return 0;
 
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -652,28 +605,16 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 	return 0;
 }
 
-/* One program per watched syscall, on its own exit tracepoint: the other
- * syscalls run no program at all.  These tracepoints are found through
- * tracefs; without it, network_sys_exit below does the same job. */
-#define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
-	SEC("tp/syscalls/sys_exit_" #name)                                      \
-	int exit_##name(struct syscall_trace_exit *ctx)                         \
-	{                                                                       \
-		if (ctx->ret < 0)                                               \
-			return 0;                                               \
-		return on_syscall_exit(nr, ctx->ret,                            \
-				       (struct pt_regs *)bpf_task_pt_regs(      \
-					       bpf_get_current_task_btf()));    \
-	}
-
-SYSCALL_EXIT_PROGRAM(accept, NR_ACCEPT)
-SYSCALL_EXIT_PROGRAM(accept4, NR_ACCEPT4)
-SYSCALL_EXIT_PROGRAM(sendto, NR_SENDTO)
-SYSCALL_EXIT_PROGRAM(sendmsg, NR_SENDMSG)
-SYSCALL_EXIT_PROGRAM(sendmmsg, NR_SENDMMSG)
-SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM)
-SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG)
-SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG)
+/* The watched syscalls' own exit tracepoints; network_sys_exit below
+ * when tracefs is not there. */
+SYSCALL_EXIT_PROGRAM(accept, NR_ACCEPT, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(accept4, NR_ACCEPT4, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(sendto, NR_SENDTO, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(sendmsg, NR_SENDMSG, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(sendmmsg, NR_SENDMMSG, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG, on_syscall_exit)
 
 /* Every syscall exit: the fallback when tracefs is not there. */
 SEC("tp_btf/sys_exit")

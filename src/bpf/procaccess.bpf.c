@@ -27,35 +27,20 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/procaccess.h"
+#include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#if defined(__TARGET_ARCH_x86)
-#define NR_OPEN 2
-#define NR_PTRACE 101
-#define NR_OPENAT 257
-#define NR_PROCESS_VM_READV 310
-#define NR_PROCESS_VM_WRITEV 311
-#define NR_OPENAT2 437
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
 /* Where the instruction pointer is in struct user_regs_struct, and in
  * struct user (for PTRACE_POKEUSER). */
+#if defined(__TARGET_ARCH_x86)
 #define REGS_IP_OFFSET (16 * 8)
 #define USER_IP_OFFSET (16 * 8)
 #define HAVE_PTRACE_SETREGS 1
 #elif defined(__TARGET_ARCH_arm64)
-#define NR_OPEN (-1)
-#define NR_PTRACE 117
-#define NR_OPENAT 56
-#define NR_PROCESS_VM_READV 270
-#define NR_PROCESS_VM_WRITEV 271
-#define NR_OPENAT2 437
-#define SYSCALL_NR(regs) ((regs)->syscallno)
 #define REGS_IP_OFFSET (32 * 8)    /* user_pt_regs: regs[31], sp, pc */
 #define USER_IP_OFFSET (-1)        /* no PTRACE_POKEUSER */
 #define HAVE_PTRACE_SETREGS 0
-#else
-#error "procaccess.bpf.c: syscall numbers are defined for x86 and arm64 only"
 #endif
 
 #define PTRACE_PEEKTEXT 1
@@ -356,17 +341,6 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 /* One program per watched syscall when tracefs is there (the other
  * syscalls then run nothing) on kernels without 32-bit syscalls;
  * procaccess_sys_exit below otherwise. */
-#define SYSCALL_EXIT_PROGRAM(name, nr)                                          \
-	SEC("tp/syscalls/sys_exit_" #name)                                      \
-	int exit_##name(struct syscall_trace_exit *ctx)                         \
-	{                                                                       \
-		if (ctx->ret < 0)                                               \
-			return 0;                                               \
-		return on_syscall_exit(nr, ctx->ret,                            \
-				       (struct pt_regs *)bpf_task_pt_regs(      \
-					       bpf_get_current_task_btf()));    \
-	}
-
 /* The opens are frequent: straight to the descriptor, no registers (the
  * per-syscall tracepoints do not fire for 32-bit syscalls). */
 #define OPEN_EXIT_PROGRAM(name)                                                 \
@@ -379,9 +353,9 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 		return 0;                                                       \
 	}
 
-SYSCALL_EXIT_PROGRAM(ptrace, NR_PTRACE)
-SYSCALL_EXIT_PROGRAM(process_vm_readv, NR_PROCESS_VM_READV)
-SYSCALL_EXIT_PROGRAM(process_vm_writev, NR_PROCESS_VM_WRITEV)
+SYSCALL_EXIT_PROGRAM(ptrace, NR_PTRACE, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(process_vm_readv, NR_PROCESS_VM_READV, on_syscall_exit)
+SYSCALL_EXIT_PROGRAM(process_vm_writev, NR_PROCESS_VM_WRITEV, on_syscall_exit)
 OPEN_EXIT_PROGRAM(openat)
 OPEN_EXIT_PROGRAM(openat2)
 OPEN_EXIT_PROGRAM(open)
@@ -389,25 +363,18 @@ OPEN_EXIT_PROGRAM(open)
 #if defined(__TARGET_ARCH_x86)
 /* 32-bit (ia32) calls, from a 32-bit process or int 0x80 in a 64-bit one:
  * the per-syscall tracepoints never see them, so ptrace through int 0x80
- * would go unseen.  i386 numbers; arguments in bx, cx, dx, si. */
-#define IA32_OPEN 5
-#define IA32_PTRACE 26
-#define IA32_OPENAT 295
-#define IA32_PROCESS_VM_READV 347
-#define IA32_PROCESS_VM_WRITEV 348
-#define IA32_OPENAT2 437
-
+ * would go unseen. */
 static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret)
 {
-	long nr = regs->orig_ax;
+	long nr = SYSCALL_NR(regs);
 
 	if (ret < 0 || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	if (nr == IA32_PTRACE)
-		on_ptrace((int)regs->bx, (__u32)regs->cx, (__u32)regs->dx, (__u32)regs->si, true);
-	else if (nr == IA32_PROCESS_VM_READV || nr == IA32_PROCESS_VM_WRITEV)
-		on_process_vm(nr == IA32_PROCESS_VM_WRITEV, (__u32)regs->bx);
-	else if (nr == IA32_OPEN || nr == IA32_OPENAT || nr == IA32_OPENAT2)
+	if (nr == IA32_NR_PTRACE)
+		on_ptrace((int)COMPAT_ARG1(regs), COMPAT_ARG2(regs), COMPAT_ARG3(regs), COMPAT_ARG4(regs), true);
+	else if (nr == IA32_NR_PROCESS_VM_READV || nr == IA32_NR_PROCESS_VM_WRITEV)
+		on_process_vm(nr == IA32_NR_PROCESS_VM_WRITEV, COMPAT_ARG1(regs));
+	else if (nr == IA32_NR_OPEN || nr == IA32_NR_OPENAT || nr == IA32_NR_OPENAT2)
 		on_open(ret);
 	return 0;
 }
@@ -418,7 +385,7 @@ static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret)
 static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool native)
 {
 #if defined(__TARGET_ARCH_x86)
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002)   /* TS_COMPAT */
+	if (in_ia32_syscall(bpf_get_current_task_btf()))
 		return on_ia32_exit(regs, ret);
 #endif
 	if (!native)
