@@ -58,6 +58,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/file.h"
+#include "bpf/lib/fd.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -539,21 +540,6 @@ static __always_inline __u32 write_path(struct file_scratch *s, __u32 *key, stru
 }
 
 /* ------------------------------------------------------------------ */
-
-static __always_inline struct file *file_of_fd(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0)
-		return NULL;
-	return file;
-}
 
 /* The scratch record, its fixed part reset for event KIND. */
 static __always_inline struct file_scratch *new_record(__u32 *key, __u32 kind, __u32 how, __u32 tgid)

@@ -22,6 +22,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/imageload.h"
+#include "bpf/lib/fd.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -187,14 +188,9 @@ static __always_inline int on_exec_mapping(long ret, long fd)
 	if (in_ia32_syscall(bpf_get_current_task_btf()))
 		return 0;   /* 32-bit syscall: other numbers and arguments */
 
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
-	if (fd >= fdt->max_fds ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
-		return 0;
-	if (file == task->mm->exe_file)
-		return 0;   /* the main executable is the process, not a load */
+	struct file *file = file_of_fd(fd);
+	if (!file || file == bpf_get_current_task_btf()->mm->exe_file)
+		return 0;   /* none, or the main executable: the process, not a load */
 
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, &cpu);

@@ -27,6 +27,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/procaccess.h"
+#include "bpf/lib/fd.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -312,15 +313,11 @@ static __always_inline void on_opened_file(struct file *file)
 /* The descriptor FD an open syscall of the current process returned. */
 static __always_inline void on_open(long fd)
 {
-	struct task_struct *me = bpf_get_current_task_btf();
-	struct fdtable *fdt = me->files->fdt;
-	struct file *file = NULL;
-
-	if (!enabled(PROCACCESS_EVENT_ACCESS) || fd < 0 || fd >= fdt->max_fds)
+	if (!enabled(PROCACCESS_EVENT_ACCESS))
 		return;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
-		return;
-	on_opened_file(kernel_typed(file, struct file));
+	struct file *file = file_of_fd(fd);
+	if (file)
+		on_opened_file(kernel_typed(file, struct file));
 }
 
 /* Native syscall NR returned RET >= 0; REGS holds its arguments. */
