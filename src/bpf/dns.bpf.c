@@ -34,6 +34,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/dns.h"
+#include "bpf/lib/socket.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -44,8 +45,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define PROTO_UDP 17
 #define SOCK_STREAM_TYPE 1
 #define SOCK_DGRAM_TYPE 2
-#define S_IFMT_BITS 00170000
-#define S_IFSOCK_BITS 0140000
 
 /* A record and room for a message; a message is cut at DNS_PAYLOAD_MAX,
  * the rest is slack the verifier needs for the last copy (see copy_user). */
@@ -111,28 +110,6 @@ static __always_inline void args_from_regs(struct syscall_args *args, struct pt_
 	for (int i = 1; i < 6; i++)
 		args->arg[i] = saved.regs[i];
 #endif
-}
-
-/* The socket behind descriptor FD of the current process, or NULL. */
-static __always_inline struct sock *socket_of_fd(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= fdt->max_fds)
-		return NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
-		return NULL;
-	file = kernel_typed(file, struct file);
-	struct inode *inode = KERNEL_READ(file, f_inode);
-	if ((KERNEL_READ(inode, i_mode) & S_IFMT_BITS) != S_IFSOCK_BITS)
-		return NULL;
-	sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
-	if (!sock)
-		return NULL;
-	return KERNEL_READ(sock, sk);
 }
 
 /* The port of the IPv4/IPv6 sockaddr the caller passed or got back, 0 if
@@ -443,13 +420,6 @@ int BPF_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
 /* Before those tracepoints (6.4), at the return of the socket files'
  * write_iter and read_iter, where write, writev and read of a socket go,
  * on kernels that run fexit programs. */
-static __always_inline struct sock *socket_of_file(struct file *file)
-{
-	struct socket *sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
-
-	return sock ? KERNEL_READ(sock, sk) : NULL;
-}
-
 SEC("fexit/sock_write_iter")
 int BPF_PROG(dns_socket_written, struct kiocb *iocb, struct iov_iter *from, ssize_t ret)
 {

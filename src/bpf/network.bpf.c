@@ -46,6 +46,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/network.h"
+#include "bpf/lib/socket.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -55,8 +56,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_SYN_RECV_STATE 3
 #define SOCK_DGRAM_TYPE 2
 #define EEXIST_ERRNO 17
-#define S_IFMT_BITS 00170000
-#define S_IFSOCK_BITS 0140000
 
 /* Messages of one sendmmsg/recvmmsg call looked at (each may have its own
  * peer). */
@@ -205,29 +204,6 @@ int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const 
 	return 0;
 }
 
-/* The socket behind descriptor FD of the current process, or NULL: read
- * it with KERNEL_READ. */
-static __always_inline struct sock *socket_of_fd(long fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= fdt->max_fds)
-		return NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0 || !file)
-		return NULL;
-	file = kernel_typed(file, struct file);
-	struct inode *inode = KERNEL_READ(file, f_inode);
-	if ((KERNEL_READ(inode, i_mode) & S_IFMT_BITS) != S_IFSOCK_BITS)
-		return NULL;
-	sock = kernel_typed(KERNEL_READ(file, private_data), struct socket);
-	if (!sock)
-		return NULL;
-	return KERNEL_READ(sock, sk);
-}
-
 static __always_inline bool is_inet(__u16 family)
 {
 	return family == NETWORK_AF_INET || family == NETWORK_AF_INET6;
@@ -268,7 +244,6 @@ static __always_inline void handle_accept(long fd)
 static __always_inline void on_io_uring_complete(void *req, int res)
 {
 	struct io_kiocb *request;
-	struct socket *listening;
 	struct sock *sk, *listening_sk;
 	struct file *file;
 
@@ -282,12 +257,9 @@ static __always_inline void on_io_uring_complete(void *req, int res)
 	file = kernel_typed(KERNEL_READ(request, file), struct file);
 	if (!file)
 		return;
-	listening = kernel_typed(KERNEL_READ(file, private_data), struct socket);
+	listening_sk = socket_of_file(file);
 	sk = socket_of_fd(res);
-	if (!is_tcp_socket(sk) || !listening)
-		return;
-	listening_sk = KERNEL_READ(listening, sk);
-	if (sk == listening_sk ||
+	if (!is_tcp_socket(sk) || !listening_sk || sk == listening_sk ||
 	    KERNEL_READ(sk, __sk_common.skc_num) != KERNEL_READ(listening_sk, __sk_common.skc_num))
 		return;
 	report_accept(sk);
