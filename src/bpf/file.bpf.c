@@ -59,6 +59,7 @@
 #include "bpf/capture.bpf.h"
 #include "bpf/file.h"
 #include "bpf/lib/fd.bpf.h"
+#include "bpf/lib/path.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -417,23 +418,11 @@ int BPF_PROG(file_vfs_utimes, const struct path *path)
 }
 
 /* ------------------------------------------------------------------ */
-/* Path walking (the same method as process.bpf.c).                    */
-
-struct path_walk {
-	__u32 depth;
-	__u32 off;
-	__u32 start;
-	int complete;
-	int overflow;
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct mount *mnt;
-};
+/* The record and its path.                                            */
 
 struct file_scratch {
 	struct file_record rec;       /* directly followed by data: sent as one */
 	char data[FILE_DATA_SIZE];
-	struct dentry *components[FILE_PATH_DEPTH];
 	struct path_walk walk;
 };
 
@@ -444,71 +433,7 @@ struct {
 	__type(value, struct file_scratch);
 } scratch SEC(".maps");
 
-static long collect_component(__u64 index, void *ctx)
-{
-	struct file_scratch *s = bpf_map_lookup_elem(&scratch, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	struct dentry *dentry = walk->dentry;
-	struct vfsmount *vfsmnt = walk->vfsmnt;
-	struct mount *mnt = walk->mnt;
-
-	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
-		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (!mnt_parent || mnt_parent == mnt) {
-			walk->complete = 1;
-			return 1;
-		}
-		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		walk->mnt = mnt_parent;
-		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
-		return 0;
-	}
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	if (!parent || parent == dentry) {
-		walk->complete = 1;
-		return 1;
-	}
-	__u32 depth = walk->depth;
-	if (depth >= FILE_PATH_DEPTH)
-		return 1;
-	s->components[depth & (FILE_PATH_DEPTH - 1)] = dentry;
-	walk->depth = depth + 1;
-	walk->dentry = parent;
-	return 0;
-}
-
-static long append_component(__u64 index, void *ctx)
-{
-	struct file_scratch *s = bpf_map_lookup_elem(&scratch, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	__u32 depth = walk->depth;
-	if (index >= depth)
-		return 1;
-	struct dentry *d = s->components[(depth - 1 - index) & (FILE_PATH_DEPTH - 1)];
-	__u32 len = BPF_CORE_READ(d, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-	__u32 off = walk->off;
-
-	if (len > 255)
-		len = 255;
-	if (off - walk->start + 1 + len > FILE_PATH_MAX) {
-		walk->overflow = 1;
-		return 1;
-	}
-	s->data[off & FILE_DATA_MASK] = '/';
-	off++;
-	if (bpf_probe_read_kernel(&s->data[off & FILE_DATA_MASK], len & 255, name) != 0)
-		return 1;
-	walk->off = off + len;
-	return 0;
-}
+PATH_WALKER(walk_path, scratch, FILE_DATA_MASK, FILE_PATH_MAX, false)
 
 /* Write the absolute path of (DENTRY, VFSMNT) at the start of S->data;
  * returns its length.  A path whose beginning is missing sets
@@ -516,27 +441,11 @@ static long append_component(__u64 index, void *ctx)
 static __always_inline __u32 write_path(struct file_scratch *s, __u32 *key, struct dentry *dentry,
 					struct vfsmount *vfsmnt)
 {
-	struct path_walk *walk = &s->walk;
+	__u32 len = walk_path(s, key, 0, dentry, vfsmnt, false);
 
-	walk->depth = 0;
-	walk->off = 0;
-	walk->start = 0;
-	walk->complete = 0;
-	walk->overflow = 0;
-	walk->dentry = dentry;
-	walk->vfsmnt = vfsmnt;
-	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-
-	bpf_loop(FILE_PATH_DEPTH + 16, collect_component, key, 0);
-	if (walk->depth == 0) {
-		s->data[0] = '/';
-		walk->off = 1;
-	} else {
-		bpf_loop(FILE_PATH_DEPTH, append_component, key, 0);
-	}
-	if (!walk->complete || walk->overflow)
+	if (path_walk_partial(&s->walk))
 		s->rec.flags |= FILE_PATH_PARTIAL;
-	return walk->off;
+	return len;
 }
 
 /* ------------------------------------------------------------------ */

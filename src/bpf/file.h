@@ -24,7 +24,6 @@
 #define FILE_PATH_MAX   4096     /* bytes of a directory path walked */
 #define FILE_NAME_MAX   4096     /* bytes of a name read from the caller: PATH_MAX,
                                     the most a successful call accepts */
-#define FILE_PATH_DEPTH 64       /* path components followed (power of two) */
 /* Scratch area: a walked path (< FILE_PATH_MAX + 1) then a name; offsets
  * are masked with FILE_DATA_MASK, the rest is slack for the last copy. */
 #define FILE_DATA_MASK  8191

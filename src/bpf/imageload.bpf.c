@@ -23,6 +23,7 @@
 #include "bpf/capture.bpf.h"
 #include "bpf/imageload.h"
 #include "bpf/lib/fd.bpf.h"
+#include "bpf/lib/path.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,22 +31,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define PROT_EXEC_BIT 0x4
 #define MAP_ANONYMOUS_BIT 0x20
 
-/* State of one path walk (see append_path). */
-struct path_walk {
-	__u32 depth;            /* components collected */
-	__u32 off;              /* write position in data */
-	__u32 length;           /* bytes the collected components will take */
-	int complete;           /* reached the root */
-	int overflow;           /* longer than IMAGELOAD_PATH_MAX */
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct mount *mnt;
-};
-
 struct load_scratch {
 	struct imageload_record rec;
 	char data[IMAGELOAD_DATA_SIZE];
-	struct dentry *components[IMAGELOAD_PATH_DEPTH];
 	struct path_walk walk;
 };
 
@@ -58,106 +46,8 @@ struct {
 	__type(value, struct load_scratch);
 } load_scratch_map SEC(".maps");
 
-/* One step up the tree: collect a component, or cross a mount point.  The
- * walk's state lives in the map value so that the verifier checks the
- * callback once. */
-static long collect_component(__u64 index, void *ctx)
-{
-	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	struct dentry *dentry = walk->dentry;
-	struct vfsmount *vfsmnt = walk->vfsmnt;
-	struct mount *mnt = walk->mnt;
-
-	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
-		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (!mnt_parent || mnt_parent == mnt) {
-			walk->complete = 1;
-			return 1;
-		}
-		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		walk->mnt = mnt_parent;
-		walk->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
-		return 0;
-	}
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	if (!parent || parent == dentry) {
-		walk->complete = 1;
-		return 1;
-	}
-	/* keep the deepest components that fit: a cut path loses its start */
-	__u32 depth = walk->depth;
-	__u32 len = BPF_CORE_READ(dentry, d_name.len);
-	if (depth >= IMAGELOAD_PATH_DEPTH || walk->length + 1 + len > IMAGELOAD_PATH_MAX)
-		return 1;
-	s->components[depth & (IMAGELOAD_PATH_DEPTH - 1)] = dentry;
-	walk->length += 1 + len;
-	walk->depth = depth + 1;
-	walk->dentry = parent;
-	return 0;
-}
-
-/* Append "/name" of the INDEX-th component from the top. */
-static long append_component(__u64 index, void *ctx)
-{
-	struct load_scratch *s = bpf_map_lookup_elem(&load_scratch_map, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	__u32 depth = walk->depth;
-	if (index >= depth)
-		return 1;
-	struct dentry *d = s->components[(depth - 1 - index) & (IMAGELOAD_PATH_DEPTH - 1)];
-	__u32 len = BPF_CORE_READ(d, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-	__u32 off = walk->off;
-
-	if (len > 255)
-		len = 255;
-	if (off + 1 + len > IMAGELOAD_PATH_MAX) {
-		walk->overflow = 1;
-		return 1;
-	}
-	s->data[off & IMAGELOAD_DATA_MASK] = '/';
-	off++;
-	if (bpf_probe_read_kernel(&s->data[off & IMAGELOAD_DATA_MASK], len & 255, name) != 0)
-		return 1;
-	walk->off = off + len;
-	return 0;
-}
-
-/* The absolute path of FILE into S->data; returns its length. */
-static __always_inline __u32 walk_path(struct load_scratch *s, __u32 *cpu, struct file *file)
-{
-	struct path_walk *walk = &s->walk;
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-
-	walk->depth = 0;
-	walk->length = 0;
-	walk->off = 0;
-	walk->complete = 0;
-	walk->overflow = 0;
-	walk->dentry = BPF_CORE_READ(file, f_path.dentry);
-	walk->vfsmnt = vfsmnt;
-	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-
-	/* mount crossings take steps too, hence the margin */
-	bpf_loop(IMAGELOAD_PATH_DEPTH + 16, collect_component, cpu, 0);
-	if (walk->depth == 0) {
-		s->data[0] = '/';
-		walk->off = 1;
-	} else {
-		bpf_loop(IMAGELOAD_PATH_DEPTH, append_component, cpu, 0);
-	}
-	if (!walk->complete || walk->overflow)
-		s->rec.flags |= IMAGELOAD_PATH_PARTIAL;
-	return walk->off;
-}
+/* The mapped file's path, into the scratch's data. */
+PATH_WALKER(walk_path, load_scratch_map, IMAGELOAD_DATA_MASK, IMAGELOAD_PATH_MAX, false)
 
 /* Threads inside an mmap of a file with PROT_EXEC, and the descriptor:
  * decided at the call's entry from the tracepoint's own record (no helper
@@ -209,7 +99,10 @@ static __always_inline int on_exec_mapping(long ret, long fd)
 	rec->flags = 0;
 	rec->reserved[0] = rec->reserved[1] = rec->reserved[2] = 0;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
-	__u32 len = walk_path(s, &cpu, file);
+	__u32 len = walk_path(s, &cpu, 0, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			      false);
+	if (path_walk_partial(&s->walk))
+		rec->flags |= IMAGELOAD_PATH_PARTIAL;
 	rec->path_len = len;
 
 	__u64 size = sizeof(*rec) + (len & IMAGELOAD_DATA_MASK);

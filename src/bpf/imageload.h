@@ -15,7 +15,6 @@
 #define IMAGELOAD_EVENT_ID 7
 
 #define IMAGELOAD_PATH_MAX   4096   /* bytes of a path */
-#define IMAGELOAD_PATH_DEPTH 64     /* components followed (power of two) */
 /* Scratch area: a path below IMAGELOAD_DATA_MASK + 1, then slack for the
  * last name copied. */
 #define IMAGELOAD_DATA_MASK  8191

@@ -16,6 +16,7 @@
 
 #include "bpf/capture.bpf.h"
 #include "bpf/process.h"
+#include "bpf/lib/path.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,32 +24,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define EVENT_PROCESS_TERMINATE 5
 #define PF_KTHREAD_FLAG 0x00200000
 
-/* State of one path walk (see append_path). */
-struct path_walk {
-	__u32 depth;            /* components collected */
-	__u32 off;              /* write position in data */
-	__u32 start;            /* where this path starts in data */
-	__u32 length;           /* bytes the collected components will take */
-	int complete;           /* reached the root */
-	int overflow;           /* longer than PROCESS_PATH_MAX */
-	int pseudo;             /* the file is the root of an unmounted file system */
-	struct dentry *dentry;
-	struct mount *mnt;
-	struct dentry *mnt_root;  /* mnt's root: where to cross to the parent mount */
-};
-
-/* A name collected on the way up, written out on the way down. */
-struct path_component {
-	const unsigned char *name;
-	__u32 len;
-	__u32 reserved;
-};
-
 /* Built per CPU, then copied to the ring with only the bytes used. */
 struct exec_scratch {
 	struct process_exec_record rec;
 	char data[PROCESS_DATA_SIZE];
-	struct path_component components[PROCESS_PATH_DEPTH];
 	struct path_walk walk;
 };
 
@@ -62,86 +41,8 @@ struct {
 	__type(value, struct exec_scratch);
 } exec_scratch_map SEC(".maps");
 
-/* One step up the tree: collect a component, or cross a mount point.
- * The walk's state lives in the map value, not on the stack, so the
- * verifier sees it as unknown and checks the callback once instead of
- * following every possible offset. */
-static long collect_component(__u64 index, void *ctx)
-{
-	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	struct dentry *dentry = walk->dentry;
-	struct mount *mnt = walk->mnt;
-
-	if (dentry == walk->mnt_root) {
-		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (!mnt_parent || mnt_parent == mnt) {
-			walk->complete = 1;
-			return 1;
-		}
-		walk->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		walk->mnt = mnt_parent;
-		walk->mnt_root = BPF_CORE_READ(mnt_parent, mnt.mnt_root);
-		return 0;
-	}
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	__u32 depth = walk->depth;
-	if (!parent || parent == dentry) {
-		/* Root of a file system that is not mounted.  A file that is such
-		 * a root itself (a memfd) has only its name, which the kernel shows
-		 * as "/NAME (deleted)": take the name, user space adds the rest. */
-		walk->complete = 1;
-		if (depth != 0)
-			return 1;
-		walk->pseudo = 1;
-	}
-	/* keep the deepest components that fit: a cut path loses its start */
-	struct path_component *component = &s->components[depth & (PROCESS_PATH_DEPTH - 1)];
-	struct qstr name;
-	if (depth >= PROCESS_PATH_DEPTH || bpf_core_read(&name, sizeof(name), &dentry->d_name) != 0)
-		return 1;
-	__u32 len = name.len > 255 ? 255 : name.len;
-	if (walk->length + 1 + len > PROCESS_PATH_MAX)
-		return 1;
-	component->name = name.name;
-	component->len = len;
-	walk->length += 1 + len;
-	walk->depth = depth + 1;
-	walk->dentry = parent;
-	return walk->pseudo ? 1 : 0;   /* a pseudo file has no parent to walk */
-}
-
-/* Append "/name" of the INDEX-th component from the top. */
-static long append_component(__u64 index, void *ctx)
-{
-	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, ctx);
-
-	if (!s)
-		return 1;
-	struct path_walk *walk = &s->walk;
-	__u32 depth = walk->depth;
-	if (index >= depth)
-		return 1;
-	struct path_component *component = &s->components[(depth - 1 - index) & (PROCESS_PATH_DEPTH - 1)];
-	__u32 len = component->len & 255;
-	const unsigned char *name = component->name;
-	__u32 off = walk->off;
-
-	if (off - walk->start + 1 + len > PROCESS_PATH_MAX) {
-		walk->overflow = 1;
-		return 1;
-	}
-	s->data[off & PROCESS_DATA_MASK] = '/';
-	off++;
-	if (bpf_probe_read_kernel(&s->data[off & PROCESS_DATA_MASK], len & 255, name) != 0)
-		return 1;
-	walk->off = off + len;
-	return 0;
-}
+/* Paths into the scratch's data, pseudo files (memfds) by their name. */
+PATH_WALKER(walk_path, exec_scratch_map, PROCESS_DATA_MASK, PROCESS_PATH_MAX, true)
 
 /*
  * Append the absolute path of (DENTRY, VFSMNT) to S->data at OFF, crossing
@@ -154,43 +55,12 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 					 __u32 partial_flag, __u32 pseudo_flag, __u32 *flags,
 					 bool bounded_loops)
 {
-	struct path_walk *walk = &s->walk;
-
-	walk->depth = 0;
-	walk->length = 0;
-	walk->off = off;
-	walk->start = off;
-	walk->complete = 0;
-	walk->overflow = 0;
-	walk->pseudo = 0;
-	walk->dentry = dentry;
-	walk->mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	walk->mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-
-	/* mount crossings take steps too, hence the margin; without bpf_loop
-	 * (before 5.17) the same steps as a bounded loop */
-	if (bounded_loops) {
-		for (__u32 i = 0; i < PROCESS_PATH_DEPTH + 16; i++)
-			if (collect_component(i, cpu))
-				break;
-	} else {
-		bpf_loop(PROCESS_PATH_DEPTH + 16, collect_component, cpu, 0);
-	}
-	if (walk->depth == 0) {
-		s->data[off & PROCESS_DATA_MASK] = '/';
-		walk->off = off + 1;
-	} else if (bounded_loops) {
-		for (__u32 i = 0; i < PROCESS_PATH_DEPTH; i++)
-			if (append_component(i, cpu))
-				break;
-	} else {
-		bpf_loop(PROCESS_PATH_DEPTH, append_component, cpu, 0);
-	}
-	if (!walk->complete || walk->overflow)
+	off = walk_path(s, cpu, off, dentry, vfsmnt, bounded_loops);
+	if (path_walk_partial(&s->walk))
 		*flags |= partial_flag;
-	if (walk->pseudo)
+	if (s->walk.pseudo)
 		*flags |= pseudo_flag;
-	return walk->off;
+	return off;
 }
 
 /* An exec by TASK (the current task); BOUNDED_LOOPS: walk paths without

@@ -13,7 +13,6 @@
 
 #define PROCESS_ARGS_MAX   16384  /* bytes of argv captured */
 #define PROCESS_PATH_MAX   4096   /* bytes of a path captured */
-#define PROCESS_PATH_DEPTH 64     /* path components followed (power of two) */
 /* Scratch area for the variable part: argv + two paths fit below
  * PROCESS_DATA_MASK + 1; the rest is slack for the last name copied. */
 #define PROCESS_DATA_MASK  32767
