@@ -89,21 +89,31 @@ __u32 enabled_events = 0;
 #define S_IFBLK_BITS 0060000
 #define S_IFCHR_BITS 0020000
 
-/* Is the syscall NR one of ours?  The switch keeps every other syscall's
- * cost at a few instructions. */
-static __always_inline bool watched_call(long nr)
+/* What the exit of a syscall leads to. */
+enum call_kind {
+	CALL_NOT_WATCHED = 0,
+	CALL_OPEN,              /* on_open */
+	CALL_NEW_NAME,          /* on_new_name */
+	CALL_JOURNALED,         /* on_journaled: its inodes are in the journal */
+};
+
+/* The kind of syscall NR, a native number.  The switch keeps every other
+ * syscall's cost at a few instructions. */
+static __always_inline enum call_kind call_kind(long nr)
 {
 	switch (nr) {
 	case NR_OPEN:
 	case NR_OPENAT:
 	case NR_OPENAT2:
 	case NR_CREAT:
+		return CALL_OPEN;
 	case NR_LINK:
 	case NR_LINKAT:
 	case NR_SYMLINK:
 	case NR_SYMLINKAT:
 	case NR_MKNOD:
 	case NR_MKNODAT:
+		return CALL_NEW_NAME;
 	case NR_UNLINK:
 	case NR_UNLINKAT:
 	case NR_RENAME:
@@ -113,9 +123,9 @@ static __always_inline bool watched_call(long nr)
 	case NR_UTIMES:
 	case NR_FUTIMESAT:
 	case NR_UTIMENSAT:
-		return true;
+		return CALL_JOURNALED;
 	default:
-		return false;
+		return CALL_NOT_WATCHED;
 	}
 }
 
@@ -177,7 +187,7 @@ static __always_inline bool read_call(struct task_struct *task, struct pt_regs *
 		return false;
 #endif
 	}
-	if (!watched_call(nr))
+	if (call_kind(nr) == CALL_NOT_WATCHED)
 		return false;
 	c->nr = nr;
 	c->arg[0] = SYSCALL_ARG1(regs);
@@ -450,13 +460,17 @@ static __always_inline __u32 write_path(struct file_scratch *s, __u32 *key, stru
 
 /* ------------------------------------------------------------------ */
 
-/* The scratch record, its fixed part reset for event KIND. */
-static __always_inline struct file_scratch *new_record(__u32 *key, __u32 kind, __u32 how, __u32 tgid)
+/* The scratch record, its fixed part reset for record KIND; NULL, a loss
+ * of event EVENT_ID counted, without one. */
+static __always_inline struct file_scratch *new_record(__u32 *key, __u32 kind, __u32 how, __u32 tgid,
+						       __u32 event_id)
 {
 	struct file_scratch *s = bpf_map_lookup_elem(&scratch, key);
 
-	if (!s)
+	if (!s) {
+		capture_count_lost(event_id);
 		return NULL;
+	}
 	__builtin_memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.kind = kind;
 	s->rec.how = how;
@@ -626,11 +640,9 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 	}
 
 	__u32 key = 0;
-	struct file_scratch *s = new_record(&key, kind, how, tgid);
-	if (!s) {
-		capture_count_lost(event_id);
+	struct file_scratch *s = new_record(&key, kind, how, tgid, event_id);
+	if (!s)
 		return 0;
-	}
 	set_inode(&s->rec, inode);
 	__u32 len = write_file_path(s, &key, file);
 	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK))
@@ -676,11 +688,9 @@ static __always_inline int on_new_name(const struct call_args *c, long ret, __u3
 		name = (const char *)c->arg[2];
 	}
 	__u32 key = 0;
-	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid);
-	if (!s) {
-		capture_count_lost(FILE_EVENT_CREATE);
+	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid, FILE_EVENT_CREATE);
+	if (!s)
 		return 0;
-	}
 	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_CREATE);
 	return 0;
 }
@@ -713,11 +723,10 @@ static __always_inline int on_unlink(const struct call_args *c, const struct jou
 		name = (const char *)c->arg[1];
 	}
 	__u32 key = 0;
-	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, tgid);
-	if (!s) {
-		capture_count_lost(FILE_EVENT_DELETE);
+	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, tgid,
+					    FILE_EVENT_DELETE);
+	if (!s)
 		return 0;
-	}
 	/* the unlinked file; through a stacked file system also its copies,
 	 * which must agree on being executable for the mode to be sent */
 	int first = -1;
@@ -771,11 +780,9 @@ static __always_inline int on_rename(const struct call_args *c, const struct jou
 	__u32 key = 0;
 	__u32 event_id = over && (mask & DELETE_BITS) ? FILE_EVENT_DELETE : FILE_EVENT_CREATE;
 	struct file_scratch *s = new_record(&key, over ? FILE_RECORD_RENAME_OVER : FILE_RECORD_CREATE,
-					    FILE_CREATE_RENAME, tgid);
-	if (!s) {
-		capture_count_lost(event_id);
+					    FILE_CREATE_RENAME, tgid, event_id);
+	if (!s)
 		return 0;
-	}
 	if (!ambiguous)
 		copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
 	if (over) {
@@ -836,11 +843,9 @@ static __always_inline int on_utime(const struct call_args *c, const struct jour
 		}
 	}
 	__u32 key = 0;
-	struct file_scratch *s = new_record(&key, FILE_RECORD_TIME, 0, tgid);
-	if (!s) {
-		capture_count_lost(FILE_EVENT_CREATE_TIME);
+	struct file_scratch *s = new_record(&key, FILE_RECORD_TIME, 0, tgid, FILE_EVENT_CREATE_TIME);
+	if (!s)
 		return 0;
-	}
 	s->rec.new_sec = sec;
 	s->rec.new_nsec = (__u32)nsec;
 	/* the only file the call touched is its target; through a stacked
@@ -912,28 +917,12 @@ static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long onl
 	struct call_args c = {};
 	if (!read_call(bpf_get_current_task_btf(), regs, &c) || (only >= 0 && c.nr != only))
 		return 0;
-	switch (only >= 0 ? only : c.nr) {
-	case NR_OPEN:
-	case NR_OPENAT:
-	case NR_OPENAT2:
-	case NR_CREAT:
+	switch (call_kind(only >= 0 ? only : c.nr)) {
+	case CALL_OPEN:
 		return on_open(&c, ret, mask);
-	case NR_LINK:
-	case NR_LINKAT:
-	case NR_SYMLINK:
-	case NR_SYMLINKAT:
-	case NR_MKNOD:
-	case NR_MKNODAT:
+	case CALL_NEW_NAME:
 		return on_new_name(&c, ret, mask);
-	case NR_UNLINK:
-	case NR_UNLINKAT:
-	case NR_RENAME:
-	case NR_RENAMEAT:
-	case NR_RENAMEAT2:
-	case NR_UTIME:
-	case NR_UTIMES:
-	case NR_FUTIMESAT:
-	case NR_UTIMENSAT:
+	case CALL_JOURNALED:
 		return on_journaled(&c, ret, mask);
 	default:
 		return 0;
