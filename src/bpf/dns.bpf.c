@@ -203,6 +203,33 @@ static __always_inline void submit(struct dns_scratch *s, __u32 len, __u64 messa
 	capture_submit(&s->rec, sizeof(s->rec) + len, DNS_EVENT_ID);
 }
 
+/* Report the message of SIZE bytes in the caller's BUF. */
+static __always_inline void report_buffer(bool sent, struct sock *sk, __u8 protocol, const void *buf,
+					  __u64 size)
+{
+	struct dns_scratch *s = new_record(sent, sk, protocol);
+	__u32 off = 0;
+
+	if (!s)
+		return;
+	copy_user(s, &off, buf, size);
+	submit(s, off, size);
+}
+
+/* Report the message of TOTAL bytes at most held by the caller's iovec
+ * array IOV of IOVLEN entries. */
+static __always_inline void report_iov(bool sent, struct sock *sk, __u8 protocol, const struct iovec *iov,
+				       __u64 iovlen, __u64 total)
+{
+	struct dns_scratch *s = new_record(sent, sk, protocol);
+	__u32 off = 0;
+
+	if (!s)
+		return;
+	__u64 held = copy_iov(s, &off, iov, iovlen, total);
+	submit(s, off, held);
+}
+
 /* The messages of a sendmmsg (at entry: COUNT offered) or recvmmsg (at
  * exit: COUNT received) in the caller's VEC. */
 static __always_inline void on_mmsg(bool sent, struct sock *sk, __u8 protocol, __u16 peer_port,
@@ -217,14 +244,8 @@ static __always_inline void on_mmsg(bool sent, struct sock *sk, __u8 protocol, _
 		if (!sent && bpf_probe_read_user(&moved, sizeof(moved), &vec[i].msg_len) != 0)
 			return;
 		__u16 port = user_port(msg.msg_name, msg.msg_namelen > 0 ? msg.msg_namelen : 0);
-		if ((port ? port : peer_port) != DNS_PORT)
-			continue;
-		struct dns_scratch *s = new_record(sent, sk, protocol);
-		if (!s)
-			return;
-		__u32 off = 0;
-		__u64 held = copy_iov(s, &off, msg.msg_iov, msg.msg_iovlen, sent ? ~0ULL : moved);
-		submit(s, off, held);
+		if ((port ? port : peer_port) == DNS_PORT)
+			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, sent ? ~0ULL : moved);
 	}
 }
 
@@ -261,8 +282,6 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 	/* bytes sent or received; before a send (ret 0), bytes offered */
 	__u64 size = ret > 0 ? (__u64)ret : args->arg[2];
 	__u64 iov_total = ret > 0 ? (__u64)ret : ~0ULL;
-	struct dns_scratch *s;
-	__u32 off = 0;
 
 	switch (nr) {
 	case NR_SENDTO:
@@ -276,36 +295,20 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 		else if (uaddr && arg6)
 			bpf_probe_read_user(&len, sizeof(len), (const void *)arg6);
 		__u16 port = user_port(uaddr, len);
-		if ((port ? port : peer_port) != DNS_PORT)
-			return 0;
-		s = new_record(sent, sk, protocol);
-		if (!s)
-			return 0;
-		copy_user(s, &off, (const void *)args->arg[1], size);
-		submit(s, off, size);
+		if ((port ? port : peer_port) == DNS_PORT)
+			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size);
 		return 0;
 	}
 	case NR_READ:
 	case NR_WRITE:
-		if (peer_port != DNS_PORT)
-			return 0;
-		s = new_record(sent, sk, protocol);
-		if (!s)
-			return 0;
-		copy_user(s, &off, (const void *)args->arg[1], size);
-		submit(s, off, size);
+		if (peer_port == DNS_PORT)
+			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size);
 		return 0;
-	case NR_WRITEV: {
-		if (peer_port != DNS_PORT)
-			return 0;
-		s = new_record(sent, sk, protocol);
-		if (!s)
-			return 0;
-		__u64 held = copy_iov(s, &off, (const struct iovec *)args->arg[1],
-				      args->arg[2], iov_total);
-		submit(s, off, held);
+	case NR_WRITEV:
+		if (peer_port == DNS_PORT)
+			report_iov(sent, sk, protocol, (const struct iovec *)args->arg[1], args->arg[2],
+				   iov_total);
 		return 0;
-	}
 	case NR_SENDMSG:
 	case NR_RECVMSG: {
 		const struct user_msghdr *umsg = (const void *)args->arg[1];
@@ -314,13 +317,8 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 		if (bpf_probe_read_user(&msg, sizeof(msg), umsg) != 0)
 			return 0;
 		__u16 port = user_port(msg.msg_name, msg.msg_namelen > 0 ? msg.msg_namelen : 0);
-		if ((port ? port : peer_port) != DNS_PORT)
-			return 0;
-		s = new_record(sent, sk, protocol);
-		if (!s)
-			return 0;
-		__u64 held = copy_iov(s, &off, msg.msg_iov, msg.msg_iovlen, iov_total);
-		submit(s, off, held);
+		if ((port ? port : peer_port) == DNS_PORT)
+			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, iov_total);
 		return 0;
 	}
 	case NR_SENDMMSG:
