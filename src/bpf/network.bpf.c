@@ -457,33 +457,18 @@ static __always_inline void on_udp_return(void *ctx, const struct sock *sk, bool
 		handle_connected_udp(sk, (int)ret, sent);
 }
 
-SEC("fexit/udp_sendmsg")
-int BPF_PROG(udp_sendmsg_exit, struct sock *sk)
-{
-	on_udp_return(ctx, sk, true);
-	return 0;
-}
+#define UDP_RETURN_PROGRAM(function, sent)                                      \
+	SEC("fexit/" #function)                                                 \
+	int BPF_PROG(function##_exit, struct sock *sk)                          \
+	{                                                                       \
+		on_udp_return(ctx, sk, sent);                                   \
+		return 0;                                                       \
+	}
 
-SEC("fexit/udpv6_sendmsg")
-int BPF_PROG(udpv6_sendmsg_exit, struct sock *sk)
-{
-	on_udp_return(ctx, sk, true);
-	return 0;
-}
-
-SEC("fexit/udp_recvmsg")
-int BPF_PROG(udp_recvmsg_exit, struct sock *sk)
-{
-	on_udp_return(ctx, sk, false);
-	return 0;
-}
-
-SEC("fexit/udpv6_recvmsg")
-int BPF_PROG(udpv6_recvmsg_exit, struct sock *sk)
-{
-	on_udp_return(ctx, sk, false);
-	return 0;
-}
+UDP_RETURN_PROGRAM(udp_sendmsg, true)
+UDP_RETURN_PROGRAM(udpv6_sendmsg, true)
+UDP_RETURN_PROGRAM(udp_recvmsg, false)
+UDP_RETURN_PROGRAM(udpv6_recvmsg, false)
 
 /* The messages of one sendmmsg/recvmmsg call, for mmsg_message. */
 struct mmsg_walk {
