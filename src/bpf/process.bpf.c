@@ -20,8 +20,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define EVENT_PROCESS_CREATE 1
-#define EVENT_PROCESS_TERMINATE 5
 #define PF_KTHREAD_FLAG 0x00200000
 
 /* Built per CPU, then copied to the ring with only the bytes used. */

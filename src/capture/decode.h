@@ -47,8 +47,6 @@ const char *capture_image_of(const struct process_info *info, const char comm[CA
 
 /* The process source: ProcessCreate and ProcessTerminate; it keeps
  * env->processes up to date. */
-#define EVENT_PROCESS_CREATE 1
-#define EVENT_PROCESS_TERMINATE 5
 struct process_decoder;
 struct process_decoder *process_decoder_new(struct strbuf *err);
 int process_decoder_decode(struct process_decoder *dec, struct capture_env *env, const void *data,
