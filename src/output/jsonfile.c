@@ -12,6 +12,7 @@
 
 #include "output/jsonfile.h"
 #include "util/errtext.h"
+#include "util/fdio.h"
 
 /* Write out when this much is buffered (else at the monitor's tick). */
 #define FLUSH_THRESHOLD (64u << 10)
@@ -101,19 +102,13 @@ static int rotate(struct jsonfile *file)
 
 static int write_all(struct jsonfile *file, const char *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(file->fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			set_error(file, "cannot write to", n < 0 ? errno : EIO);
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-		file->stats.file_bytes += (uint64_t)n;
-	}
-	return 0;
+	size_t written;
+	int rc = fd_write_all(file->fd, data, len, &written);
+
+	file->stats.file_bytes += written;
+	if (rc < 0)
+		set_error(file, "cannot write to", errno);
+	return rc;
 }
 
 int jsonfile_flush(struct jsonfile *file)

@@ -35,6 +35,7 @@
 #include "store/eventlog.h"
 #include "util/clock.h"
 #include "util/exitcodes.h"
+#include "util/fdio.h"
 
 #define POLL_INTERVAL_MS 50
 #define FLUSH_INTERVAL_NS (100 * 1000000LL)
@@ -124,7 +125,9 @@ static void write_event(struct monitor *m, struct event *ev)
 	else
 		format_json(&m->line, ev, &m->format);
 	strbuf_putc(&m->line, '\n');
-	if (fwrite(m->line.data, 1, m->line.len, stdout) != m->line.len || fflush(stdout) != 0) {
+	/* a pipe that nobody reads yet blocks us here, and the stop signal
+	 * that makes its reader read may arrive right then */
+	if (fd_write_all(STDOUT_FILENO, m->line.data, m->line.len, NULL) < 0) {
 		m->stdout_broken = true;
 		fprintf(stderr, "sysmon: writing to stdout failed (%s); the event log continues\n",
 			strerror(errno));

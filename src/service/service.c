@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "service/pidfile.h"
 #include "service/spawn.h"
+#include "util/fdio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -242,22 +243,6 @@ struct sysmon_config *service_load_config(const char *path, char **data, size_t 
 	return config;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write PATH atomically: a temporary file in the same directory, synced,
  * then renamed over PATH, so that readers (the monitor reloading) see the
  * old file or the new one, never a part. */
@@ -274,7 +259,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len, mod
 		strbuf_release(&tmp);
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len, NULL) < 0 || fsync(fd) < 0) {
 		add_error(err, "%s: cannot write: %s", tmp.data, strerror(errno));
 		close(fd);
 		unlink(tmp.data);
