@@ -74,7 +74,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, &cpu);
 	if (!s) {
-		capture_count_lost(EVENT_PROCESS_CREATE);
+		capture_count_lost(PROCESS_EVENT_CREATE);
 		return 0;
 	}
 
@@ -146,7 +146,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 	__u64 size = sizeof(*rec) + (off & PROCESS_DATA_MASK);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	capture_submit(rec, size, EVENT_PROCESS_CREATE);
+	capture_submit(rec, size, PROCESS_EVENT_CREATE);
 	return 0;
 }
 
@@ -183,7 +183,7 @@ static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 	if (leader->self_exec_id == leader->parent_exec_id)
 		rec.flags |= PROCESS_EXIT_NEVER_EXECED;
 	bpf_get_current_comm(rec.comm, sizeof(rec.comm));   /* the exiting task is current */
-	capture_submit(&rec, sizeof(rec), EVENT_PROCESS_TERMINATE);
+	capture_submit(&rec, sizeof(rec), PROCESS_EVENT_TERMINATE);
 }
 
 static __always_inline int ignored_exit(struct task_struct *task)

@@ -11,8 +11,8 @@
 #ifndef SYSMON_BPF_PROCESS_H
 #define SYSMON_BPF_PROCESS_H
 
-#define EVENT_PROCESS_CREATE 1     /* ProcessCreate, from exec records */
-#define EVENT_PROCESS_TERMINATE 5  /* ProcessTerminate, from exit records */
+#define PROCESS_EVENT_CREATE 1     /* ProcessCreate, from exec records */
+#define PROCESS_EVENT_TERMINATE 5  /* ProcessTerminate, from exit records */
 
 #define PROCESS_ARGS_MAX   16384  /* bytes of argv captured */
 #define PROCESS_PATH_MAX   4096   /* bytes of a path captured */

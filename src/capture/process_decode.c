@@ -62,9 +62,9 @@ static int resolve_all_fields(struct process_decoder *st, struct strbuf *err)
 		{ "Image", &t->image }, { "User", &t->user },
 	};
 
-	if (CAPTURE_RESOLVE_FIELDS(EVENT_PROCESS_CREATE, create, err) != 0)
+	if (CAPTURE_RESOLVE_FIELDS(PROCESS_EVENT_CREATE, create, err) != 0)
 		return -1;
-	return CAPTURE_RESOLVE_FIELDS(EVENT_PROCESS_TERMINATE, terminate, err);
+	return CAPTURE_RESOLVE_FIELDS(PROCESS_EVENT_TERMINATE, terminate, err);
 }
 
 struct process_decoder *process_decoder_new(struct strbuf *err)
@@ -185,7 +185,7 @@ static int decode_exec(struct process_decoder *st, struct capture_env *env, cons
 		st->command_line.len ? st->command_line.data : "-",
 		st->cwd.len ? st->cwd.data : "-");
 	/* attached only to keep the cache for other sources: no event to build */
-	if (!may_log(env, EVENT_PROCESS_CREATE))
+	if (!may_log(env, PROCESS_EVENT_CREATE))
 		return 0;
 	const struct process_info *parent = process_cache_lookup(env->processes, rec.ppid);
 
@@ -193,7 +193,7 @@ static int decode_exec(struct process_decoder *st, struct capture_env *env, cons
 	struct event *ev = &st->ev;
 	char text[GUID_TEXT_SIZE + 16];
 
-	event_reset(ev, EVENT_PROCESS_CREATE);
+	event_reset(ev, PROCESS_EVENT_CREATE);
 	capture_set_utctime(ev, f->utc_time, rec.exec_boot_ns);
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
 	set_uint(ev, f->process_id, rec.tgid);
@@ -277,14 +277,14 @@ static int decode_exit(struct process_decoder *st, struct capture_env *env, cons
 	}
 
 	int64_t wall = guid_boot_to_wall_ns(rec.exit_boot_ns);
-	if (!may_log(env, EVENT_PROCESS_TERMINATE)) {
+	if (!may_log(env, PROCESS_EVENT_TERMINATE)) {
 		process_cache_exit(env->processes, rec.tgid, wall);
 		return 0;
 	}
 	const struct terminate_fields *f = &st->terminate;
 	struct event *ev = &st->ev;
 
-	event_reset(ev, EVENT_PROCESS_TERMINATE);
+	event_reset(ev, PROCESS_EVENT_TERMINATE);
 	event_set_str(ev, f->utc_time, event_format_utctime(wall, (char[48]){ 0 }));
 	event_set_str(ev, f->process_guid, info ? info->guid : GUID_ZERO_TEXT);
 	set_uint(ev, f->process_id, rec.tgid);

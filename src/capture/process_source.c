@@ -115,7 +115,7 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 
 const struct capture_source process_source = {
 	.name = "process",
-	.event_mask = CAPTURE_EVENT_BIT(EVENT_PROCESS_CREATE) | CAPTURE_EVENT_BIT(EVENT_PROCESS_TERMINATE),
+	.event_mask = CAPTURE_EVENT_BIT(PROCESS_EVENT_CREATE) | CAPTURE_EVENT_BIT(PROCESS_EVENT_TERMINATE),
 	.loader = &process_loader,
 	.set_events = process_set_events,
 	.decode = process_decode,
