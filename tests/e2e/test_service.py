@@ -25,6 +25,8 @@ import uuid
 
 import pytest
 
+from conftest import SLOW
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYSMON = os.path.join(REPO, "build", "sysmon")
 TUTORIAL = os.path.realpath(os.path.join(REPO, "..", "shared", "configs", "tutorial", "tutorial.xml"))
@@ -265,7 +267,7 @@ def test_install_reconfigure_kill_uninstall(clean_system, tmp_path):
     assert first[0]["EventID"] == 16 and started and started[0]["State"] == "Started"
     print("\nstart-up: `sysmon -i` to first event logged: %.3f s; `sysmon -i` returned after "
           "%.3f s (monitoring)" % (startup, install_seconds))
-    assert startup < 3.0
+    assert startup < 3.0 * SLOW      # (a TCG guest is several times slower)
 
     # files, modes, boot links, and a running daemon holding its pid file
     assert os.access(BIN, os.X_OK)
