@@ -135,6 +135,15 @@ bool capture_tracefs_available(void)
 	       access(TRACEFS_DIR "/events", F_OK) == 0;
 }
 
+bool capture_kernel_has_task_pt_regs(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) == 1;
+	return known;
+}
+
 bool capture_kernel_has_fexit(const struct btf *btf, const char *function)
 {
 	static int known = -1;

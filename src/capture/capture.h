@@ -216,6 +216,13 @@ void capture_detach_each(struct bpf_link *links[], size_t count);
  * at its usual place if not, as systemd does at boot. */
 bool capture_tracefs_available(void);
 
+/* Does this kernel have bpf_task_pt_regs (5.15), through which the
+ * programs on one syscall's exit tracepoint (SYSCALL_EXIT_PROGRAM in
+ * bpf/lib/syscalls.bpf.h) read its arguments?  Without it a source loads
+ * none of them, and its tp_btf/sys_exit program, handed the registers,
+ * watches every syscall exit instead. */
+bool capture_kernel_has_task_pt_regs(void);
+
 /* Does this kernel load and attach fexit programs (BPF trampolines)?  Tried
  * once, with an empty program on FUNCTION (a kernel function in BTF that
  * the caller means to use), and remembered.  Without it libbpf's failing

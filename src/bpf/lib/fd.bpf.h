@@ -7,16 +7,18 @@
 #ifndef SYSMON_BPF_LIB_FD_BPF_H
 #define SYSMON_BPF_LIB_FD_BPF_H
 
+#include "bpf/lib/task.bpf.h"
+
 /* The file behind descriptor FD of the current process, or NULL: a plain
  * address (BPF_CORE_READ it, or make it typed with kernel_typed()). */
 static __always_inline struct file *file_of_fd(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
+	struct task_struct *task = current_task();
+	struct fdtable *fdt = TASK_READ(task, files, fdt);
 	struct file *file = NULL;
 
-	if (fd < 0 || fd >= fdt->max_fds ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) != 0)
+	if (fd < 0 || fd >= TASK_READ(fdt, max_fds) ||
+	    bpf_probe_read_kernel(&file, sizeof(file), TASK_READ(fdt, fd) + fd) != 0)
 		return NULL;
 	return file;
 }

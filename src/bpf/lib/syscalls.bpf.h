@@ -18,6 +18,8 @@
 #ifndef SYSMON_BPF_LIB_SYSCALLS_BPF_H
 #define SYSMON_BPF_LIB_SYSCALLS_BPF_H
 
+#include "bpf/lib/task.bpf.h"
+
 #if defined(__TARGET_ARCH_x86)
 #define NR_READ 0
 #define NR_WRITE 1
@@ -92,7 +94,7 @@
  * are the i386 table's (45 and 288 are brk and keyctl there, not recvfrom
  * and accept4), its arguments in bx, cx, dx, si, di, 32 bits each. */
 #define TS_COMPAT_FLAG 0x0002
-#define in_ia32_syscall(task) ((task)->thread_info.status & TS_COMPAT_FLAG)
+#define in_ia32_syscall(task) (TASK_READ((task), thread_info.status) & TS_COMPAT_FLAG)
 #define IN_COMPAT_SYSCALL(task, regs) in_ia32_syscall(task)
 #define COMPAT_ARG1(regs) ((__u32)(regs)->bx)
 #define COMPAT_ARG2(regs) ((__u32)(regs)->cx)
@@ -158,7 +160,11 @@
 #endif
 
 /* The user registers the current task saved at syscall entry (a typed
- * pointer: SYSCALL_NR() and SYSCALL_ARGn() read it directly). */
+ * pointer: SYSCALL_NR() and SYSCALL_ARGn() read it directly), through
+ * bpf_task_pt_regs (5.15): a program that calls it is loaded only where
+ * the kernel has that helper (kernel_has_task_pt_regs()); before, a
+ * source's tp_btf/sys_exit program, handed the registers, does the work
+ * of its syscall exit programs. */
 static __always_inline struct pt_regs *current_syscall_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
