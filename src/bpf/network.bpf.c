@@ -129,15 +129,15 @@ static __always_inline void init_record(struct network_record *rec, __u8 protoco
  * gone before its record is read. */
 static __always_inline void get_current_process(struct network_process *p)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_struct *parent = task->real_parent;
-	struct file *exe = task->mm->exe_file;
+	struct task_struct *task = current_task();
+	struct task_struct *parent = TASK_READ(task, real_parent);
+	struct file *exe = TASK_READ(task, mm, exe_file);
 
 	p->tgid = bpf_get_current_pid_tgid() >> 32;
 	p->uid = (__u32)bpf_get_current_uid_gid();
-	p->parent_tgid = parent->tgid;
-	p->flags = exe && exe == parent->mm->exe_file ? NETWORK_SAME_IMAGE_AS_PARENT : 0;
-	p->start_boot_ns = task->start_boottime;
+	p->parent_tgid = TASK_READ(parent, tgid);
+	p->flags = exe && exe == TASK_READ(parent, mm, exe_file) ? NETWORK_SAME_IMAGE_AS_PARENT : 0;
+	p->start_boot_ns = TASK_READ(task, start_boottime);
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 
@@ -447,13 +447,17 @@ int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
  * path reaches (send, write, read, io_uring ...), on kernels without those
  * tracepoints (before 6.4) that run fexit programs.  An IPv4-mapped
  * destination of udpv6_sendmsg goes on to udp_sendmsg: the flow's first
- * report hides the second.  The return value through bpf_get_func_ret:
- * udp_recvmsg had one argument more before 5.19. */
+ * report hides the second.  The return value through bpf_get_func_ret
+ * (5.17): udp_recvmsg had one argument more before 5.19; before 5.17, the
+ * context word after the arguments, of which the sendmsg functions had 3
+ * and the recvmsg ones 6 then. */
 static __always_inline void on_udp_return(void *ctx, const struct sock *sk, bool sent)
 {
 	__u64 ret = 0;
 
-	if (bpf_get_func_ret(ctx, &ret) == 0)
+	if (!kernel_has_func_ret())
+		handle_connected_udp(sk, (int)((__u64 *)ctx)[sent ? 3 : 6], sent);
+	else if (bpf_get_func_ret(ctx, &ret) == 0)
 		handle_connected_udp(sk, (int)ret, sent);
 }
 
@@ -491,13 +495,14 @@ static long mmsg_message(__u32 index, void *data)
 }
 
 /* Watched syscall NR returned RET >= 0; REGS holds its
- * arguments (the registers saved at entry). */
-static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
+ * arguments (the registers saved at entry).  BOUNDED_LOOPS: walk the
+ * messages of the *mmsg calls without bpf_loop. */
+static __always_inline int on_watched_exit(long nr, long ret, struct pt_regs *regs, bool bounded_loops)
 {
 	long fd;
 
 	if (capture_is_monitor(bpf_get_current_pid_tgid() >> 32) ||
-	    IN_COMPAT_SYSCALL(bpf_get_current_task_btf(), regs))
+	    IN_COMPAT_SYSCALL(current_task(), regs))
 		return 0;
 
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -554,16 +559,27 @@ static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *re
 
 		if (!is_udp_socket(walk.sk) || !walk.msgs)
 			break;
-		/* bpf_loop: the verifier checks the body once, not per message */
-		bpf_loop(ret < NETWORK_MMSG_MAX ? ret : NETWORK_MMSG_MAX, mmsg_message, &walk, 0);
+		/* bpf_loop: the verifier checks the body once, not per
+		 * message */
+		if (bounded_loops) {
+			for (__u32 i = 0; i < NETWORK_MMSG_MAX && i < ret; i++)
+				mmsg_message(i, &walk);
+		} else {
+			bpf_loop(ret < NETWORK_MMSG_MAX ? ret : NETWORK_MMSG_MAX, mmsg_message, &walk, 0);
+		}
 		break;
 	}
 	}
 	return 0;
 }
 
+static __always_inline int on_syscall_exit(long nr, long ret, struct pt_regs *regs)
+{
+	return on_watched_exit(nr, ret, regs, false);
+}
+
 /* The watched syscalls' own exit tracepoints; network_sys_exit below
- * when tracefs is not there. */
+ * when tracefs is not there, or bpf_task_pt_regs or bpf_loop. */
 SYSCALL_EXIT_PROGRAM(accept, NR_ACCEPT, on_syscall_exit)
 SYSCALL_EXIT_PROGRAM(accept4, NR_ACCEPT4, on_syscall_exit)
 SYSCALL_EXIT_PROGRAM(sendto, NR_SENDTO, on_syscall_exit)
@@ -574,8 +590,7 @@ SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG, on_syscall_exit)
 SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG, on_syscall_exit)
 
 /* Every syscall exit: the fallback when tracefs is not there. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)
 {
 	long nr;
 
@@ -591,10 +606,25 @@ int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
 	case NR_RECVFROM:
 	case NR_RECVMSG:
 	case NR_RECVMMSG:
-		return on_syscall_exit(nr, ret, regs);
+		return on_watched_exit(nr, ret, regs, bounded_loops);
 	default:
 		return 0;
 	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_any_exit(regs, ret, false);
+}
+
+/* The same for kernels without bpf_loop (before 5.17), where a program
+ * must not even name a bpf_loop callback; the loader loads one of the
+ * two. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(network_sys_exit_bounded, struct pt_regs *regs, long ret)
+{
+	return on_any_exit(regs, ret, true);
 }
 
 /* Remember where the datagram just queued to UDP socket SK came from and

@@ -47,6 +47,8 @@ struct network_state {
 	bool has_data_ready;
 	bool udp_at_fexit;
 	bool queued_at_fentry;
+	bool exit_tracepoints;   /* the per-syscall exit programs can load */
+	struct bpf_program *sys_exit_program;   /* with bpf_loop, or the bounded one */
 	struct bpf_program *io_uring_program;
 };
 
@@ -96,6 +98,19 @@ static void udp_return_programs(struct network_bpf *skel, struct bpf_program *pr
 	programs[3] = skel->progs.udpv6_recvmsg_exit;
 }
 
+/* The programs on the watched syscalls' own exit tracepoints. */
+static void syscall_programs(struct network_bpf *skel, struct bpf_program *programs[NETWORK_SYSCALLS])
+{
+	programs[0] = skel->progs.exit_accept;
+	programs[1] = skel->progs.exit_accept4;
+	programs[2] = skel->progs.exit_sendto;
+	programs[3] = skel->progs.exit_sendmsg;
+	programs[4] = skel->progs.exit_sendmmsg;
+	programs[5] = skel->progs.exit_recvfrom;
+	programs[6] = skel->progs.exit_recvmsg;
+	programs[7] = skel->progs.exit_recvmmsg;
+}
+
 /* Load only the programs whose tracepoints this kernel has, in the form it
  * has them; the others' work falls to the syscall exits (see
  * network_describe for what that misses). */
@@ -104,9 +119,19 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	struct network_state *st = state;
 	struct network_bpf *skel = st->skel;
 	struct bpf_program *programs[NETWORK_UDP_RETURNS];
+	struct bpf_program *exits[NETWORK_SYSCALLS];
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
 
 	(void)err;
+	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+
+	st->exit_tracepoints = capture_kernel_has_task_pt_regs() && has_loop;
+	syscall_programs(skel, exits);
+	for (size_t i = 0; i < NETWORK_SYSCALLS; i++)
+		bpf_program__set_autoload(exits[i], st->exit_tracepoints);
+	st->sys_exit_program = has_loop ? skel->progs.network_sys_exit : skel->progs.network_sys_exit_bounded;
+	bpf_program__set_autoload(skel->progs.network_sys_exit, has_loop);
+	bpf_program__set_autoload(skel->progs.network_sys_exit_bounded, !has_loop);
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
@@ -146,22 +171,20 @@ static const struct capture_loader network_loader = {
 };
 
 /* The syscall exits: per syscall if possible (the other syscalls then run
- * no program: about 45 ns less per syscall on our machines), else every
- * syscall exit through one program. */
+ * no program: about 45 ns less per syscall on our machines), else (no
+ * tracefs, or before 5.17 no bpf_task_pt_regs and bpf_loop) every syscall
+ * exit through one program. */
 static int attach_syscalls(struct network_state *st, struct strbuf *err)
 {
-	struct bpf_program *programs[NETWORK_SYSCALLS] = {
-		st->skel->progs.exit_accept, st->skel->progs.exit_accept4,
-		st->skel->progs.exit_sendto, st->skel->progs.exit_sendmsg,
-		st->skel->progs.exit_sendmmsg, st->skel->progs.exit_recvfrom,
-		st->skel->progs.exit_recvmsg, st->skel->progs.exit_recvmmsg,
-	};
+	struct bpf_program *programs[NETWORK_SYSCALLS];
 
 	if (st->sys_exit_link || st->syscall_links[0])
 		return 0;
-	if (capture_tracefs_available() && capture_attach_each(programs, st->syscall_links, NETWORK_SYSCALLS) == 0)
+	syscall_programs(st->skel, programs);
+	if (st->exit_tracepoints && capture_tracefs_available() &&
+	    capture_attach_each(programs, st->syscall_links, NETWORK_SYSCALLS) == 0)
 		return 0;
-	return capture_attach(st->skel->progs.network_sys_exit, &st->sys_exit_link, "sys_exit", err);
+	return capture_attach(st->sys_exit_program, &st->sys_exit_link, "sys_exit", err);
 }
 
 /* The fexit programs on UDP's sendmsg and recvmsg, where they stand in for
@@ -249,7 +272,6 @@ static int network_decode(void *state, struct capture_env *env, const void *data
 const struct capture_source network_source = {
 	.name = "network",
 	.event_mask = CAPTURE_EVENT_BIT(NETWORK_EVENT_ID),
-	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.loader = &network_loader,
 	.set_events = network_set_events,
 	.decode = network_decode,
