@@ -127,14 +127,14 @@ static __always_inline void init_record(struct procaccess_record *rec, __u32 kin
 	rec->kind = kind;
 	rec->operation = operation;
 	rec->boot_ns = bpf_ktime_get_boot_ns();
-	read_task(&rec->source, bpf_get_current_task_btf());
+	read_task(&rec->source, current_task());
 }
 
 /* The tracee with thread id TID among the current thread's tracees: only
  * the tracing thread itself may make ptrace requests. */
 static __always_inline struct task_struct *find_tracee(__u32 tid)
 {
-	struct task_struct *me = bpf_get_current_task_btf();
+	struct task_struct *me = current_task();
 	__u64 offset = bpf_core_field_offset(struct task_struct, ptrace_entry);
 	__u64 head = (__u64)me + bpf_core_field_offset(struct task_struct, ptraced);
 	struct list_head *node = BPF_CORE_READ(me, ptraced.next);
@@ -382,7 +382,7 @@ static __always_inline int on_ia32_exit(struct pt_regs *regs, long ret)
 static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool native)
 {
 #if defined(__TARGET_ARCH_x86)
-	if (in_ia32_syscall(bpf_get_current_task_btf()))
+	if (in_ia32_syscall(current_task()))
 		return on_ia32_exit(regs, ret);
 #endif
 	if (!native)
@@ -431,7 +431,7 @@ SEC("fexit/vfs_open")
 int BPF_PROG(fexit_vfs_open, const struct path *path, struct file *file, int ret)
 {
 	if (ret == 0 && enabled(PROCACCESS_EVENT_ACCESS) &&
-	    !(bpf_get_current_task_btf()->flags & PF_KTHREAD_FLAG) &&
+	    !(TASK_READ(current_task(), flags) & PF_KTHREAD_FLAG) &&
 	    !capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		on_opened_file(file);
 	return 0;

@@ -68,6 +68,7 @@ struct procaccess_state {
 	 * the object is loaded without; fexit_failed: attaching them failed
 	 * once, the tracepoints are used from then on */
 	bool fexit_loaded, fexit_refused, fexit_failed;
+	bool exit_tracepoints;   /* the per-syscall exit programs can load */
 	const char *fexit_function[FEXIT_PROGRAMS];
 	struct bpf_link *fexit_links[FEXIT_PROGRAMS];
 	struct bpf_link *syscall_links[PROCACCESS_SYSCALLS];
@@ -160,6 +161,11 @@ static int procaccess_prepare(void *state, const struct btf *btf, struct strbuf 
 #if !defined(__x86_64__)
 	bpf_program__set_autoload(st->skel->progs.exit_open, false);
 #endif
+	/* the syscall exit programs that read registers, where they can */
+	st->exit_tracepoints = capture_kernel_has_task_pt_regs();
+	bpf_program__set_autoload(st->skel->progs.exit_ptrace, st->exit_tracepoints);
+	bpf_program__set_autoload(st->skel->progs.exit_process_vm_readv, st->exit_tracepoints);
+	bpf_program__set_autoload(st->skel->progs.exit_process_vm_writev, st->exit_tracepoints);
 	return 0;
 }
 
@@ -213,7 +219,8 @@ static bool kernel_runs_ia32(void)
  * and the generic hook alone costs less than the per-syscall ones plus it
  * (about 105 ns per syscall against 150 on our machines: docs/events.md).
  * Elsewhere the per-syscall tracepoints (other syscalls run nothing),
- * falling back to the generic hook without tracefs. */
+ * falling back to the generic hook without tracefs or bpf_task_pt_regs
+ * (before 5.15). */
 static int attach_syscalls(struct procaccess_state *st, struct strbuf *err)
 {
 	struct bpf_program *programs[PROCACCESS_SYSCALLS] = {
@@ -233,7 +240,7 @@ static int attach_syscalls(struct procaccess_state *st, struct strbuf *err)
 		/* loaded but not attachable (fentry/fexit refused): tracepoints */
 		st->fexit_failed = true;
 	}
-	if (!kernel_runs_ia32() && capture_tracefs_available() &&
+	if (st->exit_tracepoints && !kernel_runs_ia32() && capture_tracefs_available() &&
 	    capture_attach_each(programs, st->syscall_links, PROCACCESS_SYSCALLS) == 0)
 		return 0;
 	st->skel->bss->native_in_sys_exit = 1;
@@ -299,7 +306,6 @@ const struct capture_source procaccess_source = {
 	.event_mask = CAPTURE_EVENT_BIT(PROCACCESS_EVENT_REMOTE_THREAD) |
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_ACCESS) |
 		      CAPTURE_EVENT_BIT(PROCACCESS_EVENT_TAMPERING),
-	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
 	.loader = &procaccess_loader,
 	.set_events = procaccess_set_events,
 	.decode = procaccess_decode,
