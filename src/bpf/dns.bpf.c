@@ -262,7 +262,7 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 
 	if ((!sent && ret <= 0) || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	if (in_ia32_syscall(bpf_get_current_task_btf()))
+	if (in_ia32_syscall(current_task()))
 		return 0;   /* 32-bit syscall: other numbers */
 	if (!sk)
 		sk = socket_of_fd(args->arg[0]);

@@ -32,6 +32,7 @@ struct dns_state {
 	struct dns_decoder *decoder;
 	bool has_sock_length;       /* the kernel has sock_send_length and sock_recv_length */
 	bool socket_io_at_fexit;    /* without them: fexit on sock_write_iter, sock_read_iter */
+	bool has_task_pt_regs;      /* bpf_task_pt_regs (5.15): the registers of the syscall */
 };
 
 static void detach(struct dns_state *st)
@@ -68,16 +69,24 @@ static bool dns_open(void *state, const struct capture_env *env, struct capture_
 }
 
 /* The socket tracepoints where the kernel has them, else fexit on the
- * socket's write and read functions where it runs fexit programs, else
- * neither (dns_describe says what is then missed). */
+ * socket's write and read functions where it runs fexit programs and has
+ * bpf_task_pt_regs (their syscall's arguments), else neither (dns_describe
+ * says what is then missed).  The receives' exit programs read registers
+ * too: without bpf_task_pt_regs, the sys_enter/sys_exit pair does their
+ * work. */
 static int dns_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct dns_state *st = state;
 
 	(void)err;
+	st->has_task_pt_regs = capture_kernel_has_task_pt_regs();
+	bpf_program__set_autoload(st->skel->progs.exit_recvfrom, st->has_task_pt_regs);
+	bpf_program__set_autoload(st->skel->progs.exit_recvmsg, st->has_task_pt_regs);
+	bpf_program__set_autoload(st->skel->progs.exit_recvmmsg, st->has_task_pt_regs);
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
-	st->socket_io_at_fexit = !st->has_sock_length && capture_btf_has_kfunc(btf, "sock_write_iter") &&
+	st->socket_io_at_fexit = !st->has_sock_length && st->has_task_pt_regs &&
+				 capture_btf_has_kfunc(btf, "sock_write_iter") &&
 				 capture_btf_has_kfunc(btf, "sock_read_iter") &&
 				 capture_kernel_has_fexit(btf, "sock_write_iter");
 	bpf_program__set_autoload(st->skel->progs.dns_socket_sent, st->has_sock_length);
@@ -128,7 +137,8 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 			return -1;
 		}
 	}
-	if (capture_tracefs_available() && capture_attach_each(programs, st->syscall_links, DNS_SYSCALLS) == 0)
+	if (st->has_task_pt_regs && capture_tracefs_available() &&
+	    capture_attach_each(programs, st->syscall_links, DNS_SYSCALLS) == 0)
 		return 0;
 	st->sys_exit_link = bpf_program__attach(st->skel->progs.dns_sys_exit);
 	if (st->sys_exit_link)
@@ -167,14 +177,14 @@ static void dns_describe(void *state, unsigned id, struct strbuf *out)
 		strbuf_puts(out, st->has_sock_length ? ", tp_btf sock_send_length, tp_btf sock_recv_length"
 			     : ", fexit sock_write_iter, fexit sock_read_iter");
 	else
-		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: DNS written with "
-			    "write/writev or read with read (DNS over TCP) not seen");
+		strbuf_printf(out, "; no sock_send_length/sock_recv_length tracepoints%s: DNS written with "
+			      "write/writev or read with read (DNS over TCP) not seen",
+			      st->has_task_pt_regs ? "" : " nor bpf_task_pt_regs (5.15) for fexit");
 }
 
 const struct capture_source dns_source = {
 	.name = "dns",
 	.event_mask = CAPTURE_EVENT_BIT(DNS_EVENT_ID),
-	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS,
 	.loader = &dns_loader,
 	.set_events = dns_set_events,
 	.decode = dns_decode,
