@@ -66,8 +66,8 @@ static __always_inline bool maps_file_executable(unsigned long prot, unsigned lo
 }
 
 /* A successful mmap (RET) of descriptor FD, PROT_EXEC, by the current
- * thread. */
-static __always_inline int on_exec_mapping(long ret, long fd)
+ * thread; BOUNDED_LOOPS: walk its path without bpf_loop. */
+static __always_inline int on_exec_mapping(long ret, long fd, bool bounded_loops)
 {
 	/* an error is a small negative number, an address is not */
 	if (ret < 0 && ret > -4096)
@@ -75,11 +75,12 @@ static __always_inline int on_exec_mapping(long ret, long fd)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (capture_is_monitor(tgid))
 		return 0;
-	if (in_ia32_syscall(bpf_get_current_task_btf()))
+	struct task_struct *task = current_task();
+	if (in_ia32_syscall(task))
 		return 0;   /* 32-bit syscall: other numbers and arguments */
 
 	struct file *file = file_of_fd(fd);
-	if (!file || file == bpf_get_current_task_btf()->mm->exe_file)
+	if (!file || file == TASK_READ(task, mm, exe_file))
 		return 0;   /* none, or the main executable: the process, not a load */
 
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -100,7 +101,7 @@ static __always_inline int on_exec_mapping(long ret, long fd)
 	rec->reserved[0] = rec->reserved[1] = rec->reserved[2] = 0;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	__u32 len = walk_path(s, &cpu, 0, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
-			      false);
+			      bounded_loops);
 	if (path_walk_partial(&s->walk))
 		rec->flags |= IMAGELOAD_PATH_PARTIAL;
 	rec->path_len = len;
@@ -122,16 +123,20 @@ int enter_mmap(struct syscall_trace_enter *ctx)
 	unsigned long flags = ctx->args[3];
 	long fd = (int)ctx->args[4];
 
-	if (!maps_file_executable(prot, flags, fd))
-		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (!maps_file_executable(prot, flags, fd)) {
+		/* without bpf_task_pt_regs the exit cannot tell an entry
+		 * left from before a detach: none is left */
+		if (!kernel_has_task_pt_regs())
+			bpf_map_delete_elem(&exec_mappings, &tid);
+		return 0;
+	}
 	__s32 value = fd;
 	bpf_map_update_elem(&exec_mappings, &tid, &value, BPF_ANY);
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_mmap")
-int exit_mmap(struct syscall_trace_exit *ctx)
+static __always_inline int on_mmap_exit(struct syscall_trace_exit *ctx, bool bounded_loops)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__s32 *fd = bpf_map_lookup_elem(&exec_mappings, &tid);
@@ -141,21 +146,50 @@ int exit_mmap(struct syscall_trace_exit *ctx)
 	long descriptor = *fd;
 	bpf_map_delete_elem(&exec_mappings, &tid);
 	/* an entry left from before a detach must not stand for this call */
-	struct pt_regs *regs = current_syscall_regs();
-	if ((int)PT_REGS_PARM5_CORE_SYSCALL(regs) != descriptor ||
-	    !maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs),
-				  descriptor))
-		return 0;
-	return on_exec_mapping(ctx->ret, descriptor);
+	if (kernel_has_task_pt_regs()) {
+		struct pt_regs *regs = current_syscall_regs();
+
+		if ((int)PT_REGS_PARM5_CORE_SYSCALL(regs) != descriptor ||
+		    !maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs),
+					  descriptor))
+			return 0;
+	}
+	return on_exec_mapping(ctx->ret, descriptor, bounded_loops);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(imageload_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)
 {
 	if (SYSCALL_NR(regs) != NR_MMAP)
 		return 0;
 	long fd = (int)PT_REGS_PARM5_CORE_SYSCALL(regs);
 	if (!maps_file_executable(PT_REGS_PARM3_CORE_SYSCALL(regs), PT_REGS_PARM4_CORE_SYSCALL(regs), fd))
 		return 0;
-	return on_exec_mapping(ret, fd);
+	return on_exec_mapping(ret, fd, bounded_loops);
+}
+
+/* Each exit program twice: with bpf_loop, and with bounded loops for
+ * kernels without it (before 5.17), where a program must not even name a
+ * bpf_loop callback; the loader loads one of each pair. */
+SEC("tp/syscalls/sys_exit_mmap")
+int exit_mmap(struct syscall_trace_exit *ctx)
+{
+	return on_mmap_exit(ctx, false);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int exit_mmap_bounded(struct syscall_trace_exit *ctx)
+{
+	return on_mmap_exit(ctx, true);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(imageload_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_any_exit(regs, ret, false);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(imageload_sys_exit_bounded, struct pt_regs *regs, long ret)
+{
+	return on_any_exit(regs, ret, true);
 }

@@ -21,6 +21,8 @@ struct imageload_state {
 	struct bpf_link *link;          /* exit of mmap, or of every syscall */
 	struct bpf_link *enter_link;    /* entry of mmap, with the former */
 	struct imageload_decoder *decoder;
+	/* the exit programs loaded: with bpf_loop, or the bounded ones */
+	struct bpf_program *exit_mmap, *sys_exit;
 };
 
 static void detach(struct imageload_state *st)
@@ -57,9 +59,17 @@ static int imageload_prepare(void *state, const struct btf *btf, struct strbuf *
 	struct imageload_state *st = state;
 	int ncpus = libbpf_num_possible_cpus();
 
+	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+
 	(void)btf;
 	(void)err;
 	bpf_map__set_max_entries(st->skel->maps.load_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
+	st->exit_mmap = has_loop ? st->skel->progs.exit_mmap : st->skel->progs.exit_mmap_bounded;
+	st->sys_exit = has_loop ? st->skel->progs.imageload_sys_exit : st->skel->progs.imageload_sys_exit_bounded;
+	bpf_program__set_autoload(st->skel->progs.exit_mmap, has_loop);
+	bpf_program__set_autoload(st->skel->progs.imageload_sys_exit, has_loop);
+	bpf_program__set_autoload(st->skel->progs.exit_mmap_bounded, !has_loop);
+	bpf_program__set_autoload(st->skel->progs.imageload_sys_exit_bounded, !has_loop);
 	return 0;
 }
 
@@ -84,13 +94,13 @@ static int imageload_set_events(void *state, uint32_t mask, struct strbuf *err)
 	/* mmap's own tracepoints: no program runs for other syscalls (exit
 	 * first: no entry recorded goes unseen) */
 	if (capture_tracefs_available()) {
-		st->link = bpf_program__attach(st->skel->progs.exit_mmap);
+		st->link = bpf_program__attach(st->exit_mmap);
 		if (st->link)
 			st->enter_link = bpf_program__attach(st->skel->progs.enter_mmap);
 		if (!st->enter_link)
 			detach(st);
 	}
-	return capture_attach(st->skel->progs.imageload_sys_exit, &st->link, "mmap exit", err);
+	return capture_attach(st->sys_exit, &st->link, "mmap exit", err);
 }
 
 static int imageload_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -106,14 +116,12 @@ static void imageload_describe(void *state, unsigned id, struct strbuf *out)
 
 	(void)id;
 	capture_describe_link(out, st->enter_link, st->skel->progs.enter_mmap);
-	capture_describe_link(out, st->link, st->enter_link ? st->skel->progs.exit_mmap
-							   : st->skel->progs.imageload_sys_exit);
+	capture_describe_link(out, st->link, st->enter_link ? st->exit_mmap : st->sys_exit);
 }
 
 const struct capture_source imageload_source = {
 	.name = "image load",
 	.event_mask = CAPTURE_EVENT_BIT(IMAGELOAD_EVENT_ID),
-	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.loader = &imageload_loader,
 	.set_events = imageload_set_events,
 	.decode = imageload_decode,
