@@ -135,6 +135,7 @@ struct call_args {
 	long nr;
 	unsigned long arg[5];
 	bool times32;           /* times are 32-bit structs (ia32 utime family) */
+	bool bounded_loops;     /* walk paths and patterns without bpf_loop (a constant) */
 };
 
 #if defined(__TARGET_ARCH_x86)
@@ -299,9 +300,9 @@ static __always_inline void journal_note(struct inode *inode, bool before_change
 
 	if (!mask)
 		return;
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	/* a kernel thread (writeback, a worker) makes no syscall */
-	if (task->flags & PF_KTHREAD_FLAG)
+	if (TASK_READ(task, flags) & PF_KTHREAD_FLAG)
 		return;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct call_args c = {};
@@ -449,9 +450,9 @@ PATH_WALKER(walk_path, scratch, FILE_DATA_MASK, FILE_PATH_MAX, false)
  * returns its length.  A path whose beginning is missing sets
  * FILE_PATH_PARTIAL. */
 static __always_inline __u32 write_path(struct file_scratch *s, __u32 *key, struct dentry *dentry,
-					struct vfsmount *vfsmnt)
+					struct vfsmount *vfsmnt, bool bounded_loops)
 {
-	__u32 len = walk_path(s, key, 0, dentry, vfsmnt, false);
+	__u32 len = walk_path(s, key, 0, dentry, vfsmnt, bounded_loops);
 
 	if (path_walk_partial(&s->walk))
 		s->rec.flags |= FILE_PATH_PARTIAL;
@@ -490,9 +491,11 @@ static __always_inline void set_inode(struct file_record *rec, struct inode *ino
 }
 
 /* Path of an open file. */
-static __always_inline __u32 write_file_path(struct file_scratch *s, __u32 *key, struct file *file)
+static __always_inline __u32 write_file_path(struct file_scratch *s, __u32 *key, struct file *file,
+					     bool bounded_loops)
 {
-	return write_path(s, key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
+	return write_path(s, key, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			  bounded_loops);
 }
 
 /* Path of NAME (user memory) as the kernel resolved it: the absolute path
@@ -500,9 +503,9 @@ static __always_inline __u32 write_file_path(struct file_scratch *s, __u32 *key,
  * absolute NAME, which is not "/" in a chroot; else DIRFD or the working
  * directory), '/', NAME. */
 static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key, long dirfd,
-					      const char *name)
+					      const char *name, bool bounded_loops)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	char first = 0;
 	__u32 off = 0;
@@ -511,16 +514,18 @@ static __always_inline __u32 write_named_path(struct file_scratch *s, __u32 *key
 		return 0;
 	if (first == '/') {
 		if (fs)
-			off = write_path(s, key, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt));
+			off = write_path(s, key, BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt),
+					 bounded_loops);
 	} else if (dirfd == AT_FDCWD_VALUE) {
 		if (fs)
-			off = write_path(s, key, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt));
+			off = write_path(s, key, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt),
+					 bounded_loops);
 	} else {
 		struct file *dir = file_of_fd(dirfd);
 
 		if (dir)
 			off = write_path(s, key, BPF_CORE_READ(dir, f_path.dentry),
-					 BPF_CORE_READ(dir, f_path.mnt));
+					 BPF_CORE_READ(dir, f_path.mnt), bounded_loops);
 	}
 	if (off == 0)
 		s->rec.flags |= FILE_PATH_PARTIAL;
@@ -569,7 +574,7 @@ static long match_pattern(__u64 index, void *ctx)
 
 /* May the config log a FileCreate of the complete kernel path of LEN
  * bytes in S->data? */
-static __always_inline bool create_path_wanted(struct file_scratch *s, __u32 len)
+static __always_inline bool create_path_wanted(struct file_scratch *s, __u32 len, bool bounded_loops)
 {
 	struct pattern_walk w = { .s = s, .len = len };
 	__u32 count = create_filter.count;
@@ -578,7 +583,13 @@ static __always_inline bool create_path_wanted(struct file_scratch *s, __u32 len
 		return true;
 	if (count > FILE_PATTERNS)
 		count = FILE_PATTERNS;
-	bpf_loop(count, match_pattern, &w, 0);
+	if (bounded_loops) {
+		for (__u32 i = 0; i < FILE_PATTERNS && i < count; i++)
+			if (match_pattern(i, &w))
+				break;
+	} else {
+		bpf_loop(count, match_pattern, &w, 0);
+	}
 	return w.matched;
 }
 
@@ -644,8 +655,8 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 	if (!s)
 		return 0;
 	set_inode(&s->rec, inode);
-	__u32 len = write_file_path(s, &key, file);
-	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK))
+	__u32 len = write_file_path(s, &key, file, c->bounded_loops);
+	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK, c->bounded_loops))
 		return 0;   /* no rule of the config can log it */
 	submit(s, len, event_id);
 	return 0;
@@ -691,7 +702,7 @@ static __always_inline int on_new_name(const struct call_args *c, long ret, __u3
 	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid, FILE_EVENT_CREATE);
 	if (!s)
 		return 0;
-	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_CREATE);
+	submit(s, write_named_path(s, &key, dirfd, name, c->bounded_loops), FILE_EVENT_CREATE);
 	return 0;
 }
 
@@ -743,7 +754,7 @@ static __always_inline int on_unlink(const struct call_args *c, const struct jou
 	}
 	if (first >= 0 && !conflict)
 		copy_journal_inode(&s->rec, &j->inodes[first & (JOURNAL_INODES - 1)]);
-	submit(s, write_named_path(s, &key, dirfd, name), FILE_EVENT_DELETE);
+	submit(s, write_named_path(s, &key, dirfd, name, c->bounded_loops), FILE_EVENT_DELETE);
 	return 0;
 }
 
@@ -790,7 +801,7 @@ static __always_inline int on_rename(const struct call_args *c, const struct jou
 		s->rec.other_mode = j->inodes[second & (JOURNAL_INODES - 1)].mode;
 		s->rec.other_ino = j->inodes[second & (JOURNAL_INODES - 1)].ino;
 	}
-	submit(s, write_named_path(s, &key, dirfd, name), event_id);
+	submit(s, write_named_path(s, &key, dirfd, name, c->bounded_loops), event_id);
 	return 0;
 }
 
@@ -864,12 +875,12 @@ static __always_inline int on_utime(const struct call_args *c, const struct jour
 	}
 	__u32 len;
 	if (name) {
-		len = write_named_path(s, &key, dirfd, name);
+		len = write_named_path(s, &key, dirfd, name, c->bounded_loops);
 	} else {
 		struct file *file = file_of_fd(dirfd);
 		if (!file)
 			return 0;
-		len = write_file_path(s, &key, file);
+		len = write_file_path(s, &key, file, c->bounded_loops);
 	}
 	submit(s, len, FILE_EVENT_CREATE_TIME);
 	return 0;
@@ -907,16 +918,17 @@ static __always_inline int on_journaled(const struct call_args *c, long ret, __u
 
 /* A call returned RET, REGS holding its number and arguments.  ONLY >= 0:
  * the program is the one of that (native) call, which the compiler then
- * keeps alone. */
-static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long only)
+ * keeps alone.  BOUNDED_LOOPS: without bpf_loop. */
+static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long only, bool bounded_loops)
 {
 	__u32 mask = enabled_events;
 
 	if (!mask)
 		return 0;
 	struct call_args c = {};
-	if (!read_call(bpf_get_current_task_btf(), regs, &c) || (only >= 0 && c.nr != only))
+	if (!read_call(current_task(), regs, &c) || (only >= 0 && c.nr != only))
 		return 0;
+	c.bounded_loops = bounded_loops;
 	switch (call_kind(only >= 0 ? only : c.nr)) {
 	case CALL_OPEN:
 		return on_open(&c, ret, mask);
@@ -933,7 +945,16 @@ static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long onl
 SEC("tp_btf/sys_exit")
 int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_call_exit(regs, ret, -1);
+	return on_call_exit(regs, ret, -1, false);
+}
+
+/* The same for kernels without bpf_loop (before 5.17), where a program
+ * must not even name a bpf_loop callback; the loader loads one of the
+ * two. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file_sys_exit_bounded, struct pt_regs *regs, long ret)
+{
+	return on_call_exit(regs, ret, -1, true);
 }
 
 /* Where the kernel has fentry/fexit: the return of each watched call's own
@@ -947,7 +968,7 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	SEC("fexit")                                                            \
 	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
 	{                                                                       \
-		return on_call_exit(regs, ret, nr);                             \
+		return on_call_exit(regs, ret, nr, false);                      \
 	}
 
 FILE_FEXIT_PROGRAM(fx_open, NR_OPEN)

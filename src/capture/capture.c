@@ -169,6 +169,20 @@ bool capture_kernel_has_fexit(const struct btf *btf, const char *function)
 	return known;
 }
 
+bool capture_btf_first_arg_is_struct(const struct btf *btf, const char *function)
+{
+	int id = btf ? btf__find_by_name_kind(btf, function, BTF_KIND_FUNC) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return false;
+	t = btf__type_by_id(btf, btf_params(t)[0].type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, t->type));
+	return t && btf_is_struct(t);
+}
+
 bool capture_btf_has_tracepoint(const struct btf *btf, const char *name)
 {
 	char type_name[128];

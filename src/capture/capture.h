@@ -230,6 +230,13 @@ bool capture_kernel_has_task_pt_regs(void);
 struct btf;
 bool capture_kernel_has_fexit(const struct btf *btf, const char *function);
 
+/* Is the first argument of kernel function FUNCTION, in the kernel whose
+ * BTF is BTF, a pointer to a struct that the BTF defines?  A tracing
+ * program may read it only then: 5.10's syscall functions have a struct
+ * pt_regs that their BTF only declares. */
+struct btf;
+bool capture_btf_first_arg_is_struct(const struct btf *btf, const char *function);
+
 /* Does the kernel whose BTF is BTF (NULL: unknown, false) have the
  * tracepoint NAME (its type btf_trace_NAME)? */
 struct btf;

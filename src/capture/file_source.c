@@ -82,6 +82,7 @@ struct file_state {
 	struct file_bpf *skel;
 	/* the fexit programs are loaded (else file_sys_exit is) */
 	bool use_fexit;
+	struct bpf_program *sys_exit_program;   /* file_sys_exit, or its bounded twin */
 	struct bpf_link *fexit_links[FEXIT_CALLS];
 	struct bpf_program *journal_progs[JOURNAL_HOOKS];
 	struct bpf_link *journal_links[JOURNAL_HOOKS];
@@ -100,14 +101,18 @@ static void detach_all(struct file_state *st)
 	capture_detach_each(st->fexit_links, FEXIT_CALLS);
 }
 
-/* Every fexit program on its function when this kernel has them all and
- * runs fexit programs; else none, and file_sys_exit on every syscall exit. */
+/* Every fexit program on its function when this kernel has them all, runs
+ * fexit programs, types their registers and has bpf_loop (5.17); else
+ * none, and file_sys_exit on every syscall exit (its bounded-loop twin
+ * without bpf_loop). */
 static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
 {
 	struct bpf_object *obj = st->skel->obj;
 	struct bpf_program *prog;
+	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
 
-	st->use_fexit = FEXIT_CALLS > 0 && capture_kernel_has_fexit(btf, "vfs_open");
+	st->use_fexit = FEXIT_CALLS > 0 && has_loop && capture_kernel_has_fexit(btf, "vfs_open") &&
+			capture_btf_first_arg_is_struct(btf, fexit_calls[0].function);
 	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
 		st->use_fexit = btf__find_by_name_kind(btf, fexit_calls[i].function, BTF_KIND_FUNC) > 0;
 	bpf_object__for_each_program(prog, obj) {
@@ -127,7 +132,9 @@ static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
 			if (strncmp(bpf_program__name(prog), "fx", 2) == 0)
 				bpf_program__set_autoload(prog, false);
 		}
-	bpf_program__set_autoload(st->skel->progs.file_sys_exit, !st->use_fexit);
+	st->sys_exit_program = has_loop ? st->skel->progs.file_sys_exit : st->skel->progs.file_sys_exit_bounded;
+	bpf_program__set_autoload(st->skel->progs.file_sys_exit, !st->use_fexit && has_loop);
+	bpf_program__set_autoload(st->skel->progs.file_sys_exit_bounded, !has_loop);
 }
 
 /* The journal's programs: the ctime tracepoints this kernel has; none of
@@ -144,7 +151,9 @@ static void choose_journal_hooks(struct file_state *st, const struct btf *btf)
 		st->skel->progs.file_vfs_unlink, st->skel->progs.file_vfs_rename,
 		st->skel->progs.file_vfs_utimes,
 	};
-	bool any_ctime = false, all_vfs = capture_kernel_has_fexit(btf, "vfs_open");
+	/* the vfs programs find the call in its registers: bpf_task_pt_regs */
+	bool any_ctime = false,
+	     all_vfs = capture_kernel_has_task_pt_regs() && capture_kernel_has_fexit(btf, "vfs_open");
 
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
 		bool has = capture_btf_has_tracepoint(btf, ctime_tracepoints[i]);
@@ -166,7 +175,7 @@ static void choose_journal_hooks(struct file_state *st, const struct btf *btf)
 static int attach_exits(struct file_state *st, struct strbuf *err)
 {
 	if (!st->use_fexit)
-		return capture_attach(st->skel->progs.file_sys_exit, &st->exit_link, "sys_exit", err);
+		return capture_attach(st->sys_exit_program, &st->exit_link, "sys_exit", err);
 	for (size_t i = 0; i < FEXIT_CALLS; i++) {
 		if (st->fexit_links[i])
 			continue;
@@ -301,7 +310,7 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct file_state *st = state;
 
-	capture_describe_link(out, st->exit_link, st->skel->progs.file_sys_exit);
+	capture_describe_link(out, st->exit_link, st->sys_exit_program);
 	if (st->fexit_links[0])
 		strbuf_printf(out, "%sfexit on the %zu syscall functions of open, creat, link, symlink, mknod, "
 			      "unlink, rename, utime and their variants (%s, ...)", out->len ? ", " : "",
@@ -313,7 +322,10 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 	}
 	if (journal || id == FILE_EVENT_RAW_ACCESS)
 		return;
-	strbuf_puts(out, "; no ctime tracepoints, no fentry on vfs_unlink, vfs_rename, vfs_utimes: ");
+	strbuf_puts(out, capture_kernel_has_task_pt_regs()
+		    ? "; no ctime tracepoints, no fentry on vfs_unlink, vfs_rename, vfs_utimes: "
+		    : "; no ctime tracepoints, no bpf_task_pt_regs (5.15) for fentry on vfs_unlink, vfs_rename, "
+		      "vfs_utimes: ");
 	strbuf_puts(out, id == FILE_EVENT_CREATE ? "renames not seen" :
 		    id == FILE_EVENT_CREATE_TIME ? "no PreviousCreationUtcTime" :
 		    "renames over a file not seen, no IsExecutable");
@@ -324,7 +336,6 @@ const struct capture_source file_source = {
 	.event_mask = CAPTURE_EVENT_BIT(FILE_EVENT_CREATE_TIME) | CAPTURE_EVENT_BIT(FILE_EVENT_RAW_ACCESS) |
 		      CAPTURE_EVENT_BIT(FILE_EVENT_CREATE) | CAPTURE_EVENT_BIT(FILE_EVENT_DELETE) |
 		      CAPTURE_EVENT_BIT(FILE_EVENT_DELETE_DETECTED),
-	.helpers = CAPTURE_HELPER_TASK_BTF | CAPTURE_HELPER_TASK_PT_REGS | CAPTURE_HELPER_LOOP,
 	.loader = &file_loader,
 	.set_events = file_set_events,
 	.decode = file_decode,
