@@ -144,6 +144,15 @@ bool capture_kernel_has_task_pt_regs(void)
 	return known;
 }
 
+bool capture_kernel_has_loop(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	return known;
+}
+
 bool capture_kernel_has_fexit(const struct btf *btf, const char *function)
 {
 	static int known = -1;
@@ -743,44 +752,10 @@ static int read_rings(struct capture *cap)
 	return cap->budget > 0 ? POLL_BUDGET - cap->budget : POLL_BUDGET;
 }
 
-/* The helpers of MASK (CAPTURE_HELPER_*) this kernel lacks, named in ERR
- * ("bpf_loop (Linux 5.17)"); returns how many. */
-static int missing_helpers(uint32_t mask, struct strbuf *err)
-{
-	static const struct {
-		uint32_t bit;
-		enum bpf_func_id id;
-		const char *name;
-	} helpers[] = {
-		{ CAPTURE_HELPER_TASK_BTF, BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf (Linux 5.11)" },
-		{ CAPTURE_HELPER_TASK_PT_REGS, BPF_FUNC_task_pt_regs, "bpf_task_pt_regs (5.15)" },
-		{ CAPTURE_HELPER_LOOP, BPF_FUNC_loop, "bpf_loop (5.17)" },
-	};
-	int missing = 0;
-
-	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
-		if (!(mask & helpers[i].bit) ||
-		    libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, helpers[i].id, NULL) != 0)
-			continue;   /* there (1), or the probe itself failed: let the load say */
-		strbuf_printf(err, "%s%s", missing++ ? ", " : "", helpers[i].name);
-	}
-	return missing;
-}
-
 static int load_slot(struct capture *cap, struct capture_slot *slot)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct strbuf missing = STRBUF_INIT;
 
-	if (missing_helpers(slot->source->helpers, &missing) > 0) {
-		strbuf_printf(&err, "this kernel lacks eBPF helpers that the %s programs call: %s",
-			      slot->source->name, missing.data);
-		slot->load_error = xstrdup(err.data);
-		strbuf_release(&missing);
-		strbuf_release(&err);
-		return -1;
-	}
-	strbuf_release(&missing);
 	loading_slot = slot;
 	int loaded = capture_load_source(slot->source->loader, cap->env, &slot->handle, &err);
 	loading_slot = NULL;

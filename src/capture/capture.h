@@ -88,19 +88,11 @@ struct capture_loaded {
 	int lost_fd;                 /* its `lost_events` map */
 };
 
-/* eBPF helpers a source's programs call that older kernels lack (bits of
- * capture_source.helpers): the source is not loaded where one is missing,
- * and its event types are reported unavailable with the helper's name. */
-#define CAPTURE_HELPER_TASK_BTF (1u << 0)      /* bpf_get_current_task_btf, Linux 5.11 */
-#define CAPTURE_HELPER_TASK_PT_REGS (1u << 1)  /* bpf_task_pt_regs, 5.15 */
-#define CAPTURE_HELPER_LOOP (1u << 2)          /* bpf_loop, 5.17 */
-
 struct capture_loader;
 
 struct capture_source {
 	const char *name;            /* "process", "network": for messages */
 	uint32_t event_mask;         /* CAPTURE_EVENT_BIT() of the ids it produces */
-	uint32_t helpers;            /* CAPTURE_HELPER_* its programs call */
 	/* How to load its eBPF object (attaching nothing) and unload it:
 	 * capture_load_source() below. */
 	const struct capture_loader *loader;
@@ -222,6 +214,11 @@ bool capture_tracefs_available(void);
  * none of them, and its tp_btf/sys_exit program, handed the registers,
  * watches every syscall exit instead. */
 bool capture_kernel_has_task_pt_regs(void);
+
+/* Does this kernel have bpf_loop (5.17)?  Without it a source loads the
+ * bounded-loop twins of its programs that walk paths or lists (a program
+ * must not even name a bpf_loop callback there). */
+bool capture_kernel_has_loop(void);
 
 /* Does this kernel load and attach fexit programs (BPF trampolines)?  Tried
  * once, with an empty program on FUNCTION (a kernel function in BTF that

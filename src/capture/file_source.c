@@ -109,7 +109,7 @@ static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
 {
 	struct bpf_object *obj = st->skel->obj;
 	struct bpf_program *prog;
-	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	bool has_loop = capture_kernel_has_loop();
 
 	st->use_fexit = FEXIT_CALLS > 0 && has_loop && capture_kernel_has_fexit(btf, "vfs_open") &&
 			capture_btf_first_arg_is_struct(btf, fexit_calls[0].function);

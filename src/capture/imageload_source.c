@@ -59,7 +59,7 @@ static int imageload_prepare(void *state, const struct btf *btf, struct strbuf *
 	struct imageload_state *st = state;
 	int ncpus = libbpf_num_possible_cpus();
 
-	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	bool has_loop = capture_kernel_has_loop();
 
 	(void)btf;
 	(void)err;

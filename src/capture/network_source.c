@@ -123,7 +123,7 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
 
 	(void)err;
-	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	bool has_loop = capture_kernel_has_loop();
 
 	st->exit_tracepoints = capture_kernel_has_task_pt_regs() && has_loop;
 	syscall_programs(skel, exits);

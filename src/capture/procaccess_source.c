@@ -138,15 +138,17 @@ static bool choose_fexit_targets(struct procaccess_state *st, const struct btf *
 	return true;
 }
 
-/* The fexit programs when this kernel has their functions and runs fexit
- * programs and did not refuse them, else the tracepoint programs only. */
+/* The fexit programs when this kernel has their functions, types their
+ * registers (not 5.10), runs fexit programs and did not refuse them, else
+ * the tracepoint programs only. */
 static int procaccess_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct procaccess_state *st = state;
 	struct bpf_program *progs[FEXIT_PROGRAMS];
 
 	st->fexit_loaded = !st->fexit_refused && capture_kernel_has_fexit(btf, "vfs_open") &&
-			   choose_fexit_targets(st, btf);
+			   choose_fexit_targets(st, btf) &&
+			   capture_btf_first_arg_is_struct(btf, st->fexit_function[0]);
 	fexit_programs(st->skel, progs);
 	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
 		bool load = st->fexit_loaded && st->fexit_function[i];

@@ -58,7 +58,7 @@ static bool process_open(void *state, const struct capture_env *env, struct capt
 static int process_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct process_state *st = state;
-	bool has_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	bool has_loop = capture_kernel_has_loop();
 	bool group_dead = capture_btf_tracepoint_args(btf, "sched_process_exit") >= 2;
 	int ncpus = libbpf_num_possible_cpus();
 
