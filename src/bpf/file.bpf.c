@@ -941,21 +941,14 @@ static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long onl
 	}
 }
 
-/* Every syscall exit: the kernels without fentry/fexit. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)
 {
-	return on_call_exit(regs, ret, -1, false);
+	return on_call_exit(regs, ret, -1, bounded_loops);
 }
 
-/* The same for kernels without bpf_loop (before 5.17), where a program
- * must not even name a bpf_loop callback; the loader loads one of the
- * two. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(file_sys_exit_bounded, struct pt_regs *regs, long ret)
-{
-	return on_call_exit(regs, ret, -1, true);
-}
+/* Every syscall exit: the kernels without fentry/fexit (their bounded
+ * twin: without bpf_loop). */
+SYS_EXIT_PROGRAMS(file_sys_exit, on_any_exit)
 
 /* Where the kernel has fentry/fexit: the return of each watched call's own
  * syscall function, the 64-bit one (__x64_sys_unlinkat, ...) and the

@@ -182,14 +182,4 @@ int exit_mmap_bounded(struct syscall_trace_exit *ctx)
 	return on_mmap_exit(ctx, true);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(imageload_sys_exit, struct pt_regs *regs, long ret)
-{
-	return on_any_exit(regs, ret, false);
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(imageload_sys_exit_bounded, struct pt_regs *regs, long ret)
-{
-	return on_any_exit(regs, ret, true);
-}
+SYS_EXIT_PROGRAMS(imageload_sys_exit, on_any_exit)

@@ -589,7 +589,8 @@ SYSCALL_EXIT_PROGRAM(recvfrom, NR_RECVFROM, on_syscall_exit)
 SYSCALL_EXIT_PROGRAM(recvmsg, NR_RECVMSG, on_syscall_exit)
 SYSCALL_EXIT_PROGRAM(recvmmsg, NR_RECVMMSG, on_syscall_exit)
 
-/* Every syscall exit: the fallback when tracefs is not there. */
+/* Every syscall exit: the fallback when tracefs is not there, or before
+ * 5.17 (no bpf_task_pt_regs, bpf_loop); twice, see SYS_EXIT_PROGRAMS. */
 static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)
 {
 	long nr;
@@ -612,20 +613,7 @@ static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool boun
 	}
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(network_sys_exit, struct pt_regs *regs, long ret)
-{
-	return on_any_exit(regs, ret, false);
-}
-
-/* The same for kernels without bpf_loop (before 5.17), where a program
- * must not even name a bpf_loop callback; the loader loads one of the
- * two. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(network_sys_exit_bounded, struct pt_regs *regs, long ret)
-{
-	return on_any_exit(regs, ret, true);
-}
+SYS_EXIT_PROGRAMS(network_sys_exit, on_any_exit)
 
 /* Remember where the datagram just queued to UDP socket SK came from and
  * was sent to, for receives that do not ask (see handle_udp_message). */

@@ -13,7 +13,9 @@
  *    registers (COMPAT_ARG1() to COMPAT_ARG5() on x86)?
  *  - current_syscall_regs(): those saved registers, from a program that is
  *    not handed them;
- *  - SYSCALL_EXIT_PROGRAM(): a program on one syscall's own exit tracepoint.
+ *  - SYSCALL_EXIT_PROGRAM(): a program on one syscall's own exit tracepoint;
+ *  - SYS_EXIT_PROGRAMS(): a program on every syscall's exit, and its twin
+ *    for kernels without bpf_loop.
  */
 #ifndef SYSMON_BPF_LIB_SYSCALLS_BPF_H
 #define SYSMON_BPF_LIB_SYSCALLS_BPF_H
@@ -183,6 +185,23 @@ static __always_inline struct pt_regs *current_syscall_regs(void)
 		if (ctx->ret < 0)                                               \
 			return 0;                                               \
 		return handler(nr, ctx->ret, current_syscall_regs());           \
+	}
+
+/* Two programs on every syscall exit (tp_btf/sys_exit, handed the saved
+ * registers): NAME, which runs HANDLER(regs, ret, false), and
+ * NAME_bounded, HANDLER(regs, ret, true): the same without bpf_loop, for
+ * kernels before 5.17, where a program must not even name a bpf_loop
+ * callback.  The loader loads one of the two. */
+#define SYS_EXIT_PROGRAMS(name, handler)                                        \
+	SEC("tp_btf/sys_exit")                                                  \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
+	{                                                                       \
+		return handler(regs, ret, false);                               \
+	}                                                                       \
+	SEC("tp_btf/sys_exit")                                                  \
+	int BPF_PROG(name##_bounded, struct pt_regs *regs, long ret)            \
+	{                                                                       \
+		return handler(regs, ret, true);                                \
 	}
 
 #endif
