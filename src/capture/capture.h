@@ -229,8 +229,9 @@ bool capture_kernel_has_fexit(const struct btf *btf, const char *function);
 
 /* Is the first argument of kernel function FUNCTION, in the kernel whose
  * BTF is BTF, a pointer to a struct that the BTF defines?  A tracing
- * program may read it only then: 5.10's syscall functions have a struct
- * pt_regs that their BTF only declares. */
+ * program may read it only then: some of 5.10's syscall functions
+ * (__x64_sys_process_vm_readv, __ia32_sys_utimes_time32, ...) have a
+ * struct pt_regs that their BTF only declares. */
 struct btf;
 bool capture_btf_first_arg_is_struct(const struct btf *btf, const char *function);
 

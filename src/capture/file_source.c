@@ -111,10 +111,9 @@ static void choose_exit_hooks(struct file_state *st, const struct btf *btf)
 	struct bpf_program *prog;
 	bool has_loop = capture_kernel_has_loop();
 
-	st->use_fexit = FEXIT_CALLS > 0 && has_loop && capture_kernel_has_fexit(btf, "vfs_open") &&
-			capture_btf_first_arg_is_struct(btf, fexit_calls[0].function);
+	st->use_fexit = FEXIT_CALLS > 0 && has_loop && capture_kernel_has_fexit(btf, "vfs_open");
 	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
-		st->use_fexit = btf__find_by_name_kind(btf, fexit_calls[i].function, BTF_KIND_FUNC) > 0;
+		st->use_fexit = capture_btf_first_arg_is_struct(btf, fexit_calls[i].function);
 	bpf_object__for_each_program(prog, obj) {
 		if (strncmp(bpf_program__name(prog), "fx", 2) == 0)
 			bpf_program__set_autoload(prog, false);

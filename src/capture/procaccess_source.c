@@ -147,8 +147,10 @@ static int procaccess_prepare(void *state, const struct btf *btf, struct strbuf 
 	struct bpf_program *progs[FEXIT_PROGRAMS];
 
 	st->fexit_loaded = !st->fexit_refused && capture_kernel_has_fexit(btf, "vfs_open") &&
-			   choose_fexit_targets(st, btf) &&
-			   capture_btf_first_arg_is_struct(btf, st->fexit_function[0]);
+			   choose_fexit_targets(st, btf);
+	for (size_t i = 0; i < FEXIT_PROGRAMS && st->fexit_loaded; i++)
+		st->fexit_loaded = !st->fexit_function[i] ||
+				   capture_btf_first_arg_is_struct(btf, st->fexit_function[i]);
 	fexit_programs(st->skel, progs);
 	for (size_t i = 0; i < FEXIT_PROGRAMS; i++) {
 		bool load = st->fexit_loaded && st->fexit_function[i];
