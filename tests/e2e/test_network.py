@@ -644,6 +644,8 @@ def test_io_uring_accept(start_monitor, tmp_path):
     program = str(tmp_path / "uaccept")
     subprocess.run(["cc", "-O2", "-o", program, str(source)], check=True)
     mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    if "io_uring accepts not seen" in mon.stderr():
+        pytest.skip("the monitor says: this kernel's io_uring_complete names no request (before 5.19)")
     proc = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate(timeout=WAIT)
     if proc.returncode == 1:
