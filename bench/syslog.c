@@ -198,8 +198,11 @@ static void capacity(const char *dir, const char *sock, unsigned events, int sec
 	struct syslog_config config = { .enabled = true, .socket_path = (char *)sock,
 					.max_message = OUTPUTS_DEFAULT_MAX_MESSAGE, .daemon_log = "none" };
 	struct syslog_sink *sink = syslog_sink_open(&config, true);
-	struct consumer_output output = { sink, deliver, NULL };
-	struct format_context format = { .computer = "bench-host", .process_id = 4242, .thread_id = 4242 };
+	struct consumer_options options = {
+		.name = "syslog", .log_path = log_path, .cursor_path = cursor,
+		.output = { .arg = sink, .deliver = deliver },
+		.format = { .computer = "bench-host", .process_id = 4242, .thread_id = 4242 },
+	};
 	uint64_t sent = 0, retries = 0;
 	unsigned passes = 0;
 	double cpu0 = cpu_self_s(), rsyslog0 = cpu_of_s(rsyslog);
@@ -208,7 +211,7 @@ static void capacity(const char *dir, const char *sock, unsigned events, int sec
 	while (monotonic_ns() < end) {
 		if (consumer_save_cursor(cursor, 0, NULL) != 0)
 			die("writing the cursor");
-		struct consumer *c = consumer_start("syslog", log_path, cursor, &output, &format, &err);
+		struct consumer *c = consumer_start(&options, &err);
 		if (!c) {
 			fprintf(stderr, "%s: %s\n", bench_name, strbuf_str(&err));
 			exit(1);
