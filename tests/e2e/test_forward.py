@@ -233,7 +233,9 @@ def file_workload(marker, count, extra=()):
                        stdout=subprocess.DEVNULL, check=True)
 
 
-def test_forward_tcp_every_event(tmp_path, monkeypatch, start_monitor, rsyslogs):
+def forward_to_tcp_collector(tmp_path, monkeypatch, rsyslogs):
+    """A real rsyslog collecting TCP syslog, and outputs.conf with one
+    forwarder "central" to it: the collector's port and output file."""
     port = free_port()
     out = str(tmp_path / "collected.log")
     rsyslogs(tmp_path / "rs", tcp_collector_conf(port, out))
@@ -245,6 +247,11 @@ port = %d
 reconnect_min = 200ms
 reconnect_max = 1s
 """ % port))
+    return port, out
+
+
+def test_forward_tcp_every_event(tmp_path, monkeypatch, start_monitor, rsyslogs):
+    port, out = forward_to_tcp_collector(tmp_path, monkeypatch, rsyslogs)
     mon = start_monitor(config_text=CONFIG)
     marker = "fwd-" + uuid.uuid4().hex[:8]
     file_workload(marker, 40)

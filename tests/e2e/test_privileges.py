@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 
-from test_forward import (rsyslogs, free_port, wait_port, tcp_collector_conf, write_outputs, wait_status,
+from test_forward import (rsyslogs, forward_to_tcp_collector, wait_status,
                           log_record_ids, wait_collected, parse_collected, file_workload, CONFIG)  # noqa: F401 (rsyslogs: a fixture)
 
 # capability numbers (linux/capability.h)
@@ -127,17 +127,7 @@ def forwarders_user():
 
 
 def test_forwarders_run_unprivileged_and_survive_a_kill(tmp_path, monkeypatch, start_monitor, rsyslogs):
-    port = free_port()
-    out = str(tmp_path / "collected.log")
-    rsyslogs(tmp_path / "rs", tcp_collector_conf(port, out))
-    wait_port(port)
-    monkeypatch.setenv("SYSMON_OUTPUTS", write_outputs(tmp_path, """
-[forward central]
-host = 127.0.0.1
-port = %d
-reconnect_min = 200ms
-reconnect_max = 1s
-""" % port))
+    _, out = forward_to_tcp_collector(tmp_path, monkeypatch, rsyslogs)
     mon = start_monitor(config_text=CONFIG)
     child = wait_forwarders_process(mon)
     assert child, "no forwarders' process:\n" + mon.stderr()
