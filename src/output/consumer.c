@@ -76,7 +76,7 @@ void consumer_add_problem(struct consumer *c, const char *fmt, ...)
 	va_list ap;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->problems.len < 64 * 1024) {   /* nobody reads them: keep a bound */
+	if (c->problems.len < OUTPUT_PROBLEMS_MAX) {
 		strbuf_printf(&c->problems, "%s: ", c->name);
 		va_start(ap, fmt);
 		strbuf_vprintf(&c->problems, fmt, ap);

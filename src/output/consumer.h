@@ -52,6 +52,10 @@ struct consumer_transport {
 	void (*missed)(void *arg, struct consumer *c, uint64_t first, uint64_t last);
 };
 
+/* The most bytes of problem lines an output keeps until the monitor turns
+ * them into Error events: nobody may read them, so the queue is bounded. */
+#define OUTPUT_PROBLEMS_MAX (64 * 1024)
+
 /* What a consumer feeds.  Called from the consumer's thread only. */
 struct consumer_output {
 	void *arg;

@@ -40,6 +40,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "output/consumer.h"
 #include "output/forward_proc.h"
 #include "util/clock.h"
 #include "util/exitcodes.h"
@@ -275,12 +276,9 @@ static void proc_problem(struct forward_proc *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->problems.len > 64 * 1024)
-		return;
 	va_start(ap, fmt);
-	strbuf_vprintf(&p->problems, fmt, ap);
+	strbuf_vpush_line(&p->problems, OUTPUT_PROBLEMS_MAX, fmt, ap);
 	va_end(ap);
-	strbuf_putc(&p->problems, '\n');
 }
 
 /* Can USER search every directory above PATH?  The first one it cannot,

@@ -76,12 +76,9 @@ static void add_problem(struct sinks *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->problems.len > 64 * 1024)
-		return;
 	va_start(ap, fmt);
-	strbuf_vprintf(&s->problems, fmt, ap);
+	strbuf_vpush_line(&s->problems, OUTPUT_PROBLEMS_MAX, fmt, ap);
 	va_end(ap);
-	strbuf_putc(&s->problems, '\n');
 }
 
 /* Read outputs.conf as the options say: NULL when it is invalid. */
@@ -576,16 +573,8 @@ void sinks_tick(struct sinks *s)
 
 bool sinks_next_problem(struct sinks *s, struct strbuf *text)
 {
-	if (s->problems.len > 0) {
-		char *end = strchr(s->problems.data, '\n');
-		size_t len = (size_t)(end - s->problems.data);
-		strbuf_reset(text);
-		strbuf_append(text, s->problems.data, len);
-		memmove(s->problems.data, end + 1, s->problems.len - len - 1);
-		s->problems.len -= len + 1;
-		s->problems.data[s->problems.len] = '\0';
+	if (strbuf_shift_line(&s->problems, text))
 		return true;
-	}
 	if (s->forwarders && forward_proc_next_problem(s->forwarders, text))
 		return true;
 	for (size_t i = 0; i < s->nlocals; i++)

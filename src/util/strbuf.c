@@ -128,6 +128,14 @@ void strbuf_release(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
+void strbuf_vpush_line(struct strbuf *sb, size_t limit, const char *fmt, va_list ap)
+{
+	if (sb->len >= limit)
+		return;
+	strbuf_vprintf(sb, fmt, ap);
+	strbuf_putc(sb, '\n');
+}
+
 bool strbuf_shift_line(struct strbuf *sb, struct strbuf *line)
 {
 	char *end = sb->len ? memchr(sb->data, '\n', sb->len) : NULL;

@@ -28,6 +28,9 @@ void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_reset(struct strbuf *sb);          /* empty, keeps the memory */
 void strbuf_release(struct strbuf *sb);        /* frees the memory */
 const char *strbuf_str(const struct strbuf *sb); /* "" when empty */
+/* Append FMT as one line ('\n' added) to the line queue SB, unless SB
+ * already holds LIMIT bytes: a queue nobody drains stays bounded. */
+void strbuf_vpush_line(struct strbuf *sb, size_t limit, const char *fmt, va_list ap);
 /* Move the first line of SB (text up to a '\n', which is dropped) into
  * LINE; false, LINE untouched, when SB holds no whole line. */
 bool strbuf_shift_line(struct strbuf *sb, struct strbuf *line);
