@@ -228,10 +228,12 @@ static void set_endpoint(struct event *ev, const struct capture_env *env, const 
 }
 
 /* The Image of process P, and its ProcessGuid into GUID.  From the process
- * cache if it knows P (exited processes stay there for a while); else, for
- * a forked process that never exec'd, its parent's Image and the GUID the
- * cache gives a process it reads from /proc (pid and start time in clock
- * ticks); else the task name and the all-zero GUID. */
+ * cache if it knows P (exited processes stay there for a while).  A forked
+ * process that never exec'd runs its parent's Image: the kernel said so at
+ * the moment of the event, which beats a late read of /proc (a zombie's exe
+ * link cannot be read); its GUID is the one the cache gives a process it
+ * reads from /proc (pid and start time in clock ticks).  Else the task name
+ * and the all-zero GUID. */
 static const char *describe_process(struct network_decoder *st, struct capture_env *env,
 				    const struct network_process *p, char guid[GUID_TEXT_SIZE])
 {
@@ -239,18 +241,21 @@ static const char *describe_process(struct network_decoder *st, struct capture_e
 
 	if (env->processes) {
 		info = process_cache_lookup(env->processes, p->tgid);
-		if (!info && (p->flags & NETWORK_SAME_IMAGE_AS_PARENT))
+		if ((!info || info->from_proc) && (p->flags & NETWORK_SAME_IMAGE_AS_PARENT))
 			parent = process_cache_lookup(env->processes, p->parent_tgid);
-	}
-	if (info) {
-		memcpy(guid, info->guid, GUID_TEXT_SIZE);
-		return info->image;
 	}
 	if (parent) {
 		uint64_t tick_ns = 1000000000ULL / st->clock_ticks;
 
-		guid_format_process(guid, p->tgid, p->start_boot_ns / tick_ns * tick_ns);
+		if (info)
+			memcpy(guid, info->guid, GUID_TEXT_SIZE);
+		else
+			guid_format_process(guid, p->tgid, p->start_boot_ns / tick_ns * tick_ns);
 		return parent->image;
+	}
+	if (info) {
+		memcpy(guid, info->guid, GUID_TEXT_SIZE);
+		return info->image;
 	}
 	memcpy(guid, GUID_ZERO_TEXT, GUID_TEXT_SIZE);
 	memcpy(st->comm, p->comm, sizeof(p->comm));
