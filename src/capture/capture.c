@@ -86,6 +86,7 @@ struct capture_slot {
 	char old_object_dir[PIN_DIR_MAX];  /* otherwise, the old build's pins */
 	uint64_t lost_base[CAPTURE_EVENT_SLOTS];     /* of lost_events, reported before us */
 	uint64_t lost_carried[CAPTURE_EVENT_SLOTS];  /* an old build's unreported losses */
+	uint64_t skipped_seen;      /* its programs' recursion misses reported so far */
 };
 
 /* Records decoded per libbpf read before control returns to the caller. */
@@ -600,6 +601,45 @@ uint64_t capture_take_dropped(struct capture *cap)
 
 	cap->dropped = 0;
 	return dropped;
+}
+
+/* The runs of OBJ's loaded programs that the kernel skipped (recursion_misses:
+ * the program was already running on that CPU, and an interrupt's event
+ * came inside it). */
+static uint64_t skipped_runs(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			total += info.recursion_misses;
+	}
+	return total;
+}
+
+uint64_t capture_take_skipped(struct capture *cap, struct strbuf *sources)
+{
+	uint64_t skipped = 0;
+
+	for (size_t i = 0; i < SOURCE_COUNT; i++) {
+		struct capture_slot *slot = &cap->slots[i];
+
+		if (!slot->loaded || !slot->obj)
+			continue;
+		uint64_t total = skipped_runs(slot->obj);
+		if (total <= slot->skipped_seen)
+			continue;
+		skipped += total - slot->skipped_seen;
+		slot->skipped_seen = total;
+		strbuf_printf(sources, "%s%s", sources->len ? ", " : "", slot->source->name);
+	}
+	return skipped;
 }
 
 int capture_unpin_all(const char *dir, struct strbuf *err)

@@ -63,6 +63,7 @@ struct monitor {
 	int64_t last_flush_ns;
 	int64_t last_loss_check_ns;
 	uint64_t lost_seen[CAPTURE_EVENT_SLOTS];
+	uint64_t skipped_runs;        /* eBPF program runs the kernel skipped */
 	uint64_t decided[CAPTURE_EVENT_SLOTS];  /* events out of the decoders */
 	uint64_t logged[CAPTURE_EVENT_SLOTS];   /* events that passed the rules */
 	uint64_t log_errors;          /* failed appends and commits */
@@ -221,7 +222,7 @@ static const char *event_name(unsigned id)
 static void report_losses(struct monitor *m)
 {
 	uint64_t lost[CAPTURE_EVENT_SLOTS];
-	char text[128];
+	char text[256];
 
 	capture_lost(m->capture, lost);
 	for (unsigned id = 0; id < CAPTURE_EVENT_SLOTS; id++) {
@@ -238,6 +239,15 @@ static void report_losses(struct monitor *m)
 			 "monitor's different eBPF build, not decoded", dropped);
 		emit_error_event(m, "LostEvents", text);
 	}
+	struct strbuf sources = STRBUF_INIT;
+	uint64_t skipped = capture_take_skipped(m->capture, &sources);
+	if (skipped) {
+		m->skipped_runs += skipped;
+		snprintf(text, sizeof(text), "%" PRIu64 " runs of the %s eBPF programs skipped by "
+			 "the kernel (recursion): events may be lost", skipped, strbuf_str(&sources));
+		emit_error_event(m, "LostEvents", text);
+	}
+	strbuf_release(&sources);
 }
 
 /* The event ids the rules can log, as a capture mask. */
@@ -391,7 +401,8 @@ static void print_statistics(struct monitor *m)
 	struct hash_cache_stats hashes;
 	hash_cache_get_stats(m->env.hashes, &hashes);
 	fprintf(stderr, " files hashed: %" PRIu64 ", hash cache hits: %" PRIu64
-		", event log failures: %" PRIu64, hashes.misses, hashes.hits, m->log_errors);
+		", event log failures: %" PRIu64 ", eBPF runs skipped: %" PRIu64, hashes.misses,
+		hashes.hits, m->log_errors, m->skipped_runs);
 	if (m->sinks) {
 		struct strbuf outputs = STRBUF_INIT;
 		sinks_describe_losses(m->sinks, &outputs);

@@ -93,8 +93,9 @@ class Monitor:
             if len(found) >= count:
                 return found[0] if count == 1 else found
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                pytest.fail("no %s after %ss (have %d of %d); monitor stderr:\n%s"
-                            % (what, timeout, len(found), count, self.stderr()))
+                errors = [e.get("Description") for e in self.snapshot() if str(e.get("EventID")) == "255"]
+                pytest.fail("no %s after %ss (have %d of %d); Error events: %s; monitor stderr:\n%s"
+                            % (what, timeout, len(found), count, errors, self.stderr()))
             time.sleep(0.05)
 
     def stop(self, timeout=20, sig=signal.SIGTERM):
