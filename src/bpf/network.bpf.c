@@ -7,11 +7,12 @@
  * kernel when the event happens, so a short-lived process or socket loses
  * nothing:
  *
- *  - Outbound TCP, tp_btf/inet_sock_set_state: the move to SYN_SENT happens
- *    inside connect(), in the connecting process, which is remembered per
- *    socket; the record is sent when that socket reaches ESTABLISHED (the
- *    connection is made: a refused or timed-out connect is never logged),
- *    with both endpoints as the socket then holds them.
+ *  - Outbound TCP, at fentry tcp_connect and tcp_finish_connect (without
+ *    fentry: tp_btf/inet_sock_set_state, the moves to and from SYN_SENT):
+ *    the connecting process is remembered per socket inside connect(); the
+ *    record is sent when the handshake completes (the connection is made: a
+ *    refused or timed-out connect is never logged), with both endpoints as
+ *    the socket then holds them.
  *  - Inbound TCP, at the exit of accept()/accept4() and at the completion
  *    of an io_uring accept (tp_btf/io_uring_complete): the new descriptor's
  *    socket gives both endpoints; the accepting process is the current one.
@@ -166,41 +167,113 @@ static __always_inline void read_endpoints(const struct sock *sk, struct network
 	}
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
+/* A connect() began on SK, in the current process: remember who. */
+static __always_inline void remember_connect(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct network_process *proc;
+	struct network_process p = {};
+
+	get_current_process(&p);
+	if (capture_is_monitor(p.tgid))
+		return;
+	bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
+}
+
+/* SK's connect succeeded: its record, with both endpoints as SK holds them.
+ * Whoever removes the entry reports it (a hook's twin may run too). */
+static __always_inline void report_connect(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct network_process *proc = bpf_map_lookup_elem(&connecting, &key);
 	struct network_record rec;
 
+	if (!proc)
+		return;
+	init_record(&rec, NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
+	__builtin_memcpy(&rec.process, proc, sizeof(rec.process));
+	if (bpf_map_delete_elem(&connecting, &key) != 0)
+		return;
+	read_endpoints(sk, &rec);
+	capture_submit(&rec, sizeof(rec), NETWORK_EVENT_ID);
+}
+
+/*
+ * Each TCP hook has two programs, a twin doing the same.  The kernel runs a
+ * program at most once per CPU at a time and skips a nested run (its
+ * recursion_misses): a handshake completing in a softirq that interrupts a
+ * task's run of the same program, or, on a preemptible kernel, a task
+ * preempted inside an fentry program and another task's connect on that
+ * CPU.  7.x under qemu lost 2 of 300 short-lived connectors' events so.
+ * The twin runs right after the first, so a nested event finds one of the
+ * two idle; remembering twice stores the same, and the first to remove the
+ * entry reports it.
+ *
+ * Where fentry runs: the connecting process at tcp_connect (inside
+ * connect()), the record at tcp_finish_connect (the SYN-ACK came); they run
+ * for connects only.  A connect refused or timed out leaves its entry to
+ * the LRU, and a new connect on the same socket replaces it.
+ */
+SEC("fentry/tcp_connect")
+int BPF_PROG(tcp_connect_entry, struct sock *sk)
+{
+	remember_connect(sk);
+	return 0;
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(tcp_connect_entry_twin, struct sock *sk)
+{
+	remember_connect(sk);
+	return 0;
+}
+
+SEC("fentry/tcp_finish_connect")
+int BPF_PROG(tcp_connect_done, struct sock *sk)
+{
+	report_connect(sk);
+	return 0;
+}
+
+SEC("fentry/tcp_finish_connect")
+int BPF_PROG(tcp_connect_done_twin, struct sock *sk)
+{
+	report_connect(sk);
+	return 0;
+}
+
+/* Without fentry: the moves to and from SYN_SENT, for every TCP socket. */
+static __always_inline void on_tcp_state_change(const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+
 	if (sk->sk_protocol != NETWORK_PROTO_TCP)
-		return 0;
-
+		return;
 	if (newstate == TCP_SYN_SENT_STATE) {
-		struct network_process p = {};
-
-		get_current_process(&p);
-		if (capture_is_monitor(p.tgid))
-			return 0;
-		bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
-		return 0;
+		remember_connect(sk);
+		return;
 	}
 	/* SYN_RECV too: a simultaneous open goes SYN_SENT -> SYN_RECV ->
 	 * ESTABLISHED (a passive child's SYN_RECV has no entry). */
-	if (oldstate != TCP_SYN_SENT_STATE && oldstate != TCP_SYN_RECV_STATE)
-		return 0;
+	if ((oldstate != TCP_SYN_SENT_STATE && oldstate != TCP_SYN_RECV_STATE) ||
+	    newstate == TCP_SYN_RECV_STATE)
+		return;
+	if (newstate == TCP_ESTABLISHED_STATE)
+		report_connect(sk);
+	else   /* refused, reset or timed out: the attempt is over */
+		bpf_map_delete_elem(&connecting, &key);
+}
 
-	proc = bpf_map_lookup_elem(&connecting, &key);
-	if (!proc || newstate == TCP_SYN_RECV_STATE)
-		return 0;
-	if (newstate == TCP_ESTABLISHED_STATE) {
-		init_record(&rec, NETWORK_PROTO_TCP, NETWORK_TCP_CONNECT);
-		__builtin_memcpy(&rec.process, proc, sizeof(rec.process));
-		read_endpoints(sk, &rec);
-		capture_submit(&rec, sizeof(rec), NETWORK_EVENT_ID);
-	}
-	/* Established, refused, reset or timed out: the attempt is over. */
-	bpf_map_delete_elem(&connecting, &key);
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
+{
+	on_tcp_state_change(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_change_twin, const struct sock *sk, const int oldstate, const int newstate)
+{
+	on_tcp_state_change(sk, oldstate, newstate);
 	return 0;
 }
 

@@ -603,41 +603,72 @@ uint64_t capture_take_dropped(struct capture *cap)
 	return dropped;
 }
 
-/* The runs of OBJ's loaded programs that the kernel skipped (recursion_misses:
- * the program was already running on that CPU, and an interrupt's event
- * came inside it). */
-static uint64_t skipped_runs(struct bpf_object *obj)
+/* The runs of P that the kernel skipped (recursion_misses: P was already
+ * running on that CPU, interrupted or preempted). */
+static uint64_t program_misses(const struct bpf_program *prog)
 {
-	struct bpf_program *prog;
-	uint64_t total = 0;
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = prog ? bpf_program__fd(prog) : -1;
 
-	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		memset(&info, 0, sizeof(info));
-		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-			total += info.recursion_misses;
-	}
-	return total;
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+		return 0;
+	return info.recursion_misses;
 }
 
-uint64_t capture_take_skipped(struct capture *cap, struct strbuf *sources)
+/* The events that OBJ's loaded programs may have lost to skipped runs since
+ * *SEEN, which is moved on; the programs concerned are appended to NAMES.
+ * A program P with a twin P_twin (a second program on the same hook doing
+ * the same, so that a nested event finds one of them idle) lost an event
+ * only where both were skipped: at most the smaller of their counts. */
+static uint64_t skipped_runs(struct bpf_object *obj, uint64_t *seen, struct strbuf *names)
+{
+	static const char twin_suffix[] = "_twin";
+	struct bpf_program *prog;
+	uint64_t total = 0, before = *seen;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t len = strlen(name);
+		char twin_name[128];
+
+		if (len >= sizeof(twin_suffix) - 1 &&
+		    strcmp(name + len - (sizeof(twin_suffix) - 1), twin_suffix) == 0)
+			continue;
+		uint64_t misses = program_misses(prog);
+		snprintf(twin_name, sizeof(twin_name), "%s%s", name, twin_suffix);
+		const struct bpf_program *twin = bpf_object__find_program_by_name(obj, twin_name);
+		if (twin && bpf_program__fd(twin) >= 0) {
+			uint64_t twin_misses = program_misses(twin);
+			misses = misses < twin_misses ? misses : twin_misses;
+		}
+		if (!misses)
+			continue;
+		total += misses;
+		strbuf_printf(names, "%s%s", names->len ? ", " : "", name);
+	}
+	*seen = total;
+	return total > before ? total - before : 0;
+}
+
+uint64_t capture_take_skipped(struct capture *cap, struct strbuf *programs)
 {
 	uint64_t skipped = 0;
 
 	for (size_t i = 0; i < SOURCE_COUNT; i++) {
 		struct capture_slot *slot = &cap->slots[i];
+		struct strbuf names = STRBUF_INIT;
 
 		if (!slot->loaded || !slot->obj)
 			continue;
-		uint64_t total = skipped_runs(slot->obj);
-		if (total <= slot->skipped_seen)
-			continue;
-		skipped += total - slot->skipped_seen;
-		slot->skipped_seen = total;
-		strbuf_printf(sources, "%s%s", sources->len ? ", " : "", slot->source->name);
+		uint64_t more = skipped_runs(slot->obj, &slot->skipped_seen, &names);
+		if (more) {
+			skipped += more;
+			strbuf_printf(programs, "%s%s (%s)", programs->len ? "; " : "",
+				      slot->source->name, strbuf_str(&names));
+		}
+		strbuf_release(&names);
 	}
 	return skipped;
 }

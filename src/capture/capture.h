@@ -270,10 +270,11 @@ void capture_keep(struct capture *cap);
 uint64_t capture_take_dropped(struct capture *cap);
 /* Runs of the sources' eBPF programs that the kernel skipped since the last
  * call because the same program was already running on that CPU (its
- * recursion_misses: an interrupt's event inside a task's): each may have
- * been an event.  The names of the sources concerned are appended to
- * SOURCES ("network, file"). */
-uint64_t capture_take_skipped(struct capture *cap, struct strbuf *sources);
+ * recursion_misses: an interrupt's event inside a task's run, or a task
+ * preempted inside its run): each may have been an event (a program with
+ * a twin, only where both were skipped).  The sources and
+ * programs concerned are appended to PROGRAMS ("network (tcp_connect_done)"). */
+uint64_t capture_take_skipped(struct capture *cap, struct strbuf *programs);
 /* Remove every pin under DIR, detaching the programs no daemon holds
  * (`sysmon -u` after a crash).  Returns 0, or -1 with ERR. */
 int capture_unpin_all(const char *dir, struct strbuf *err);

@@ -4,8 +4,10 @@
  * events): loads and attaches the TCP and UDP programs and hands their
  * records to the decoder, which makes NetworkConnect (3) events.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <linux/types.h>
 #include <bpf/libbpf.h>
@@ -18,6 +20,9 @@
 /* accept, accept4, sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg */
 #define NETWORK_SYSCALLS 8
 
+/* tcp_connect and tcp_finish_connect, or inet_sock_set_state twice; twins */
+#define TCP_PROGRAMS 4
+
 /* udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg */
 #define NETWORK_UDP_RETURNS 4
 static const char *const udp_return_functions[NETWORK_UDP_RETURNS] = {
@@ -26,7 +31,10 @@ static const char *const udp_return_functions[NETWORK_UDP_RETURNS] = {
 
 struct network_state {
 	struct network_bpf *skel;
-	struct bpf_link *tcp_state_link;
+	/* Outbound TCP, each hook's program and its twin (network.bpf.c says
+	 * why): fentry tcp_connect and tcp_finish_connect where fentry runs,
+	 * else the state-change tracepoint. */
+	struct bpf_link *tcp_links[TCP_PROGRAMS];
 	struct bpf_link *connected_send_link;
 	struct bpf_link *connected_recv_link;
 	/* Without those tracepoints: fexit on UDP's sendmsg and recvmsg. */
@@ -43,6 +51,7 @@ struct network_state {
 	 * matches its io_uring_complete (NULL: none does); without the
 	 * first two or the third, whether fexit/fentry programs on the kernel
 	 * functions stand in for them. */
+	bool tcp_at_fentry;      /* fentry tcp_connect, tcp_finish_connect */
 	bool has_sock_length;
 	bool has_data_ready;
 	bool udp_at_fexit;
@@ -57,13 +66,13 @@ static void detach_all(struct network_state *st)
 {
 	capture_detach_each(st->syscall_links, NETWORK_SYSCALLS);
 	bpf_link__destroy(st->sys_exit_link);
-	bpf_link__destroy(st->tcp_state_link);
+	capture_detach_each(st->tcp_links, TCP_PROGRAMS);
 	bpf_link__destroy(st->datagram_link);
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
 	bpf_link__destroy(st->io_uring_link);
 	capture_detach_each(st->udp_return_links, NETWORK_UDP_RETURNS);
-	st->sys_exit_link = st->tcp_state_link = st->datagram_link = NULL;
+	st->sys_exit_link = st->datagram_link = NULL;
 	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
 
@@ -132,6 +141,15 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	st->sys_exit_program = has_loop ? skel->progs.network_sys_exit : skel->progs.network_sys_exit_bounded;
 	bpf_program__set_autoload(skel->progs.network_sys_exit, has_loop);
 	bpf_program__set_autoload(skel->progs.network_sys_exit_bounded, !has_loop);
+	st->tcp_at_fentry = capture_btf_has_kfunc(btf, "tcp_connect") &&
+			    capture_btf_has_kfunc(btf, "tcp_finish_connect") &&
+			    capture_kernel_has_fexit(btf, "tcp_connect");
+	bpf_program__set_autoload(skel->progs.tcp_connect_entry, st->tcp_at_fentry);
+	bpf_program__set_autoload(skel->progs.tcp_connect_entry_twin, st->tcp_at_fentry);
+	bpf_program__set_autoload(skel->progs.tcp_connect_done, st->tcp_at_fentry);
+	bpf_program__set_autoload(skel->progs.tcp_connect_done_twin, st->tcp_at_fentry);
+	bpf_program__set_autoload(skel->progs.tcp_state_change, !st->tcp_at_fentry);
+	bpf_program__set_autoload(skel->progs.tcp_state_change_twin, !st->tcp_at_fentry);
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
@@ -205,6 +223,27 @@ static int attach_udp_returns(struct network_state *st, struct strbuf *err)
 	return 0;
 }
 
+/* Outbound TCP: fentry on the connect's two ends where it runs, else the
+ * state-change tracepoint; each program with its twin. */
+static int attach_tcp(struct network_state *st, struct strbuf *err)
+{
+	struct network_bpf *skel = st->skel;
+	struct bpf_program *fentry[TCP_PROGRAMS] = {
+		skel->progs.tcp_connect_entry, skel->progs.tcp_connect_entry_twin,
+		skel->progs.tcp_connect_done, skel->progs.tcp_connect_done_twin,
+	};
+	struct bpf_program *tracepoint[TCP_PROGRAMS] = {
+		skel->progs.tcp_state_change, skel->progs.tcp_state_change_twin,
+	};
+
+	if (capture_attach_each(st->tcp_at_fentry ? fentry : tracepoint, st->tcp_links, TCP_PROGRAMS) == 0)
+		return 0;
+	strbuf_printf(err, "attaching to %s failed: %s", st->tcp_at_fentry ?
+		      "fentry tcp_connect and tcp_finish_connect" : "the inet_sock_set_state tracepoint",
+		      strerror(errno));
+	return -1;
+}
+
 static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 {
 	struct network_state *st = state;
@@ -219,8 +258,7 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 	    (st->queued_at_fentry &&
 	     capture_attach(st->skel->progs.udp_datagram_queued_fentry, &st->datagram_link,
 			    "fentry sock_def_readable", err) != 0) ||
-	    capture_attach(st->skel->progs.tcp_state_change, &st->tcp_state_link,
-			   "inet_sock_set_state", err) != 0 ||
+	    attach_tcp(st, err) != 0 ||
 	    (st->has_sock_length &&
 	     (capture_attach(st->skel->progs.udp_connected_send, &st->connected_send_link,
 			     "sock_send_length", err) != 0 ||
@@ -241,7 +279,8 @@ static void network_describe(void *state, unsigned id, struct strbuf *out)
 	const struct network_state *st = state;
 
 	(void)id;
-	strbuf_puts(out, "tp_btf inet_sock_set_state");
+	strbuf_puts(out, st->tcp_at_fentry ? "fentry tcp_connect, fentry tcp_finish_connect"
+		    : "tp_btf inet_sock_set_state");
 	if (st->io_uring_link)
 		strbuf_puts(out, ", tp_btf io_uring_complete");
 	if (st->connected_send_link)

