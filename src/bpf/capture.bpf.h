@@ -12,9 +12,6 @@
  *    plain addresses, by bpf_rdonly_cast where the kernel has it (6.2+),
  *    else by bpf_probe_read_kernel (the loader sets
  *    `kernel_has_rdonly_cast` after looking for the kfunc).
- *  - CAPTURE_PROG(): BPF_PROG whose body runs with preemption disabled
- *    where the kernel offers it, so that a preempted run cannot make the
- *    kernel skip another task's run of the same program.
  * Wake-ups are batched: user space polls every few tens of milliseconds
  * anyway, so a record only wakes it when the buffer is filling up.  That
  * keeps the cost per event at one copy instead of one copy plus a wake-up.
@@ -48,42 +45,6 @@ const volatile bool kernel_has_rdonly_cast = false;
  * bpf_probe_read_kernel otherwise.  Only one of the two loads is verified:
  * the flag is a constant of the loaded program. */
 #define KERNEL_READ(p, field) (kernel_has_rdonly_cast ? (p)->field : BPF_CORE_READ((p), field))
-
-/*
- * The kernel runs a program at most once per CPU at a time and skips a run
- * that finds it running (the program's recursion_misses, which the monitor
- * reports as possible losses).  Where tracing programs are preemptible
- * (7.x's lazy preemption), a task preempted inside a program made another
- * task's exit on that CPU go unseen.  bpf_preempt_disable (6.10+) keeps the
- * body from being preempted, leaving only the few instructions of the
- * kernel's own entry; weak like bpf_rdonly_cast, for older kernels (the
- * loader sets kernel_has_preempt_kfuncs).
- */
-extern void bpf_preempt_disable(void) __ksym __weak;
-extern void bpf_preempt_enable(void) __ksym __weak;
-const volatile bool kernel_has_preempt_kfuncs = false;
-
-/* BPF_PROG (libbpf's bpf_tracing.h) with the body between
- * bpf_preempt_disable and bpf_preempt_enable: every tp_btf, fentry and
- * fexit program of the sources is one. */
-#define CAPTURE_PROG(name, args...)						\
-name(unsigned long long *ctx);							\
-static __always_inline typeof(name(0))						\
-____##name(unsigned long long *ctx, ##args);					\
-typeof(name(0)) name(unsigned long long *ctx)					\
-{										\
-	if (kernel_has_preempt_kfuncs)						\
-		bpf_preempt_disable();						\
-	_Pragma("GCC diagnostic push")						\
-	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")			\
-	typeof(name(0)) ret = ____##name(___bpf_ctx_cast(args));		\
-	_Pragma("GCC diagnostic pop")						\
-	if (kernel_has_preempt_kfuncs)						\
-		bpf_preempt_enable();						\
-	return ret;								\
-}										\
-static __always_inline typeof(name(0))						\
-____##name(unsigned long long *ctx, ##args)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -404,13 +404,13 @@ static __always_inline int on_socket_received(struct sock *sk, long ret)
 }
 
 SEC("tp_btf/sock_send_length")
-int CAPTURE_PROG(dns_socket_sent, struct sock *sk, int ret, int flags)
+int BPF_PROG(dns_socket_sent, struct sock *sk, int ret, int flags)
 {
 	return on_socket_sent(sk, ret);
 }
 
 SEC("tp_btf/sock_recv_length")
-int CAPTURE_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
+int BPF_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
 {
 	return on_socket_received(sk, ret);
 }
@@ -419,19 +419,19 @@ int CAPTURE_PROG(dns_socket_received, struct sock *sk, int ret, int flags)
  * write_iter and read_iter, where write, writev and read of a socket go,
  * on kernels that run fexit programs. */
 SEC("fexit/sock_write_iter")
-int CAPTURE_PROG(dns_socket_written, struct kiocb *iocb, struct iov_iter *from, ssize_t ret)
+int BPF_PROG(dns_socket_written, struct kiocb *iocb, struct iov_iter *from, ssize_t ret)
 {
 	return on_socket_sent(socket_of_file(iocb->ki_filp), ret);
 }
 
 SEC("fexit/sock_read_iter")
-int CAPTURE_PROG(dns_socket_read, struct kiocb *iocb, struct iov_iter *to, ssize_t ret)
+int BPF_PROG(dns_socket_read, struct kiocb *iocb, struct iov_iter *to, ssize_t ret)
 {
 	return on_socket_received(socket_of_file(iocb->ki_filp), ret);
 }
 
 SEC("tp_btf/sys_enter")
-int CAPTURE_PROG(dns_sys_enter, struct pt_regs *regs, long id)
+int BPF_PROG(dns_sys_enter, struct pt_regs *regs, long id)
 {
 	struct syscall_args args = {};
 
@@ -442,7 +442,7 @@ int CAPTURE_PROG(dns_sys_enter, struct pt_regs *regs, long id)
 }
 
 SEC("tp_btf/sys_exit")
-int CAPTURE_PROG(dns_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(dns_sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = SYSCALL_NR(regs);
 

@@ -23,7 +23,7 @@ struct module___sig {
 } __attribute__((preserve_access_index));
 
 SEC("tp_btf/module_load")
-int CAPTURE_PROG(handle_module_load, struct module *mod)
+int BPF_PROG(handle_module_load, struct module *mod)
 {
 	struct driver_record rec = {};
 

@@ -370,21 +370,21 @@ static __always_inline bool journal_ambiguous(const struct journal *j)
 /* inode_set_ctime_current() fires exactly one of these three on success
  * (file systems without multigrain timestamps: the first). */
 SEC("tp_btf/inode_set_ctime_to_ts")
-int CAPTURE_PROG(file_ctime_set, struct inode *inode, struct timespec64 *ctime)
+int BPF_PROG(file_ctime_set, struct inode *inode, struct timespec64 *ctime)
 {
 	journal_note(inode, false);
 	return 0;
 }
 
 SEC("tp_btf/ctime_xchg_skip")
-int CAPTURE_PROG(file_ctime_skip, struct inode *inode, struct timespec64 *ctime)
+int BPF_PROG(file_ctime_skip, struct inode *inode, struct timespec64 *ctime)
 {
 	journal_note(inode, false);
 	return 0;
 }
 
 SEC("tp_btf/ctime_ns_xchg")
-int CAPTURE_PROG(file_ctime_xchg, struct inode *inode, u32 old, u32 new, u32 cur)
+int BPF_PROG(file_ctime_xchg, struct inode *inode, u32 old, u32 new, u32 cur)
 {
 	journal_note(inode, false);
 	return 0;
@@ -394,7 +394,7 @@ int CAPTURE_PROG(file_ctime_xchg, struct inode *inode, u32 old, u32 new, u32 cur
  * programs: the same inodes, at the entry of the functions that every
  * unlink, rename and utimes goes through (their arguments as of 5.12). */
 SEC("fentry/vfs_unlink")
-int CAPTURE_PROG(file_vfs_unlink, void *idmap, struct inode *dir, struct dentry *dentry)
+int BPF_PROG(file_vfs_unlink, void *idmap, struct inode *dir, struct dentry *dentry)
 {
 	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
 
@@ -404,7 +404,7 @@ int CAPTURE_PROG(file_vfs_unlink, void *idmap, struct inode *dir, struct dentry 
 }
 
 SEC("fentry/vfs_rename")
-int CAPTURE_PROG(file_vfs_rename, struct renamedata *rd)
+int BPF_PROG(file_vfs_rename, struct renamedata *rd)
 {
 	struct inode *source = BPF_CORE_READ(rd, old_dentry, d_inode);
 	struct inode *target = BPF_CORE_READ(rd, new_dentry, d_inode);
@@ -419,7 +419,7 @@ int CAPTURE_PROG(file_vfs_rename, struct renamedata *rd)
 }
 
 SEC("fentry/vfs_utimes")
-int CAPTURE_PROG(file_vfs_utimes, const struct path *path)
+int BPF_PROG(file_vfs_utimes, const struct path *path)
 {
 	struct inode *inode = BPF_CORE_READ(path, dentry, d_inode);
 
@@ -957,7 +957,7 @@ SYS_EXIT_PROGRAMS(file_sys_exit, on_any_exit)
  * not watched would be read by the thread's next call). */
 #define FILE_FEXIT_PROGRAM(name, nr)                                            \
 	SEC("fexit")                                                            \
-	int CAPTURE_PROG(name, struct pt_regs *regs, long ret)                      \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
 	{                                                                       \
 		return on_call_exit(regs, ret, nr, false);                      \
 	}

@@ -214,28 +214,28 @@ static __always_inline void report_connect(const struct sock *sk)
  * the LRU, and a new connect on the same socket replaces it.
  */
 SEC("fentry/tcp_connect")
-int CAPTURE_PROG(tcp_connect_entry, struct sock *sk)
+int BPF_PROG(tcp_connect_entry, struct sock *sk)
 {
 	remember_connect(sk);
 	return 0;
 }
 
 SEC("fentry/tcp_connect")
-int CAPTURE_PROG(tcp_connect_entry_twin, struct sock *sk)
+int BPF_PROG(tcp_connect_entry_twin, struct sock *sk)
 {
 	remember_connect(sk);
 	return 0;
 }
 
 SEC("fentry/tcp_finish_connect")
-int CAPTURE_PROG(tcp_connect_done, struct sock *sk)
+int BPF_PROG(tcp_connect_done, struct sock *sk)
 {
 	report_connect(sk);
 	return 0;
 }
 
 SEC("fentry/tcp_finish_connect")
-int CAPTURE_PROG(tcp_connect_done_twin, struct sock *sk)
+int BPF_PROG(tcp_connect_done_twin, struct sock *sk)
 {
 	report_connect(sk);
 	return 0;
@@ -264,14 +264,14 @@ static __always_inline void on_tcp_state_change(const struct sock *sk, int oldst
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int CAPTURE_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
+int BPF_PROG(tcp_state_change, const struct sock *sk, const int oldstate, const int newstate)
 {
 	on_tcp_state_change(sk, oldstate, newstate);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int CAPTURE_PROG(tcp_state_change_twin, const struct sock *sk, const int oldstate, const int newstate)
+int BPF_PROG(tcp_state_change_twin, const struct sock *sk, const int oldstate, const int newstate)
 {
 	on_tcp_state_change(sk, oldstate, newstate);
 	return 0;
@@ -340,7 +340,7 @@ static __always_inline void on_io_uring_complete(void *req, int res)
 
 /* The tracepoint since 6.3: the completion entry. */
 SEC("tp_btf/io_uring_complete")
-int CAPTURE_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+int BPF_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
 	on_io_uring_complete(req, cqe->res);
 	return 0;
@@ -351,7 +351,7 @@ int CAPTURE_PROG(io_uring_done, struct io_ring_ctx *ring, void *req, struct io_u
  * the program that matches the kernel's prototype; before 5.19 the
  * tracepoint names no request. */
 SEC("tp_btf/io_uring_complete")
-int CAPTURE_PROG(io_uring_done_fields, void *ring, void *req, __u64 user_data, int res)
+int BPF_PROG(io_uring_done_fields, void *ring, void *req, __u64 user_data, int res)
 {
 	on_io_uring_complete(req, res);
 	return 0;
@@ -503,14 +503,14 @@ static __always_inline void handle_connected_udp(const struct sock *sk, int ret,
 }
 
 SEC("tp_btf/sock_send_length")
-int CAPTURE_PROG(udp_connected_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(udp_connected_send, struct sock *sk, int ret, int flags)
 {
 	handle_connected_udp(sk, ret, true);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
-int CAPTURE_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
 {
 	handle_connected_udp(sk, ret, false);
 	return 0;
@@ -536,7 +536,7 @@ static __always_inline void on_udp_return(void *ctx, const struct sock *sk, bool
 
 #define UDP_RETURN_PROGRAM(function, sent)                                      \
 	SEC("fexit/" #function)                                                 \
-	int CAPTURE_PROG(function##_exit, struct sock *sk)                          \
+	int BPF_PROG(function##_exit, struct sock *sk)                          \
 	{                                                                       \
 		on_udp_return(ctx, sk, sent);                                   \
 		return 0;                                                       \
@@ -754,7 +754,7 @@ static __always_inline void on_datagram_queued(const struct sock *sk)
 }
 
 SEC("tp_btf/sk_data_ready")
-int CAPTURE_PROG(udp_datagram_queued, const struct sock *sk)
+int BPF_PROG(udp_datagram_queued, const struct sock *sk)
 {
 	on_datagram_queued(sk);
 	return 0;
@@ -764,7 +764,7 @@ int CAPTURE_PROG(udp_datagram_queued, const struct sock *sk)
  * sk_data_ready of UDP sockets, called once a datagram is queued (where
  * the tracepoint fires since). */
 SEC("fentry/sock_def_readable")
-int CAPTURE_PROG(udp_datagram_queued_fentry, const struct sock *sk)
+int BPF_PROG(udp_datagram_queued_fentry, const struct sock *sk)
 {
 	on_datagram_queued(sk);
 	return 0;

@@ -398,7 +398,7 @@ static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool nati
 /* Every syscall exit: 32-bit calls (x86) and, with native_in_sys_exit,
  * the native ones (the per-syscall programs above are then not attached). */
 SEC("tp_btf/sys_exit")
-int CAPTURE_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
 {
 	return on_any_exit(regs, ret, native_in_sys_exit);
 }
@@ -413,7 +413,7 @@ int CAPTURE_PROG(procaccess_sys_exit, struct pt_regs *regs, long ret)
  * only, as at the syscall exits. */
 #define FEXIT_SYSCALL_PROGRAM(name)                                             \
 	SEC("fexit")                                                            \
-	int CAPTURE_PROG(name, struct pt_regs *regs, long ret)                      \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
 	{                                                                       \
 		return on_any_exit(regs, ret, true);                            \
 	}
@@ -428,7 +428,7 @@ FEXIT_SYSCALL_PROGRAM(fexit_ia32_compat_process_vm_readv)
 FEXIT_SYSCALL_PROGRAM(fexit_ia32_compat_process_vm_writev)
 
 SEC("fexit/vfs_open")
-int CAPTURE_PROG(fexit_vfs_open, const struct path *path, struct file *file, int ret)
+int BPF_PROG(fexit_vfs_open, const struct path *path, struct file *file, int ret)
 {
 	if (ret == 0 && enabled(PROCACCESS_EVENT_ACCESS) &&
 	    !(TASK_READ(current_task(), flags) & PF_KTHREAD_FLAG) &&
@@ -459,7 +459,7 @@ static __always_inline bool is_fd_path(const char *filename)
 }
 
 SEC("tp_btf/sched_process_exec")
-int CAPTURE_PROG(tamper_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(tamper_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct procaccess_tamper_record rec = {};

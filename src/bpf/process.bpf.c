@@ -152,7 +152,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 
 /* tp_btf: typed arguments, and no tracefs needed (it is often not mounted). */
 SEC("tp_btf/sched_process_exec")
-int CAPTURE_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	return on_exec(task, old_pid, false);
 }
@@ -160,7 +160,7 @@ int CAPTURE_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct li
 /* The same for kernels without bpf_loop (Debian 11's 5.10); the loader
  * loads one of the two. */
 SEC("tp_btf/sched_process_exec")
-int CAPTURE_PROG(handle_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(handle_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	return on_exec(task, old_pid, true);
 }
@@ -193,7 +193,7 @@ static __always_inline int ignored_exit(struct task_struct *task)
 
 /* One event per process: only the thread that ends the thread group. */
 SEC("tp_btf/sched_process_exit")
-int CAPTURE_PROG(handle_exit, struct task_struct *task, bool group_dead)
+int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 {
 	if (group_dead && !ignored_exit(task))
 		submit_exit(task, 0);
@@ -204,7 +204,7 @@ int CAPTURE_PROG(handle_exit, struct task_struct *task, bool group_dead)
  * one of the two): signal->live has reached 0 for the last thread.  Two
  * threads ending at once may both see 0; user space drops the second. */
 SEC("tp_btf/sched_process_exit")
-int CAPTURE_PROG(handle_exit_live, struct task_struct *task)
+int BPF_PROG(handle_exit_live, struct task_struct *task)
 {
 	if (task->signal->live.counter == 0 && !ignored_exit(task))
 		submit_exit(task, PROCESS_EXIT_MAY_REPEAT);

@@ -137,7 +137,6 @@ struct capture_object {
 	__u32 *monitor_tgid;
 	__u64 *wakeup_bytes;
 	bool *kernel_has_rdonly_cast;
-	bool *kernel_has_preempt_kfuncs;
 };
 /* Those of SKEL, an opened skeleton (struct X_bpf *). */
 #define CAPTURE_OBJECT(skel) ((struct capture_object){                            \
@@ -145,8 +144,7 @@ struct capture_object {
 	.lost_events = (skel)->maps.lost_events,                                   \
 	.monitor_tgid = &(skel)->rodata->monitor_tgid,                             \
 	.wakeup_bytes = &(skel)->rodata->wakeup_bytes,                             \
-	.kernel_has_rdonly_cast = &(skel)->rodata->kernel_has_rdonly_cast,          \
-	.kernel_has_preempt_kfuncs = &(skel)->rodata->kernel_has_preempt_kfuncs })
+	.kernel_has_rdonly_cast = &(skel)->rodata->kernel_has_rdonly_cast })
 
 /* What is particular to loading one source: its state (allocated zeroed
  * by the loader, handed to every hook and to the source's others), its

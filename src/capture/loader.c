@@ -46,8 +46,6 @@ static int load_object(const struct capture_loader *loader, void *state, const s
 
 	struct btf *btf = btf__load_vmlinux_btf();
 	*obj->kernel_has_rdonly_cast = capture_btf_has_kfunc(btf, "bpf_rdonly_cast");
-	*obj->kernel_has_preempt_kfuncs = capture_btf_has_kfunc(btf, "bpf_preempt_disable") &&
-					  capture_btf_has_kfunc(btf, "bpf_preempt_enable");
 	int prepared = loader->prepare ? loader->prepare(state, btf, err) : 0;
 	btf__free(btf);
 	if (prepared != 0)

@@ -194,12 +194,12 @@ static __always_inline struct pt_regs *current_syscall_regs(void)
  * callback.  The loader loads one of the two. */
 #define SYS_EXIT_PROGRAMS(name, handler)                                        \
 	SEC("tp_btf/sys_exit")                                                  \
-	int CAPTURE_PROG(name, struct pt_regs *regs, long ret)                      \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
 	{                                                                       \
 		return handler(regs, ret, false);                               \
 	}                                                                       \
 	SEC("tp_btf/sys_exit")                                                  \
-	int CAPTURE_PROG(name##_bounded, struct pt_regs *regs, long ret)            \
+	int BPF_PROG(name##_bounded, struct pt_regs *regs, long ret)            \
 	{                                                                       \
 		return handler(regs, ret, true);                                \
 	}
