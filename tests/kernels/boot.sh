@@ -4,7 +4,8 @@
 #   tests/kernels/boot.sh [--systemd] KERNEL_DIR 'COMMAND'
 #
 # KERNEL_DIR is a kernel as tests/kernels/fetch.sh unpacks it (boot/vmlinuz-VER
-# and lib/modules/VER, or the split 7.x layout usr/lib/modules/VER/vmlinuz).
+# and lib/modules/VER (or usr/lib/modules/VER, as 6.12 has it), or the split
+# 7.x layout usr/lib/modules/VER/vmlinuz).
 # The guest's root is this machine's / over 9p, read-only, under a throwaway
 # tmpfs overlay; COMMAND runs with bash in the caller's directory, its output
 # (stdout and stderr) is ours, its exit status is ours: 124 a timeout, 125 the
@@ -35,6 +36,8 @@ busybox=$KERNELS_DIR/busybox
 vmlinuz=$(ls "$kdir"/boot/vmlinuz-* 2>/dev/null | head -n1 || true)
 if [ -n "$vmlinuz" ]; then
 	ver=${vmlinuz##*/vmlinuz-} modbase=$kdir
+	# trixie's packages (6.12) keep the modules under usr/ beside boot/
+	[ -d "$kdir/lib/modules/$ver" ] || modbase=$kdir/usr
 else
 	vmlinuz=$(ls "$kdir"/usr/lib/modules/*/vmlinuz 2>/dev/null | head -n1 || true)
 	[ -n "$vmlinuz" ] || { echo "boot: no kernel under $kdir (run tests/kernels/fetch.sh)" >&2; exit 125; }
