@@ -234,14 +234,18 @@ struct {
 	__type(value, struct journal);
 } journals SEC(".maps");
 
+/* Unlinks are seen at vfs_unlink (file_unlinked), not at their syscalls'
+ * exits: set by user space before loading. */
+const volatile bool unlink_at_vfs = false;
+
 /* Is call C one whose inodes are journaled? */
 static __always_inline bool wants_journal(const struct call_args *c, __u32 mask)
 {
 	switch (c->nr) {
 	case NR_UNLINK:
-		return mask & DELETE_BITS;
+		return !unlink_at_vfs && (mask & DELETE_BITS);
 	case NR_UNLINKAT:
-		return (mask & DELETE_BITS) && !(c->arg[2] & AT_REMOVEDIR_FLAG);
+		return !unlink_at_vfs && (mask & DELETE_BITS) && !(c->arg[2] & AT_REMOVEDIR_FLAG);
 	case NR_RENAME:
 	case NR_RENAMEAT:
 		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
@@ -601,22 +605,14 @@ static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 even
 
 /* ------------------------------------------------------------------ */
 
-static __always_inline int on_open(const struct call_args *c, long ret, __u32 mask)
+/* An open with FLAGS (O_*) made FILE, or the descriptor FD (FILE NULL):
+ * FileCreate or RawAccessRead as it says.  BOUNDED_LOOPS: without bpf_loop. */
+static __always_inline int report_open(__u64 flags, long fd, struct file *file, __u32 mask,
+				       bool bounded_loops)
 {
 	bool want_create = mask & BIT(FILE_EVENT_CREATE);
 	bool want_raw = mask & BIT(FILE_EVENT_RAW_ACCESS);
-	__u64 flags = 0;
 
-	if (ret < 0)
-		return 0;
-	if (c->nr == NR_CREAT)
-		flags = O_CREAT_FLAG | O_TRUNC_FLAG | O_WRONLY_FLAG;
-	else if (c->nr == NR_OPEN)
-		flags = c->arg[1];
-	else if (c->nr == NR_OPENAT)
-		flags = c->arg[2];
-	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)c->arg[2]) != 0)
-		return 0;   /* openat2: struct open_how starts with the flags */
 	if (flags & O_TMPFILE_BIT)
 		return 0;   /* nameless until linkat */
 	if (!(want_create && (flags & (O_CREAT_FLAG | O_TRUNC_FLAG))) && !want_raw)
@@ -625,7 +621,8 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (capture_is_monitor(tgid))
 		return 0;
-	struct file *file = file_of_fd(ret);
+	if (!file)
+		file = file_of_fd(fd);
 	if (!file)
 		return 0;
 	__u32 f_mode = BPF_CORE_READ(file, f_mode);
@@ -653,11 +650,28 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 	if (!s)
 		return 0;
 	set_inode(&s->rec, inode);
-	__u32 len = write_file_path(s, &key, file, c->bounded_loops);
-	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK, c->bounded_loops))
+	__u32 len = write_file_path(s, &key, file, bounded_loops);
+	if (kind == FILE_RECORD_CREATE && !create_path_wanted(s, len & FILE_DATA_MASK, bounded_loops))
 		return 0;   /* no rule of the config can log it */
 	submit(s, len, event_id);
 	return 0;
+}
+
+static __always_inline int on_open(const struct call_args *c, long ret, __u32 mask)
+{
+	__u64 flags = 0;
+
+	if (ret < 0)
+		return 0;
+	if (c->nr == NR_CREAT)
+		flags = O_CREAT_FLAG | O_TRUNC_FLAG | O_WRONLY_FLAG;
+	else if (c->nr == NR_OPEN)
+		flags = c->arg[1];
+	else if (c->nr == NR_OPENAT)
+		flags = c->arg[2];
+	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)c->arg[2]) != 0)
+		return 0;   /* openat2: struct open_how starts with the flags */
+	return report_open(flags, ret, NULL, mask, c->bounded_loops);
 }
 
 static __always_inline int on_new_name(const struct call_args *c, long ret, __u32 mask)
@@ -937,6 +951,109 @@ static __always_inline int on_call_exit(struct pt_regs *regs, long ret, long onl
 	default:
 		return 0;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Where the kernel runs fentry/fexit programs: opens and unlinks at the
+ * kernel functions that every way of making them goes through (the
+ * syscalls, io_uring's IORING_OP_OPENAT/OPENAT2 and UNLINKAT, the kernel's
+ * own opens for a process, such as a core dump's), instead of at the
+ * syscalls' exits; the loader attaches one or the other, never both. */
+
+/* The current thread, unless it is a kernel thread (writeback, a worker:
+ * no process of a user) or the monitor; io_uring's workers are threads of
+ * the process that submitted the request. */
+static __always_inline bool user_thread(void)
+{
+	struct task_struct *task = current_task();
+
+	return !(TASK_READ(task, flags) & PF_KTHREAD_FLAG) && !capture_is_monitor(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* The return of do_filp_open (do_file_open from 7.0), where every open by
+ * name ends: the file it opened, or an error.  OP (struct open_flags, of
+ * fs/internal.h) starts with the open's O_* flags, creat's included. */
+SEC("fexit")
+int BPF_PROG(file_open_exit, int dfd, struct filename *name, const int *op, struct file *file)
+{
+	__u32 mask = enabled_events;
+	int flags = 0;
+
+	if (!(mask & (BIT(FILE_EVENT_CREATE) | BIT(FILE_EVENT_RAW_ACCESS))) ||
+	    (unsigned long)file >= (unsigned long)-4095 || !user_thread())
+		return 0;
+	if (bpf_probe_read_kernel(&flags, sizeof(flags), op) != 0)
+		return 0;
+	return report_open((__u32)flags, -1, file, mask, false);
+}
+
+/* An unlink allowed by security_path_unlink, until vfs_unlink returns:
+ * the name's mount (vfs_unlink has only the dentry) and its file. */
+struct pending_unlink {
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	__u64 ino;
+	__u32 mode;
+	__u32 dev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 2048);          /* threads unlinking at once */
+	__type(key, __u32);                 /* thread id */
+	__type(value, struct pending_unlink);
+} pending_unlinks SEC(".maps");
+
+/* Every unlink of a name (unlink, unlinkat, io_uring's UNLINKAT) asks
+ * security_path_unlink first, with the directory's path: from 5.x with
+ * CONFIG_SECURITY_PATH, which Debian's kernels have. */
+SEC("fexit/security_path_unlink")
+int BPF_PROG(file_may_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret != 0 || !(enabled_events & DELETE_BITS) || !user_thread())
+		return 0;
+	struct inode *inode = dentry->d_inode;
+	if (!inode)
+		return 0;
+	struct pending_unlink p = {
+		.dentry = dentry,
+		.mnt = dir->mnt,
+		.ino = inode->i_ino,
+		.mode = inode->i_mode,
+		.dev = inode->i_sb->s_dev,
+	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending_unlinks, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+/* The unlink's end (its arguments as of 5.12).  Another dentry than the
+ * pending one: a stacked file system's own unlink below it. */
+SEC("fexit/vfs_unlink")
+int BPF_PROG(file_unlinked, void *idmap, struct inode *dir, struct dentry *dentry, struct inode **delegated,
+	     int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_unlink *found = bpf_map_lookup_elem(&pending_unlinks, &tid);
+
+	if (!found || (__u64)found->dentry != (__u64)dentry)
+		return 0;
+	struct pending_unlink p = *found;
+	bpf_map_delete_elem(&pending_unlinks, &tid);
+	if (ret != 0 || !(enabled_events & DELETE_BITS))
+		return 0;
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK,
+					    bpf_get_current_pid_tgid() >> 32, FILE_EVENT_DELETE);
+	if (!s)
+		return 0;
+	s->rec.flags |= FILE_HAVE_MODE;
+	s->rec.mode = p.mode;
+	s->rec.ino = p.ino;
+	s->rec.dev = p.dev;
+	/* the name is still the dentry's: the directory stays locked */
+	submit(s, write_path(s, &key, dentry, p.mnt, false), FILE_EVENT_DELETE);
+	return 0;
 }
 
 static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)

@@ -78,11 +78,25 @@ static const struct {
 };
 #define FEXIT_CALLS (sizeof(fexit_calls) / sizeof(fexit_calls[0]))
 
+/* Where the kernel runs fexit programs, opens and unlinks are seen at the
+ * kernel functions every way of making them goes through (file.bpf.c):
+ * those of the open's end, by kernel version, and of an unlink. */
+static const char *const open_functions[] = { "do_filp_open", "do_file_open" };
+#define OPEN_FUNCTIONS (sizeof(open_functions) / sizeof(open_functions[0]))
+
+enum kernel_hook { HOOK_OPEN, HOOK_MAY_UNLINK, HOOK_UNLINKED, KERNEL_HOOKS };
+
 struct file_state {
 	struct file_bpf *skel;
 	/* the fexit programs are loaded (else file_sys_exit is) */
 	bool use_fexit;
 	struct bpf_program *sys_exit_program;   /* file_sys_exit, or its bounded twin */
+	/* with them: opens at open_functions[open_function], unlinks at
+	 * security_path_unlink and vfs_unlink, and not at their syscalls */
+	bool opens_in_kernel, unlinks_in_kernel;
+	size_t open_function;
+	struct bpf_program *kernel_progs[KERNEL_HOOKS];
+	struct bpf_link *kernel_links[KERNEL_HOOKS];
 	struct bpf_link *fexit_links[FEXIT_CALLS];
 	struct bpf_program *journal_progs[JOURNAL_HOOKS];
 	struct bpf_link *journal_links[JOURNAL_HOOKS];
@@ -99,6 +113,47 @@ static void detach_all(struct file_state *st)
 	bpf_link__destroy(st->exit_link);
 	st->exit_link = NULL;
 	capture_detach_each(st->fexit_links, FEXIT_CALLS);
+	capture_detach_each(st->kernel_links, KERNEL_HOOKS);
+}
+
+/* Is the fexit program PROGRAM ("fx_openat", "fx32_unlink") one of a call
+ * seen in the kernel instead? */
+static bool seen_in_kernel(const struct file_state *st, const char *program)
+{
+	const char *call = program + (strncmp(program, "fx32_", 5) == 0 ? 5 : 3);
+
+	if (st->opens_in_kernel && (strncmp(call, "open", 4) == 0 || strcmp(call, "creat") == 0))
+		return true;
+	return st->unlinks_in_kernel && strncmp(call, "unlink", 6) == 0;
+}
+
+/* With fexit: opens and unlinks at their kernel functions where this
+ * kernel has them (file.bpf.c), each choice on its own. */
+static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
+{
+	struct file_bpf *skel = st->skel;
+
+	st->opens_in_kernel = false;
+	for (size_t i = 0; i < OPEN_FUNCTIONS && st->use_fexit && !st->opens_in_kernel; i++)
+		if (btf__find_by_name_kind(btf, open_functions[i], BTF_KIND_FUNC) > 0 &&
+		    bpf_program__set_attach_target(skel->progs.file_open_exit, 0, open_functions[i]) == 0) {
+			st->opens_in_kernel = true;
+			st->open_function = i;
+		}
+	st->unlinks_in_kernel = st->use_fexit &&
+				btf__find_by_name_kind(btf, "security_path_unlink", BTF_KIND_FUNC) > 0 &&
+				btf__find_by_name_kind(btf, "vfs_unlink", BTF_KIND_FUNC) > 0;
+	skel->rodata->unlink_at_vfs = st->unlinks_in_kernel;
+	st->kernel_progs[HOOK_OPEN] = st->opens_in_kernel ? skel->progs.file_open_exit : NULL;
+	st->kernel_progs[HOOK_MAY_UNLINK] = st->unlinks_in_kernel ? skel->progs.file_may_unlink : NULL;
+	st->kernel_progs[HOOK_UNLINKED] = st->unlinks_in_kernel ? skel->progs.file_unlinked : NULL;
+	bpf_program__set_autoload(skel->progs.file_open_exit, st->opens_in_kernel);
+	bpf_program__set_autoload(skel->progs.file_may_unlink, st->unlinks_in_kernel);
+	bpf_program__set_autoload(skel->progs.file_unlinked, st->unlinks_in_kernel);
+	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
+		if (seen_in_kernel(st, fexit_calls[i].program))
+			bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, fexit_calls[i].program),
+						  false);
 }
 
 /* Every fexit program on its function when this kernel has them all, runs
@@ -164,9 +219,12 @@ static void choose_journal_hooks(struct file_state *st, const struct btf *btf)
 	}
 	bool use_vfs = !any_ctime && all_vfs;
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
+		/* unlinks seen at vfs_unlink need no journal */
+		bool load = use_vfs && !(i == 0 && st->unlinks_in_kernel);
+
 		if (use_vfs)
-			st->journal_progs[i] = vfs[i];
-		bpf_program__set_autoload(vfs[i], use_vfs);
+			st->journal_progs[i] = load ? vfs[i] : NULL;
+		bpf_program__set_autoload(vfs[i], load);
 	}
 }
 
@@ -175,8 +233,19 @@ static int attach_exits(struct file_state *st, struct strbuf *err)
 {
 	if (!st->use_fexit)
 		return capture_attach(st->sys_exit_program, &st->exit_link, "sys_exit", err);
+	/* vfs_unlink's program before security_path_unlink's, which it ends */
+	for (int i = KERNEL_HOOKS - 1; i >= 0; i--) {
+		if (!st->kernel_progs[i] || st->kernel_links[i])
+			continue;
+		st->kernel_links[i] = bpf_program__attach(st->kernel_progs[i]);
+		if (!st->kernel_links[i]) {
+			strbuf_printf(err, "attaching to %s failed: %s", bpf_program__name(st->kernel_progs[i]),
+				      strerror(errno));
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < FEXIT_CALLS; i++) {
-		if (st->fexit_links[i])
+		if (st->fexit_links[i] || seen_in_kernel(st, fexit_calls[i].program))
 			continue;
 		struct bpf_program *prog = bpf_object__find_program_by_name(st->skel->obj, fexit_calls[i].program);
 		st->fexit_links[i] = bpf_program__attach(prog);
@@ -214,6 +283,7 @@ static int file_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	(void)err;
 	choose_exit_hooks(state, btf);
+	choose_kernel_hooks(state, btf);
 	choose_journal_hooks(state, btf);
 	return 0;
 }
@@ -309,11 +379,25 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct file_state *st = state;
 
+	size_t by_syscall = 0, first = FEXIT_CALLS;
+
 	capture_describe_link(out, st->exit_link, st->sys_exit_program);
-	if (st->fexit_links[0])
-		strbuf_printf(out, "%sfexit on the %zu syscall functions of open, creat, link, symlink, mknod, "
-			      "unlink, rename, utime and their variants (%s, ...)", out->len ? ", " : "",
-			      FEXIT_CALLS, fexit_calls[0].function);
+	if (st->kernel_links[HOOK_OPEN])
+		strbuf_printf(out, "%sfexit %s (every open, io_uring's too)", out->len ? ", " : "",
+			      open_functions[st->open_function]);
+	if (st->kernel_links[HOOK_UNLINKED])
+		strbuf_printf(out, "%sfexit security_path_unlink, vfs_unlink (every unlink, io_uring's too)",
+			      out->len ? ", " : "");
+	for (size_t i = 0; i < FEXIT_CALLS; i++)
+		if (st->fexit_links[i]) {
+			by_syscall++;
+			first = first < i ? first : i;
+		}
+	if (by_syscall)
+		strbuf_printf(out, "%sfexit on the %zu syscall functions of %s%slink, symlink, mknod, rename, "
+			      "utime and their variants (%s, ...)", out->len ? ", " : "", by_syscall,
+			      st->opens_in_kernel ? "" : "open, creat, ", st->unlinks_in_kernel ? "" : "unlink, ",
+			      fexit_calls[first].function);
 	bool journal = false;
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
 		capture_describe_link(out, st->journal_links[i], st->journal_progs[i]);
