@@ -234,23 +234,24 @@ struct {
 	__type(value, struct journal);
 } journals SEC(".maps");
 
-/* Unlinks are seen at vfs_unlink (file_unlinked), not at their syscalls'
- * exits: set by user space before loading. */
-const volatile bool unlink_at_vfs = false;
+/* Unlinks and renames are seen at their vfs functions (file_unlinked,
+ * file_renamed), not at their syscalls' exits: set by user space before
+ * loading. */
+const volatile bool names_at_vfs = false;
 
 /* Is call C one whose inodes are journaled? */
 static __always_inline bool wants_journal(const struct call_args *c, __u32 mask)
 {
 	switch (c->nr) {
 	case NR_UNLINK:
-		return !unlink_at_vfs && (mask & DELETE_BITS);
+		return !names_at_vfs && (mask & DELETE_BITS);
 	case NR_UNLINKAT:
-		return !unlink_at_vfs && (mask & DELETE_BITS) && !(c->arg[2] & AT_REMOVEDIR_FLAG);
+		return !names_at_vfs && (mask & DELETE_BITS) && !(c->arg[2] & AT_REMOVEDIR_FLAG);
 	case NR_RENAME:
 	case NR_RENAMEAT:
-		return mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE));
+		return !names_at_vfs && (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE)));
 	case NR_RENAMEAT2:
-		return (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
+		return !names_at_vfs && (mask & (DELETE_BITS | BIT(FILE_EVENT_CREATE))) &&
 		       !(c->arg[4] & RENAME_EXCHANGE_FLAG);
 	case NR_UTIME:
 	case NR_UTIMES:
@@ -987,72 +988,199 @@ int BPF_PROG(file_open_exit, int dfd, struct filename *name, const int *op, stru
 	return report_open((__u32)flags, -1, file, mask, false);
 }
 
-/* An unlink allowed by security_path_unlink, until vfs_unlink returns:
- * the name's mount (vfs_unlink has only the dentry) and its file. */
-struct pending_unlink {
-	struct dentry *dentry;
-	struct vfsmount *mnt;
-	__u64 ino;
+/* A change of a name allowed by its security_path_* hook, until its vfs_*
+ * function returns: the dentry that function gets (to match it: a stacked
+ * file system's own call below has another), the mount (the vfs functions
+ * have only dentries), and the file's inode. */
+enum pending_kind { PENDING_UNLINK = 1, PENDING_LINK, PENDING_SYMLINK, PENDING_RENAME };
+
+struct pending_name {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 ino;              /* unlink, rename: the file */
+	__u64 other_ino;        /* rename: the file it replaces (other_mode != 0) */
+	__u32 kind;             /* enum pending_kind */
 	__u32 mode;
+	__u32 other_mode;
 	__u32 dev;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 2048);          /* threads unlinking at once */
+	__uint(max_entries, 2048);          /* threads changing names at once */
 	__type(key, __u32);                 /* thread id */
-	__type(value, struct pending_unlink);
-} pending_unlinks SEC(".maps");
+	__type(value, struct pending_name);
+} pending_names SEC(".maps");
 
-/* Every unlink of a name (unlink, unlinkat, io_uring's UNLINKAT) asks
- * security_path_unlink first, with the directory's path: from 5.x with
- * CONFIG_SECURITY_PATH, which Debian's kernels have. */
+/* Note the pending change P of the current thread, unless no event of
+ * MASK (enabled_events) can come of it. */
+static __always_inline void note_pending(struct pending_name *p, __u32 mask)
+{
+	if (!(enabled_events & mask) || !user_thread())
+		return;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending_names, &tid, p, BPF_ANY);
+}
+
+/* The pending change of kind KIND whose vfs function got DENTRY and
+ * returned, taken from the map into P; false for no such change, or one
+ * that failed. */
+static __always_inline bool take_pending(void *ctx, __u32 kind, struct dentry *dentry, struct pending_name *p)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_name *found = bpf_map_lookup_elem(&pending_names, &tid);
+	__u64 ret = 0;
+
+	if (!found || found->kind != kind || found->dentry != (__u64)dentry)
+		return false;
+	*p = *found;
+	bpf_map_delete_elem(&pending_names, &tid);
+	/* the return value's place depends on the function's arguments,
+	 * which change between kernels (vfs_symlink's in 7.0) */
+	return bpf_get_func_ret(ctx, &ret) == 0 && ret == 0;
+}
+
+static __always_inline void set_pending_inode(struct pending_name *p, struct inode *inode)
+{
+	p->ino = inode->i_ino;
+	p->mode = inode->i_mode;
+	p->dev = inode->i_sb->s_dev;
+}
+
+/* Record KIND/HOW of event EVENT_ID for the name at (DENTRY, P's mount). */
+static __always_inline void report_pending(const struct pending_name *p, struct dentry *dentry, __u32 kind,
+					   __u32 how, __u32 event_id)
+{
+	__u32 key = 0;
+	struct file_scratch *s = new_record(&key, kind, how, bpf_get_current_pid_tgid() >> 32, event_id);
+
+	if (!s)
+		return;
+	if (p->mode) {
+		s->rec.flags |= FILE_HAVE_MODE;
+		s->rec.mode = p->mode;
+		s->rec.ino = p->ino;
+		s->rec.dev = p->dev;
+	}
+	if (p->other_mode) {
+		s->rec.flags |= FILE_HAVE_TWO_MODES;
+		s->rec.other_mode = p->other_mode;
+		s->rec.other_ino = p->other_ino;
+	}
+	/* the name is the dentry's: its directory is still locked */
+	submit(s, write_path(s, &key, dentry, (struct vfsmount *)p->mnt, false), event_id);
+}
+
+/* Every unlink, link, symlink and rename of a name (the syscalls,
+ * io_uring's UNLINKAT, LINKAT, SYMLINKAT, RENAMEAT) asks its security_path_*
+ * hook first, which has the directory's path (CONFIG_SECURITY_PATH, which
+ * Debian's kernels have); their arguments are the same from 5.x to 7.x. */
 SEC("fexit/security_path_unlink")
 int BPF_PROG(file_may_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
-	if (ret != 0 || !(enabled_events & DELETE_BITS) || !user_thread())
-		return 0;
 	struct inode *inode = dentry->d_inode;
-	if (!inode)
+	struct pending_name p = { .kind = PENDING_UNLINK, .dentry = (__u64)dentry, .mnt = (__u64)dir->mnt };
+
+	if (ret != 0 || !inode)
 		return 0;
-	struct pending_unlink p = {
-		.dentry = dentry,
-		.mnt = dir->mnt,
-		.ino = inode->i_ino,
-		.mode = inode->i_mode,
-		.dev = inode->i_sb->s_dev,
-	};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending_unlinks, &tid, &p, BPF_ANY);
+	set_pending_inode(&p, inode);
+	note_pending(&p, DELETE_BITS);
 	return 0;
 }
 
-/* The unlink's end (its arguments as of 5.12).  Another dentry than the
- * pending one: a stacked file system's own unlink below it. */
 SEC("fexit/vfs_unlink")
-int BPF_PROG(file_unlinked, void *idmap, struct inode *dir, struct dentry *dentry, struct inode **delegated,
+int BPF_PROG(file_unlinked, void *idmap, struct inode *dir, struct dentry *dentry)
+{
+	struct pending_name p;
+
+	if (take_pending(ctx, PENDING_UNLINK, dentry, &p) && (enabled_events & DELETE_BITS))
+		report_pending(&p, dentry, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, FILE_EVENT_DELETE);
+	return 0;
+}
+
+SEC("fexit/security_path_link")
+int BPF_PROG(file_may_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
 	     int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_unlink *found = bpf_map_lookup_elem(&pending_unlinks, &tid);
+	struct pending_name p = { .kind = PENDING_LINK, .dentry = (__u64)new_dentry, .mnt = (__u64)new_dir->mnt };
 
-	if (!found || (__u64)found->dentry != (__u64)dentry)
+	if (ret == 0)
+		note_pending(&p, BIT(FILE_EVENT_CREATE));
+	return 0;
+}
+
+SEC("fexit/vfs_link")
+int BPF_PROG(file_linked, struct dentry *old_dentry, void *idmap, struct inode *dir, struct dentry *new_dentry)
+{
+	struct pending_name p;
+
+	if (take_pending(ctx, PENDING_LINK, new_dentry, &p) && (enabled_events & BIT(FILE_EVENT_CREATE)))
+		report_pending(&p, new_dentry, FILE_RECORD_CREATE, FILE_CREATE_LINK, FILE_EVENT_CREATE);
+	return 0;
+}
+
+SEC("fexit/security_path_symlink")
+int BPF_PROG(file_may_symlink, const struct path *dir, struct dentry *dentry, const char *old_name, int ret)
+{
+	struct pending_name p = { .kind = PENDING_SYMLINK, .dentry = (__u64)dentry, .mnt = (__u64)dir->mnt };
+
+	if (ret == 0)
+		note_pending(&p, BIT(FILE_EVENT_CREATE));
+	return 0;
+}
+
+SEC("fexit/vfs_symlink")
+int BPF_PROG(file_symlinked, void *idmap, struct inode *dir, struct dentry *dentry)
+{
+	struct pending_name p;
+
+	if (take_pending(ctx, PENDING_SYMLINK, dentry, &p) && (enabled_events & BIT(FILE_EVENT_CREATE)))
+		report_pending(&p, dentry, FILE_RECORD_CREATE, FILE_CREATE_SYMLINK, FILE_EVENT_CREATE);
+	return 0;
+}
+
+/* A rename of a file (not a directory, not an exchange, not onto another
+ * name of the same file, which changes nothing): the renamed file and the
+ * one it replaces, if any.  vfs_rename then moves OLD_DENTRY to the new
+ * name, which is what is reported. */
+SEC("fexit/security_path_rename")
+int BPF_PROG(file_may_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct inode *source = old_dentry->d_inode;
+	struct inode *target = new_dentry->d_inode;
+	struct pending_name p = { .kind = PENDING_RENAME, .dentry = (__u64)old_dentry, .mnt = (__u64)new_dir->mnt };
+
+	if (ret != 0 || (flags & RENAME_EXCHANGE_FLAG) || !source || source == target)
 		return 0;
-	struct pending_unlink p = *found;
-	bpf_map_delete_elem(&pending_unlinks, &tid);
-	if (ret != 0 || !(enabled_events & DELETE_BITS))
+	set_pending_inode(&p, source);
+	if (is_dir(p.mode))
 		return 0;
-	__u32 key = 0;
-	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK,
-					    bpf_get_current_pid_tgid() >> 32, FILE_EVENT_DELETE);
-	if (!s)
+	if (target) {
+		p.other_mode = target->i_mode;
+		p.other_ino = target->i_ino;
+	}
+	note_pending(&p, DELETE_BITS | BIT(FILE_EVENT_CREATE));
+	return 0;
+}
+
+SEC("fexit/vfs_rename")
+int BPF_PROG(file_renamed, struct renamedata *rd)
+{
+	struct dentry *moved = rd->old_dentry;
+	struct pending_name p;
+	__u32 mask = enabled_events;
+
+	if (!take_pending(ctx, PENDING_RENAME, moved, &p))
 		return 0;
-	s->rec.flags |= FILE_HAVE_MODE;
-	s->rec.mode = p.mode;
-	s->rec.ino = p.ino;
-	s->rec.dev = p.dev;
-	/* the name is still the dentry's: the directory stays locked */
-	submit(s, write_path(s, &key, dentry, p.mnt, false), FILE_EVENT_DELETE);
+	/* over an existing file: FileDelete of it and FileCreate of the new
+	 * name; onto a free name: FileCreate */
+	bool over = p.other_mode != 0;
+	if (over && (mask & DELETE_BITS))
+		report_pending(&p, moved, FILE_RECORD_RENAME_OVER, FILE_CREATE_RENAME, FILE_EVENT_DELETE);
+	else if (mask & BIT(FILE_EVENT_CREATE))
+		report_pending(&p, moved, over ? FILE_RECORD_RENAME_OVER : FILE_RECORD_CREATE, FILE_CREATE_RENAME,
+			       FILE_EVENT_CREATE);
 	return 0;
 }
 

@@ -84,16 +84,25 @@ static const struct {
 static const char *const open_functions[] = { "do_filp_open", "do_file_open" };
 #define OPEN_FUNCTIONS (sizeof(open_functions) / sizeof(open_functions[0]))
 
-enum kernel_hook { HOOK_OPEN, HOOK_MAY_UNLINK, HOOK_UNLINKED, KERNEL_HOOKS };
+/* The functions of a change of a name, the security_path_* hook first
+ * (file.bpf.c): all of them, or the syscalls' programs. */
+#define NAME_FUNCTIONS 8
+static const char *const name_functions[NAME_FUNCTIONS] = {
+	"security_path_unlink", "vfs_unlink", "security_path_link", "vfs_link",
+	"security_path_symlink", "vfs_symlink", "security_path_rename", "vfs_rename",
+};
+
+/* kernel_progs[]: the open's, then those of name_functions[] */
+#define KERNEL_HOOKS (1 + NAME_FUNCTIONS)
 
 struct file_state {
 	struct file_bpf *skel;
 	/* the fexit programs are loaded (else file_sys_exit is) */
 	bool use_fexit;
 	struct bpf_program *sys_exit_program;   /* file_sys_exit, or its bounded twin */
-	/* with them: opens at open_functions[open_function], unlinks at
-	 * security_path_unlink and vfs_unlink, and not at their syscalls */
-	bool opens_in_kernel, unlinks_in_kernel;
+	/* with them: opens at open_functions[open_function], unlinks, links,
+	 * symlinks and renames at name_functions[], not at their syscalls */
+	bool opens_in_kernel, names_in_kernel;
 	size_t open_function;
 	struct bpf_program *kernel_progs[KERNEL_HOOKS];
 	struct bpf_link *kernel_links[KERNEL_HOOKS];
@@ -124,11 +133,12 @@ static bool seen_in_kernel(const struct file_state *st, const char *program)
 
 	if (st->opens_in_kernel && (strncmp(call, "open", 4) == 0 || strcmp(call, "creat") == 0))
 		return true;
-	return st->unlinks_in_kernel && strncmp(call, "unlink", 6) == 0;
+	return st->names_in_kernel && (strncmp(call, "unlink", 6) == 0 || strncmp(call, "link", 4) == 0 ||
+				       strncmp(call, "symlink", 7) == 0 || strncmp(call, "rename", 6) == 0);
 }
 
-/* With fexit: opens and unlinks at their kernel functions where this
- * kernel has them (file.bpf.c), each choice on its own. */
+/* With fexit: opens, and changes of names, at their kernel functions where
+ * this kernel has them (file.bpf.c), each choice on its own. */
 static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 {
 	struct file_bpf *skel = st->skel;
@@ -140,16 +150,22 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 			st->opens_in_kernel = true;
 			st->open_function = i;
 		}
-	st->unlinks_in_kernel = st->use_fexit &&
-				btf__find_by_name_kind(btf, "security_path_unlink", BTF_KIND_FUNC) > 0 &&
-				btf__find_by_name_kind(btf, "vfs_unlink", BTF_KIND_FUNC) > 0;
-	skel->rodata->unlink_at_vfs = st->unlinks_in_kernel;
-	st->kernel_progs[HOOK_OPEN] = st->opens_in_kernel ? skel->progs.file_open_exit : NULL;
-	st->kernel_progs[HOOK_MAY_UNLINK] = st->unlinks_in_kernel ? skel->progs.file_may_unlink : NULL;
-	st->kernel_progs[HOOK_UNLINKED] = st->unlinks_in_kernel ? skel->progs.file_unlinked : NULL;
+	struct bpf_program *name_progs[NAME_FUNCTIONS] = {
+		skel->progs.file_may_unlink, skel->progs.file_unlinked, skel->progs.file_may_link,
+		skel->progs.file_linked, skel->progs.file_may_symlink, skel->progs.file_symlinked,
+		skel->progs.file_may_rename, skel->progs.file_renamed,
+	};
+	st->names_in_kernel = st->use_fexit;
+	for (int i = 0; i < NAME_FUNCTIONS; i++)
+		st->names_in_kernel = st->names_in_kernel &&
+				      btf__find_by_name_kind(btf, name_functions[i], BTF_KIND_FUNC) > 0;
+	skel->rodata->names_at_vfs = st->names_in_kernel;
+	st->kernel_progs[0] = st->opens_in_kernel ? skel->progs.file_open_exit : NULL;
 	bpf_program__set_autoload(skel->progs.file_open_exit, st->opens_in_kernel);
-	bpf_program__set_autoload(skel->progs.file_may_unlink, st->unlinks_in_kernel);
-	bpf_program__set_autoload(skel->progs.file_unlinked, st->unlinks_in_kernel);
+	for (int i = 0; i < NAME_FUNCTIONS; i++) {
+		st->kernel_progs[1 + i] = st->names_in_kernel ? name_progs[i] : NULL;
+		bpf_program__set_autoload(name_progs[i], st->names_in_kernel);
+	}
 	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
 		if (seen_in_kernel(st, fexit_calls[i].program))
 			bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, fexit_calls[i].program),
@@ -219,8 +235,8 @@ static void choose_journal_hooks(struct file_state *st, const struct btf *btf)
 	}
 	bool use_vfs = !any_ctime && all_vfs;
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
-		/* unlinks seen at vfs_unlink need no journal */
-		bool load = use_vfs && !(i == 0 && st->unlinks_in_kernel);
+		/* unlinks and renames seen at their vfs functions need none */
+		bool load = use_vfs && !(i < 2 && st->names_in_kernel);
 
 		if (use_vfs)
 			st->journal_progs[i] = load ? vfs[i] : NULL;
@@ -233,7 +249,7 @@ static int attach_exits(struct file_state *st, struct strbuf *err)
 {
 	if (!st->use_fexit)
 		return capture_attach(st->sys_exit_program, &st->exit_link, "sys_exit", err);
-	/* vfs_unlink's program before security_path_unlink's, which it ends */
+	/* each vfs function's program before its security hook's, which it ends */
 	for (int i = KERNEL_HOOKS - 1; i >= 0; i--) {
 		if (!st->kernel_progs[i] || st->kernel_links[i])
 			continue;
@@ -382,28 +398,28 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 	size_t by_syscall = 0, first = FEXIT_CALLS;
 
 	capture_describe_link(out, st->exit_link, st->sys_exit_program);
-	if (st->kernel_links[HOOK_OPEN])
+	if (st->kernel_links[0])
 		strbuf_printf(out, "%sfexit %s (every open, io_uring's too)", out->len ? ", " : "",
 			      open_functions[st->open_function]);
-	if (st->kernel_links[HOOK_UNLINKED])
-		strbuf_printf(out, "%sfexit security_path_unlink, vfs_unlink (every unlink, io_uring's too)",
-			      out->len ? ", " : "");
+	if (st->kernel_links[1])
+		strbuf_printf(out, "%sfexit security_path_{unlink,link,symlink,rename}, vfs_{unlink,link,symlink,"
+			      "rename} (every unlink, link, symlink, rename, io_uring's too)", out->len ? ", " : "");
 	for (size_t i = 0; i < FEXIT_CALLS; i++)
 		if (st->fexit_links[i]) {
 			by_syscall++;
 			first = first < i ? first : i;
 		}
 	if (by_syscall)
-		strbuf_printf(out, "%sfexit on the %zu syscall functions of %s%slink, symlink, mknod, rename, "
-			      "utime and their variants (%s, ...)", out->len ? ", " : "", by_syscall,
-			      st->opens_in_kernel ? "" : "open, creat, ", st->unlinks_in_kernel ? "" : "unlink, ",
-			      fexit_calls[first].function);
+		strbuf_printf(out, "%sfexit on the %zu syscall functions of %s%smknod, utime and their variants "
+			      "(%s, ...)", out->len ? ", " : "", by_syscall, st->opens_in_kernel ? "" : "open, creat, ",
+			      st->names_in_kernel ? "" : "link, symlink, unlink, rename, ", fexit_calls[first].function);
 	bool journal = false;
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
 		capture_describe_link(out, st->journal_links[i], st->journal_progs[i]);
 		journal |= st->journal_progs[i] != NULL;
 	}
-	if (journal || id == FILE_EVENT_RAW_ACCESS)
+	/* renames and unlinks seen at their vfs functions need no journal */
+	if (journal || id == FILE_EVENT_RAW_ACCESS || (st->names_in_kernel && id != FILE_EVENT_CREATE_TIME))
 		return;
 	strbuf_puts(out, capture_kernel_has_task_pt_regs()
 		    ? "; no ctime tracepoints, no fentry on vfs_unlink, vfs_rename, vfs_utimes: "

@@ -565,12 +565,13 @@ for i in range(count):
     assert len(events_of(monitor, pid, 26)) == count
 
 
-# A file created and deleted through io_uring (IORING_OP_OPENAT with
-# O_CREAT, IORING_OP_UNLINKAT) makes no open or unlink syscall.  Raw io_uring
-# calls (liburing is not installed): each request submitted and waited for
-# in turn; then a plain unlink of a marker, logged after the others.
+# Files created, named and deleted through io_uring (IORING_OP_OPENAT with
+# O_CREAT, LINKAT, SYMLINKAT, RENAMEAT, UNLINKAT) make no syscall of their
+# own.  Raw io_uring calls (liburing is not installed): each request
+# submitted and waited for in turn; then a plain unlink of a marker, logged
+# after the others.
 URING_FILES_C = r"""
-/* Create and delete a file through io_uring: openat, close, unlinkat. */
+/* Create, name and delete files through io_uring, in the working directory. */
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <string.h>
@@ -584,7 +585,7 @@ static struct io_uring_sqe *sqes;
 static int ring;
 
 /* Submit SQE and wait for its completion; returns its result. */
-static int complete(const struct io_uring_sqe *sqe)
+static int complete(struct io_uring_sqe *sqe)
 {
 	unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
 	unsigned *array = (unsigned *)(sq + p.sq_off.array);
@@ -632,12 +633,35 @@ int main(int argc, char **argv)
 		return 3;
 	close(fd);
 
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = IORING_OP_UNLINKAT;
-	sqe.fd = AT_FDCWD;
-	sqe.addr = (unsigned long)argv[1];
-	if (complete(&sqe) != 0)
-		return 4;
+	/* two names (from to), or one (to): link, symlink, rename, unlink */
+	static const struct {
+		int opcode;
+		const char *from, *to;
+	} steps[] = {
+		{ IORING_OP_LINKAT, "by-uring", "linked" },
+		{ IORING_OP_SYMLINKAT, "by-uring", "sym" },
+		{ IORING_OP_RENAMEAT, "linked", "renamed" },
+		{ IORING_OP_UNLINKAT, NULL, "renamed" },
+		{ IORING_OP_UNLINKAT, NULL, "sym" },
+		{ IORING_OP_UNLINKAT, NULL, "by-uring" },
+	};
+	for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = steps[i].opcode;
+		sqe.fd = AT_FDCWD;
+		if (steps[i].opcode == IORING_OP_UNLINKAT) {
+			sqe.addr = (unsigned long)steps[i].to;
+		} else if (steps[i].opcode == IORING_OP_SYMLINKAT) {
+			sqe.addr = (unsigned long)steps[i].from;
+			sqe.addr2 = (unsigned long)steps[i].to;
+		} else {
+			sqe.addr = (unsigned long)steps[i].from;
+			sqe.len = (unsigned)AT_FDCWD;
+			sqe.addr2 = (unsigned long)steps[i].to;
+		}
+		if (complete(&sqe) != 0)
+			return 10 + i;
+	}
 	return unlink(argv[2]) == 0 ? 0 : 5;
 }
 """
@@ -664,12 +688,14 @@ def test_io_uring_create_and_delete(monitor, work):
     assert proc.returncode == 0, "io_uring helper failed with %d" % proc.returncode
     pid = proc.pid
     wait_event(monitor, pid, 23, marker)
-    [create] = events_of(monitor, pid, 11)
-    assert create["TargetFilename"] == target
-    check_process_fields(monitor, create, pid, image=program)
+    named = {name: os.path.join(work, name) for name in ("linked", "sym", "renamed")}
+    creates = events_of(monitor, pid, 11)
+    assert [e["TargetFilename"] for e in creates] == [target, named["linked"], named["sym"],
+                                                      named["renamed"]]
+    check_process_fields(monitor, creates[0], pid, image=program)
     deletes = events_of(monitor, pid, 23)
-    assert [e["TargetFilename"] for e in deletes] == [target, marker]
-    assert [e["IsExecutable"] for e in deletes] == ["true", "false"]
+    assert [e["TargetFilename"] for e in deletes] == [named["renamed"], named["sym"], target, marker]
+    assert [e["IsExecutable"] for e in deletes] == ["true", "false", "true", "false"]
     check_process_fields(monitor, deletes[0], pid, image=program)
 
 
