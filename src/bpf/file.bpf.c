@@ -3,9 +3,13 @@
  * Kernel half of the file source: FileCreateTime (2), RawAccessRead (9),
  * FileCreate (11), FileDelete (23) and FileDeleteDetected (26).  Records
  * (bpf/file.h) go through the capture framework's ring buffer to
- * src/capture/file_source.c.  The calls are watched at the return of their
- * own syscall functions (fexit) where the kernel allows it, else at
- * sys_exit (BTF tracepoint); "sys_exit" below means either.
+ * src/capture/file_source.c.  Where the kernel runs fexit programs, opens,
+ * unlinks, links, symlinks and renames are watched at the kernel functions
+ * every way of making them goes through, io_uring's included (see "kernel
+ * functions" below), and the other calls at the return of their own
+ * syscall functions; else every call at sys_exit (BTF tracepoint).
+ * "sys_exit" below means a syscall's exit either way; the records are the
+ * same whichever hook made them.
  *
  * How each event is decided, in the kernel, at the call:
  *  - open/openat/openat2/creat, at sys_exit, from the returned descriptor's

@@ -155,7 +155,10 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 		skel->progs.file_linked, skel->progs.file_may_symlink, skel->progs.file_symlinked,
 		skel->progs.file_may_rename, skel->progs.file_renamed,
 	};
-	st->names_in_kernel = st->use_fexit;
+	/* the arguments file.bpf.c reads are those from 5.12, when struct
+	 * renamedata came; the programs read their return value with
+	 * bpf_get_func_ret (5.17, as bpf_loop, which this source needs) */
+	st->names_in_kernel = st->use_fexit && btf__find_by_name_kind(btf, "renamedata", BTF_KIND_STRUCT) > 0;
 	for (int i = 0; i < NAME_FUNCTIONS; i++)
 		st->names_in_kernel = st->names_in_kernel &&
 				      btf__find_by_name_kind(btf, name_functions[i], BTF_KIND_FUNC) > 0;
