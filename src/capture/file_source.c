@@ -416,6 +416,9 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 		strbuf_printf(out, "%sfexit on the %zu syscall functions of %s%smknod, utime and their variants "
 			      "(%s, ...)", out->len ? ", " : "", by_syscall, st->opens_in_kernel ? "" : "open, creat, ",
 			      st->names_in_kernel ? "" : "link, symlink, unlink, rename, ", fexit_calls[first].function);
+	if (id == FILE_EVENT_CREATE && st->sys_exit_program == st->skel->progs.file_sys_exit_bounded)
+		strbuf_puts(out, "; no bpf_loop (5.17): no in-kernel path filter, every FileCreate "
+			    "goes to the rule engine");
 	bool journal = false;
 	for (int i = 0; i < JOURNAL_HOOKS; i++) {
 		capture_describe_link(out, st->journal_links[i], st->journal_progs[i]);
