@@ -103,6 +103,8 @@ struct file_state {
 	/* with them: opens at open_functions[open_function], unlinks, links,
 	 * symlinks and renames at name_functions[], not at their syscalls */
 	bool opens_in_kernel, names_in_kernel;
+	/* else why not (file_describe: io_uring's are then not seen) */
+	const char *opens_why_not, *names_why_not;
 	size_t open_function;
 	struct bpf_program *kernel_progs[KERNEL_HOOKS];
 	struct bpf_link *kernel_links[KERNEL_HOOKS];
@@ -142,6 +144,11 @@ static bool seen_in_kernel(const struct file_state *st, const char *program)
 static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 {
 	struct file_bpf *skel = st->skel;
+	/* their programs walk paths with bpf_loop and read the return with
+	 * bpf_get_func_ret: no bounded-loop twins of them (5.10 lacks both) */
+	const char *no_fexit = !capture_kernel_has_fexit(btf, "vfs_open") ? "no fexit on this kernel"
+			       : !capture_kernel_has_loop() ? "no bpf_loop, bpf_get_func_ret (5.17) for their fexit"
+			       : "no fexit on the syscall functions";
 
 	st->opens_in_kernel = false;
 	for (size_t i = 0; i < OPEN_FUNCTIONS && st->use_fexit && !st->opens_in_kernel; i++)
@@ -150,6 +157,8 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 			st->opens_in_kernel = true;
 			st->open_function = i;
 		}
+	st->opens_why_not = st->opens_in_kernel ? NULL : st->use_fexit ? "no do_filp_open, do_file_open in BTF"
+						    : no_fexit;
 	struct bpf_program *name_progs[NAME_FUNCTIONS] = {
 		skel->progs.file_may_unlink, skel->progs.file_unlinked, skel->progs.file_may_link,
 		skel->progs.file_linked, skel->progs.file_may_symlink, skel->progs.file_symlinked,
@@ -159,9 +168,13 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 	 * renamedata came; the programs read their return value with
 	 * bpf_get_func_ret (5.17, as bpf_loop, which this source needs) */
 	st->names_in_kernel = st->use_fexit && btf__find_by_name_kind(btf, "renamedata", BTF_KIND_STRUCT) > 0;
-	for (int i = 0; i < NAME_FUNCTIONS; i++)
-		st->names_in_kernel = st->names_in_kernel &&
-				      btf__find_by_name_kind(btf, name_functions[i], BTF_KIND_FUNC) > 0;
+	st->names_why_not = !st->use_fexit ? no_fexit
+			    : !st->names_in_kernel ? "no struct renamedata (5.12) for vfs_rename" : NULL;
+	for (int i = 0; i < NAME_FUNCTIONS && st->names_in_kernel; i++)
+		if (btf__find_by_name_kind(btf, name_functions[i], BTF_KIND_FUNC) <= 0) {
+			st->names_in_kernel = false;
+			st->names_why_not = "a security_path_* or vfs_* function not in BTF";
+		}
 	skel->rodata->names_at_vfs = st->names_in_kernel;
 	st->kernel_progs[0] = st->opens_in_kernel ? skel->progs.file_open_exit : NULL;
 	bpf_program__set_autoload(skel->progs.file_open_exit, st->opens_in_kernel);
@@ -394,6 +407,24 @@ static int file_decode(void *state, struct capture_env *env, const void *data, s
 	return file_decoder_decode(st->decoder, env, data, size);
 }
 
+/* What event type ID misses of io_uring's requests (which make no syscall
+ * of their own) where their kernel functions are not hooked, and why. */
+static void describe_io_uring(const struct file_state *st, unsigned id, struct strbuf *out)
+{
+	bool opens = !st->opens_in_kernel && (id == FILE_EVENT_CREATE || id == FILE_EVENT_RAW_ACCESS);
+	bool names = !st->names_in_kernel && id != FILE_EVENT_RAW_ACCESS && id != FILE_EVENT_CREATE_TIME;
+	const char *names_are = id == FILE_EVENT_CREATE ? "links, symlinks, renames" : "unlinks, renames";
+
+	if (opens && names && strcmp(st->opens_why_not, st->names_why_not) == 0) {
+		strbuf_printf(out, "; %s: io_uring's requests not seen (opens, %s)", st->opens_why_not, names_are);
+		return;
+	}
+	if (opens)
+		strbuf_printf(out, "; %s: io_uring's requests not seen (opens)", st->opens_why_not);
+	if (names)
+		strbuf_printf(out, "; %s: io_uring's requests not seen (%s)", st->names_why_not, names_are);
+}
+
 static void file_describe(void *state, unsigned id, struct strbuf *out)
 {
 	const struct file_state *st = state;
@@ -424,6 +455,7 @@ static void file_describe(void *state, unsigned id, struct strbuf *out)
 		capture_describe_link(out, st->journal_links[i], st->journal_progs[i]);
 		journal |= st->journal_progs[i] != NULL;
 	}
+	describe_io_uring(st, id, out);
 	/* renames and unlinks seen at their vfs functions need no journal */
 	if (journal || id == FILE_EVENT_RAW_ACCESS || (st->names_in_kernel && id != FILE_EVENT_CREATE_TIME))
 		return;
