@@ -213,6 +213,9 @@ def test_dig_udp_and_tcp(start_monitor, dns_server):
         (["a.test", "MX"], "9501", "-"),
         (["+tcp", "a.test", "A"], "0", "::ffff:10.1.2.3;"),
     ]
+    # 5.10: the monitor's own line says DNS over TCP is not seen there
+    if "(DNS over TCP) not seen" in mon.stderr():
+        cases = [case for case in cases if "+tcp" not in case[0]]
     for args, status, results in cases:
         pid = run([DIG, "+tries=1", "+time=2", "@127.0.0.1", "-p", "53"] + args)
         ev = dns_events(mon, pid)
