@@ -13,29 +13,38 @@
  *    record is sent when the handshake completes (the connection is made: a
  *    refused or timed-out connect is never logged), with both endpoints as
  *    the socket then holds them.
- *  - Inbound TCP, at the exit of accept()/accept4() and at the completion
- *    of an io_uring accept (tp_btf/io_uring_complete): the new descriptor's
- *    socket gives both endpoints; the accepting process is the current one.
- *  - UDP, sent (Initiated) or received (not initiated).  On an unconnected
- *    socket, at the exit of sendto/sendmsg/sendmmsg and recvfrom/recvmsg/
- *    recvmmsg: the remote endpoint is the address the call passed or
- *    returned (each message's, for the *mmsg calls).  On a connected
- *    socket, by any call (send, write, recv, read, io_uring), through
- *    tp_btf/sock_send_length and sock_recv_length (before 6.4: fexit on
- *    udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg): the remote
- *    endpoint is the peer.  The first datagram of a flow (process, local endpoint,
- *    remote endpoint) is reported, then the flow again after
- *    NETWORK_UDP_REPORT_INTERVAL_NS, as REF does.
+ *  - Inbound TCP, where fexit runs at the return of inet_csk_accept(),
+ *    which every accept goes through (the syscalls, io_uring's requests,
+ *    32-bit calls); without fexit at the exit of accept()/accept4() and at
+ *    the completion of an io_uring accept (tp_btf/io_uring_complete): the
+ *    new socket gives both endpoints; the accepting process is the current
+ *    one.
+ *  - UDP, sent (Initiated) or received (not initiated).  Where fexit runs,
+ *    every datagram at the return of udp_sendmsg, udpv6_sendmsg,
+ *    udp_recvmsg and udpv6_recvmsg, whatever the call (sendto, sendmmsg,
+ *    write, read, io_uring, 32-bit calls): the remote endpoint is the
+ *    address in the kernel's msghdr (what the sender named, what the
+ *    receive filled in), else a connected socket's peer.  Without fexit,
+ *    on an unconnected socket at the exit of sendto/sendmsg/sendmmsg and
+ *    recvfrom/recvmsg/recvmmsg (the address the call passed or returned,
+ *    each message's for the *mmsg calls), and on a connected socket through
+ *    tp_btf/sock_send_length and sock_recv_length (6.4).  The first
+ *    datagram of a flow (process, local endpoint, remote endpoint) is
+ *    reported, then the flow again after NETWORK_UDP_REPORT_INTERVAL_NS,
+ *    as REF does.
  *    A receive without an address buffer on an unconnected socket has no
  *    known peer: the peer of the last datagram queued to that socket,
  *    remembered by tp_btf/sk_data_ready (before 6.5: fentry on
  *    sock_def_readable), stands in for it; that datagram
  *    also gives the local address of a socket bound to the wildcard.
  *
- * Syscall exits are watched per syscall (tp/syscalls/sys_exit_*, found
- * through tracefs), so that other syscalls run no program; without tracefs,
- * one tp_btf/sys_exit program filters every syscall exit instead.  Compat
- * (32-bit) syscalls are skipped: their numbers are another table's.
+ * Where fexit runs no program is on a syscall tracepoint: a program on any
+ * of them sends every syscall of every task through the kernel's slow
+ * syscall path (about 45 ns a call here, 200 under qemu), whether it runs
+ * or not.  Without fexit the syscall exits are watched per syscall
+ * (tp/syscalls/sys_exit_*, found through tracefs); without tracefs, one
+ * tp_btf/sys_exit program filters every syscall exit instead.  There,
+ * compat (32-bit) syscalls are skipped: their numbers are another table's.
  *
  * The programs never block: a full ring buffer counts a loss.
  */
@@ -65,8 +74,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* The smallest sockaddr of an IPv4 or IPv6 address (sockaddr_in). */
 #define SOCKADDR_MIN_LEN 16
 
-/* Set by the loader on kernels without the sock_send_length and
- * sock_recv_length tracepoints (before 6.4) nor fexit programs: datagrams
+/* Set by the loader on kernels without fexit programs nor the
+ * sock_send_length and sock_recv_length tracepoints (before 6.4): datagrams
  * of connected UDP sockets are then seen at the exits of the send and
  * receive syscalls (not read and write). */
 const volatile bool connected_udp_at_syscalls = false;
@@ -307,7 +316,27 @@ static __always_inline void handle_accept(long fd)
 		report_accept(sk);
 }
 
-/* An io_uring request REQ completed with result RES: an accept
+/* Where fexit runs, the return of inet_csk_accept(), which every TCP accept
+ * goes through: LISTENING_SK's new connection, or NULL.  The return value
+ * through bpf_get_func_ret (5.17); before, the context word after the
+ * arguments, of which there were 4 then (2 since 6.10). */
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(accept_return, struct sock *listening_sk)
+{
+	__u64 ret = 0;
+	struct sock *sk;
+
+	if (!kernel_has_func_ret())
+		ret = ((__u64 *)ctx)[4];
+	else if (bpf_get_func_ret(ctx, &ret) != 0)
+		return 0;
+	sk = kernel_typed((void *)ret, struct sock);
+	if (is_tcp_socket(sk) && !capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		report_accept(sk);
+	return 0;
+}
+
+/* Without fexit, an io_uring request REQ completed with result RES: an accept
  * (IORING_OP_ACCEPT) did not go through the accept syscalls.  Its result is
  * the new descriptor, in the files of the process (the completing task is
  * one of its threads); the socket there must be a connection of the
@@ -357,23 +386,34 @@ int BPF_PROG(io_uring_done_fields, void *ring, void *req, __u64 user_data, int r
 	return 0;
 }
 
-/* Sockaddr as the user passed or received it: family first, then the port
+/* A sockaddr as a call passed or received it: family first, then the port
  * and the address at the offsets of sockaddr_in / sockaddr_in6. */
-struct user_sockaddr {
+struct inet_sockaddr {
 	__u16 family;
 	__u16 port;              /* network order */
 	__u32 addr4_or_flowinfo;
 	__u8 addr6[16];
 };
 
-/* Read the remote endpoint from the user's sockaddr at UADDR, LEN bytes,
- * into REC (an IPv4 address given to an IPv6 socket is stored IPv4-mapped).
- * Returns false if UADDR held no IPv4 or IPv6 address. */
-static __always_inline bool read_user_address(const void *uaddr, __u32 len, struct network_record *rec)
-{
-	struct user_sockaddr sa = {};
+/* How handle_udp_message is called: a send or a receive, and where the
+ * address is. */
+#define UDP_SENT 1
+#define UDP_ADDRESS_IN_KERNEL 2   /* the kernel's copy (a msghdr's), not the user's */
 
-	if (!uaddr || len < SOCKADDR_MIN_LEN || bpf_probe_read_user(&sa, sizeof(sa), uaddr) != 0)
+/* Read the remote endpoint from the sockaddr at ADDR, LEN bytes, in user
+ * memory or in the kernel's (HOW), into REC (an IPv4 address given to an
+ * IPv6 socket is stored IPv4-mapped).  Returns false if ADDR held no IPv4
+ * or IPv6 address. */
+static __always_inline bool read_address(const void *addr, __u32 len, unsigned how, struct network_record *rec)
+{
+	struct inet_sockaddr sa = {};
+	long err;
+
+	if (!addr || len < SOCKADDR_MIN_LEN)
+		return false;
+	err = how & UDP_ADDRESS_IN_KERNEL ? bpf_probe_read_kernel(&sa, sizeof(sa), addr)
+					  : bpf_probe_read_user(&sa, sizeof(sa), addr);
+	if (err != 0)
 		return false;
 	if (sa.family == NETWORK_AF_INET6) {
 		__builtin_memcpy(rec->remote_addr, sa.addr6, 16);
@@ -446,22 +486,23 @@ static __always_inline void report_udp(const struct sock *sk, struct network_rec
 	submit_udp_once(rec, &flow);
 }
 
-/* A datagram sent (SEND) or received on unconnected UDP socket SK by a
- * syscall; UADDR is the user's sockaddr of the remote endpoint (NULL if the
- * call had none) and UADDR_LEN its length: what the caller gave for a send,
- * what the kernel wrote for a receive (0 when it wrote no address).  A
- * connected socket's datagrams, whatever the call (write and read, io_uring
- * too), are seen by the sock_*_length hooks below. */
-static __noinline void handle_udp_message(struct sock *sk, const void *uaddr, __u32 uaddr_len, bool send)
+/* A datagram sent (HOW has UDP_SENT) or received on UDP socket SK; ADDR
+ * is the sockaddr of the remote endpoint (NULL if the call had none) and
+ * ADDR_LEN its length: what the caller gave for a send, what the kernel
+ * wrote for a receive (0 when it wrote no address).  Without an address, a
+ * connected socket's datagrams (whatever the call: write and read,
+ * io_uring too) are reported by the hooks below. */
+static __noinline void handle_udp_message(struct sock *sk, const void *addr, __u32 addr_len, unsigned how)
 {
 	struct network_record record, *rec = &record;
+	bool send = how & UDP_SENT;
 
 	init_record(rec, NETWORK_PROTO_UDP, send ? NETWORK_UDP_SEND : NETWORK_UDP_RECEIVE);
 	get_current_process(&rec->process);
 	read_endpoints(sk, rec);
 
 	/* The remote endpoint: the address the call named or returned. */
-	if (!read_user_address(uaddr, uaddr_len, rec)) {
+	if (!read_address(addr, addr_len, how, rec)) {
 		/* None: the peer of a connected socket is reported by the
 		 * hooks below; an unconnected one can only say where a
 		 * received datagram came from, through the queue hook. */
@@ -516,29 +557,45 @@ int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* The same at the return of UDP's own sendmsg and recvmsg, which every
- * path reaches (send, write, read, io_uring ...), on kernels without those
- * tracepoints (before 6.4) that run fexit programs.  An IPv4-mapped
- * destination of udpv6_sendmsg goes on to udp_sendmsg: the flow's first
- * report hides the second.  The return value through bpf_get_func_ret
- * (5.17): udp_recvmsg had one argument more before 5.19; before 5.17, the
- * context word after the arguments, of which the sendmsg functions had 3
- * and the recvmsg ones 6 then. */
-static __always_inline void on_udp_return(void *ctx, const struct sock *sk, bool sent)
+/*
+ * Where fexit runs, every datagram at the return of UDP's own sendmsg and
+ * recvmsg, which every path reaches (sendto, sendmmsg, write, read,
+ * io_uring, 32-bit calls): no syscall hook at all.  MSG is the kernel's
+ * msghdr: its msg_name the sender's destination (msg_namelen long) or, for
+ * a receive that asked (recvmsg always does, into the kernel's buffer),
+ * the source the kernel just wrote; a receive's msg_namelen is set only
+ * after udp_recvmsg returns, so any sockaddr length will do there.  An
+ * IPv4-mapped destination of udpv6_sendmsg goes on to udp_sendmsg: the
+ * flow's first report hides the second.  The return value through
+ * bpf_get_func_ret (5.17): before, the context word after the arguments,
+ * of which the sendmsg functions had 3 and the recvmsg ones 6 then
+ * (udp_recvmsg had one argument more before 5.19).
+ */
+static __always_inline void on_udp_return(void *ctx, struct sock *sk, const struct msghdr *msg, bool sent)
 {
 	__u64 ret = 0;
+	const void *addr;
+	__u32 addr_len;
 
 	if (!kernel_has_func_ret())
-		handle_connected_udp(sk, (int)((__u64 *)ctx)[sent ? 3 : 6], sent);
-	else if (bpf_get_func_ret(ctx, &ret) == 0)
+		ret = ((__u64 *)ctx)[sent ? 3 : 6];
+	else if (bpf_get_func_ret(ctx, &ret) != 0)
+		return;
+	if ((int)ret < 0 || !is_udp_socket(sk) || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+		return;
+	addr = BPF_CORE_READ(msg, msg_name);
+	addr_len = sent ? (__u32)BPF_CORE_READ(msg, msg_namelen) : sizeof(struct inet_sockaddr);
+	if (!addr && KERNEL_READ(sk, __sk_common.skc_state) == TCP_ESTABLISHED_STATE)
 		handle_connected_udp(sk, (int)ret, sent);
+	else
+		handle_udp_message(sk, addr, addr_len, UDP_ADDRESS_IN_KERNEL | (sent ? UDP_SENT : 0));
 }
 
 #define UDP_RETURN_PROGRAM(function, sent)                                      \
 	SEC("fexit/" #function)                                                 \
-	int BPF_PROG(function##_exit, struct sock *sk)                          \
+	int BPF_PROG(function##_exit, struct sock *sk, struct msghdr *msg)      \
 	{                                                                       \
-		on_udp_return(ctx, sk, sent);                                   \
+		on_udp_return(ctx, sk, msg, sent);                              \
 		return 0;                                                       \
 	}
 
@@ -563,7 +620,7 @@ static long mmsg_message(__u32 index, void *data)
 
 	bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
 	bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msg->msg_namelen);
-	handle_udp_message(walk->sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, walk->send);
+	handle_udp_message(walk->sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, walk->send ? UDP_SENT : 0);
 	return 0;
 }
 
@@ -599,7 +656,7 @@ static __always_inline int on_watched_exit(long nr, long ret, struct pt_regs *re
 			uaddr_len = (__u32)arg6;
 		else if (uaddr && arg6)
 			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), (const void *)arg6);
-		handle_udp_message(sk, uaddr, uaddr_len, nr == NR_SENDTO);
+		handle_udp_message(sk, uaddr, uaddr_len, nr == NR_SENDTO ? UDP_SENT : 0);
 		break;
 	}
 	case NR_SENDMSG:
@@ -616,7 +673,7 @@ static __always_inline int on_watched_exit(long nr, long ret, struct pt_regs *re
 			bpf_probe_read_user(&uaddr, sizeof(uaddr), &msg->msg_name);
 			bpf_probe_read_user(&uaddr_len, sizeof(uaddr_len), &msg->msg_namelen);
 		}
-		handle_udp_message(sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, nr == NR_SENDMSG);
+		handle_udp_message(sk, uaddr, uaddr_len > 0 ? (__u32)uaddr_len : 0, nr == NR_SENDMSG ? UDP_SENT : 0);
 		break;
 	}
 	case NR_SENDMMSG:

@@ -37,8 +37,10 @@ struct network_state {
 	struct bpf_link *tcp_links[TCP_PROGRAMS];
 	struct bpf_link *connected_send_link;
 	struct bpf_link *connected_recv_link;
-	/* Without those tracepoints: fexit on UDP's sendmsg and recvmsg. */
+	/* Where fexit runs: fexit on UDP's sendmsg and recvmsg (every
+	 * datagram) and on inet_csk_accept (every accept). */
 	struct bpf_link *udp_return_links[NETWORK_UDP_RETURNS];
+	struct bpf_link *accept_link;
 	struct bpf_link *io_uring_link;
 	/* Syscall exits: one link per watched syscall when tracefs is there,
 	 * else the one catch-all sys_exit link. */
@@ -46,16 +48,17 @@ struct network_state {
 	struct bpf_link *sys_exit_link;
 	struct bpf_link *datagram_link;
 	struct network_decoder *decoder;
-	/* What this kernel offers (found at load): the sock_send_length and
-	 * sock_recv_length tracepoints, sk_data_ready, and which program
-	 * matches its io_uring_complete (NULL: none does); without the
-	 * first two or the third, whether fexit/fentry programs on the kernel
-	 * functions stand in for them. */
+	/* What this kernel offers (found at load): fexit/fentry on the
+	 * kernel functions, else the sock_send_length and sock_recv_length
+	 * tracepoints, sk_data_ready, and which program matches its
+	 * io_uring_complete (NULL: none does). */
 	bool tcp_at_fentry;      /* fentry tcp_connect, tcp_finish_connect */
+	bool udp_at_fexit;       /* fexit on the four UDP functions */
+	bool accept_at_fexit;    /* fexit inet_csk_accept */
 	bool has_sock_length;
 	bool has_data_ready;
-	bool udp_at_fexit;
 	bool queued_at_fentry;
+	bool at_syscalls;        /* the syscall exits are watched (no fexit) */
 	bool exit_tracepoints;   /* the per-syscall exit programs can load */
 	struct bpf_program *sys_exit_program;   /* with bpf_loop, or the bounded one */
 	struct bpf_program *io_uring_program;
@@ -71,8 +74,9 @@ static void detach_all(struct network_state *st)
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
 	bpf_link__destroy(st->io_uring_link);
+	bpf_link__destroy(st->accept_link);
 	capture_detach_each(st->udp_return_links, NETWORK_UDP_RETURNS);
-	st->sys_exit_link = st->datagram_link = NULL;
+	st->sys_exit_link = st->datagram_link = st->accept_link = NULL;
 	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
 
@@ -120,9 +124,10 @@ static void syscall_programs(struct network_bpf *skel, struct bpf_program *progr
 	programs[7] = skel->progs.exit_recvmmsg;
 }
 
-/* Load only the programs whose tracepoints this kernel has, in the form it
- * has them; the others' work falls to the syscall exits (see
- * network_describe for what that misses). */
+/* Load only the programs whose hooks this kernel has, in the form it has
+ * them: where fexit runs, the kernel functions that every accept and every
+ * datagram goes through, and no syscall hook; else tracepoints, and the
+ * syscall exits (see network_describe for what that misses). */
 static int network_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct network_state *st = state;
@@ -130,17 +135,9 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	struct bpf_program *programs[NETWORK_UDP_RETURNS];
 	struct bpf_program *exits[NETWORK_SYSCALLS];
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
-
-	(void)err;
 	bool has_loop = capture_kernel_has_loop();
 
-	st->exit_tracepoints = capture_kernel_has_task_pt_regs() && has_loop;
-	syscall_programs(skel, exits);
-	for (size_t i = 0; i < NETWORK_SYSCALLS; i++)
-		bpf_program__set_autoload(exits[i], st->exit_tracepoints);
-	st->sys_exit_program = has_loop ? skel->progs.network_sys_exit : skel->progs.network_sys_exit_bounded;
-	bpf_program__set_autoload(skel->progs.network_sys_exit, has_loop);
-	bpf_program__set_autoload(skel->progs.network_sys_exit_bounded, !has_loop);
+	(void)err;
 	st->tcp_at_fentry = capture_btf_has_kfunc(btf, "tcp_connect") &&
 			    capture_btf_has_kfunc(btf, "tcp_finish_connect") &&
 			    capture_kernel_has_fexit(btf, "tcp_connect");
@@ -150,26 +147,41 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	bpf_program__set_autoload(skel->progs.tcp_connect_done_twin, st->tcp_at_fentry);
 	bpf_program__set_autoload(skel->progs.tcp_state_change, !st->tcp_at_fentry);
 	bpf_program__set_autoload(skel->progs.tcp_state_change_twin, !st->tcp_at_fentry);
-	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
-			      capture_btf_has_tracepoint(btf, "sock_recv_length");
-	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
-	if (!st->has_sock_length) {
-		st->udp_at_fexit = true;
-		for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
-			st->udp_at_fexit = st->udp_at_fexit &&
-					   capture_btf_has_kfunc(btf, udp_return_functions[i]);
-		st->udp_at_fexit = st->udp_at_fexit && capture_kernel_has_fexit(btf, "udp_sendmsg");
-	}
-	st->queued_at_fentry = !st->has_data_ready && capture_btf_has_kfunc(btf, "sock_def_readable") &&
-			       capture_kernel_has_fexit(btf, "sock_def_readable");
-	skel->rodata->connected_udp_at_syscalls = !st->has_sock_length && !st->udp_at_fexit;
-	bpf_program__set_autoload(skel->progs.udp_connected_send, st->has_sock_length);
-	bpf_program__set_autoload(skel->progs.udp_connected_recv, st->has_sock_length);
+
+	st->udp_at_fexit = capture_kernel_has_fexit(btf, "udp_sendmsg");
+	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
+		st->udp_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, udp_return_functions[i]);
 	udp_return_programs(skel, programs);
 	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
 		bpf_program__set_autoload(programs[i], st->udp_at_fexit);
+	st->accept_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, "inet_csk_accept");
+	bpf_program__set_autoload(skel->progs.accept_return, st->accept_at_fexit);
+	st->at_syscalls = !st->udp_at_fexit || !st->accept_at_fexit;
+
+	st->has_sock_length = !st->udp_at_fexit && capture_btf_has_tracepoint(btf, "sock_send_length") &&
+			      capture_btf_has_tracepoint(btf, "sock_recv_length");
+	bpf_program__set_autoload(skel->progs.udp_connected_send, st->has_sock_length);
+	bpf_program__set_autoload(skel->progs.udp_connected_recv, st->has_sock_length);
+	skel->rodata->connected_udp_at_syscalls = !st->has_sock_length && !st->udp_at_fexit;
+	st->has_data_ready = capture_btf_has_tracepoint(btf, "sk_data_ready");
+	st->queued_at_fentry = !st->has_data_ready && capture_btf_has_kfunc(btf, "sock_def_readable") &&
+			       capture_kernel_has_fexit(btf, "sock_def_readable");
 	bpf_program__set_autoload(skel->progs.udp_datagram_queued, st->has_data_ready);
 	bpf_program__set_autoload(skel->progs.udp_datagram_queued_fentry, st->queued_at_fentry);
+
+	st->exit_tracepoints = st->at_syscalls && capture_kernel_has_task_pt_regs() && has_loop;
+	syscall_programs(skel, exits);
+	for (size_t i = 0; i < NETWORK_SYSCALLS; i++)
+		bpf_program__set_autoload(exits[i], st->exit_tracepoints);
+	st->sys_exit_program = has_loop ? skel->progs.network_sys_exit : skel->progs.network_sys_exit_bounded;
+	bpf_program__set_autoload(skel->progs.network_sys_exit, st->at_syscalls && has_loop);
+	bpf_program__set_autoload(skel->progs.network_sys_exit_bounded, st->at_syscalls && !has_loop);
+	if (st->accept_at_fexit) {
+		st->io_uring_program = NULL;
+		bpf_program__set_autoload(skel->progs.io_uring_done, false);
+		bpf_program__set_autoload(skel->progs.io_uring_done_fields, false);
+		return 0;
+	}
 	/* (ring, request, entry) since 6.3; (ring, request, user_data, res,
 	 * cflags, extra1, extra2) from 5.19; before, no request at all */
 	st->io_uring_program = io_uring_args == 3 ? skel->progs.io_uring_done
@@ -188,15 +200,15 @@ static const struct capture_loader network_loader = {
 	.unload = network_unload,
 };
 
-/* The syscall exits: per syscall if possible (the other syscalls then run
- * no program: about 45 ns less per syscall on our machines), else (no
- * tracefs, or before 5.17 no bpf_task_pt_regs and bpf_loop) every syscall
- * exit through one program. */
+/* The syscall exits, where fexit does not run: per syscall if possible
+ * (the other syscalls then run no program: about 45 ns less per syscall on
+ * our machines), else (no tracefs, or before 5.17 no bpf_task_pt_regs and
+ * bpf_loop) every syscall exit through one program. */
 static int attach_syscalls(struct network_state *st, struct strbuf *err)
 {
 	struct bpf_program *programs[NETWORK_SYSCALLS];
 
-	if (st->sys_exit_link || st->syscall_links[0])
+	if (!st->at_syscalls || st->sys_exit_link || st->syscall_links[0])
 		return 0;
 	syscall_programs(st->skel, programs);
 	if (st->exit_tracepoints && capture_tracefs_available() &&
@@ -205,13 +217,16 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
 	return capture_attach(st->sys_exit_program, &st->sys_exit_link, "sys_exit", err);
 }
 
-/* The fexit programs on UDP's sendmsg and recvmsg, where they stand in for
- * the sock_*_length tracepoints. */
-static int attach_udp_returns(struct network_state *st, struct strbuf *err)
+/* The fexit programs on UDP's sendmsg and recvmsg and on inet_csk_accept,
+ * where they run. */
+static int attach_fexits(struct network_state *st, struct strbuf *err)
 {
 	struct bpf_program *programs[NETWORK_UDP_RETURNS];
 	char what[64];
 
+	if (st->accept_at_fexit &&
+	    capture_attach(st->skel->progs.accept_return, &st->accept_link, "fexit inet_csk_accept", err) != 0)
+		return -1;
 	if (!st->udp_at_fexit)
 		return 0;
 	udp_return_programs(st->skel, programs);
@@ -264,7 +279,7 @@ static int network_set_events(void *state, uint32_t mask, struct strbuf *err)
 			     "sock_send_length", err) != 0 ||
 	      capture_attach(st->skel->progs.udp_connected_recv, &st->connected_recv_link,
 			     "sock_recv_length", err) != 0)) ||
-	    attach_udp_returns(st, err) != 0 ||
+	    attach_fexits(st, err) != 0 ||
 	    (st->io_uring_program &&
 	     capture_attach(st->io_uring_program, &st->io_uring_link, "io_uring_complete", err) != 0) ||
 	    attach_syscalls(st, err) != 0) {
@@ -281,17 +296,27 @@ static void network_describe(void *state, unsigned id, struct strbuf *out)
 	(void)id;
 	strbuf_puts(out, st->tcp_at_fentry ? "fentry tcp_connect, fentry tcp_finish_connect"
 		    : "tp_btf inet_sock_set_state");
+	if (st->accept_link)
+		strbuf_puts(out, ", fexit inet_csk_accept (every accept, io_uring's too)");
 	if (st->io_uring_link)
 		strbuf_puts(out, ", tp_btf io_uring_complete");
+	if (st->udp_return_links[0])
+		strbuf_puts(out, ", fexit udp_sendmsg, udpv6_sendmsg, udp_recvmsg, udpv6_recvmsg "
+			    "(every datagram, io_uring's and 32-bit calls' too)");
 	if (st->connected_send_link)
 		strbuf_puts(out, ", tp_btf sock_send_length, tp_btf sock_recv_length");
-	if (st->udp_return_links[0])
-		strbuf_puts(out, ", fexit udp_sendmsg, fexit udpv6_sendmsg, fexit udp_recvmsg, fexit udpv6_recvmsg");
 	if (st->datagram_link)
 		strbuf_puts(out, st->queued_at_fentry ? ", fentry sock_def_readable" : ", tp_btf sk_data_ready");
-	strbuf_puts(out, st->sys_exit_link ? ", tp_btf sys_exit"
-		     : ", tp sys_exit_{accept,accept4,sendto,sendmsg,sendmmsg,recvfrom,recvmsg,recvmmsg}");
-	if (!st->io_uring_program)
+	if (st->sys_exit_link)
+		strbuf_puts(out, ", tp_btf sys_exit");
+	else if (st->syscall_links[0])
+		strbuf_puts(out, ", tp sys_exit_{accept,accept4,sendto,sendmsg,sendmmsg,recvfrom,recvmsg,recvmmsg}");
+	if (!st->udp_at_fexit)
+		strbuf_puts(out, "; no fexit: UDP to or from an address seen at the send/recv syscalls, "
+			    "io_uring's datagrams to or from an address not seen, nor 32-bit calls'");
+	if (!st->accept_at_fexit)
+		strbuf_puts(out, "; accepts seen at the accept syscalls: 32-bit calls' not seen");
+	if (!st->accept_at_fexit && !st->io_uring_program)
 		strbuf_puts(out, "; this kernel's io_uring_complete names no request: io_uring accepts not seen");
 	if (!st->has_sock_length && !st->udp_at_fexit)
 		strbuf_puts(out, "; no sock_send_length/sock_recv_length tracepoints: connected UDP seen at "

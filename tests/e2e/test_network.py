@@ -564,11 +564,9 @@ def test_udp_recvmmsg_and_sendmmsg_report_every_peer(start_monitor, tmp_path):
     assert sent == sorted(str(p) for p in ports["targets"])
 
 
-# An accept through io_uring (IORING_OP_ACCEPT) makes no accept syscall.
-# Raw io_uring calls (liburing is not installed): one accept request, then a
-# connect from the same process.  It prints the ports as JSON.
-URING_ACCEPT_C = r"""
-/* Accept one TCP connection through io_uring (IORING_OP_ACCEPT). */
+# io_uring's requests make no syscall of their own.  Raw io_uring calls
+# (liburing is not installed): a ring with one request at a time.
+URING_C = r"""
 #include <arpa/inet.h>
 #include <linux/io_uring.h>
 #include <stdio.h>
@@ -578,82 +576,174 @@ URING_ACCEPT_C = r"""
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int main(void)
-{
+struct ring {
+	int fd;
 	struct io_uring_params p;
-	struct sockaddr_in addr;
-	socklen_t len = sizeof(addr);
-	int ring, lfd, cfd;
+	char *sq, *cq;
+	struct io_uring_sqe *sqes;
+};
 
-	memset(&p, 0, sizeof(p));
-	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
-	if (ring < 0)
+/* 0, or 1 if io_uring is disabled, 2 if the ring cannot be mapped. */
+static int ring_open(struct ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = (int)syscall(__NR_io_uring_setup, 4, &r->p);
+	if (r->fd < 0)
 		return 1;
-	size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-	size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	size_t sq_size = r->p.sq_off.array + r->p.sq_entries * sizeof(unsigned);
+	size_t cq_size = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
 	if (cq_size > sq_size)
 		sq_size = cq_size;
-	char *sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-	struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
-					 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-	if (sq == MAP_FAILED || sqes == MAP_FAILED || !(p.features & IORING_FEAT_SINGLE_MMAP))
+	r->sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+	r->sqes = mmap(NULL, r->p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+	if (r->sq == MAP_FAILED || r->sqes == MAP_FAILED || !(r->p.features & IORING_FEAT_SINGLE_MMAP))
 		return 2;
-	char *cq = sq;
+	r->cq = r->sq;
+	return 0;
+}
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 8) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&addr, &len) != 0)
-		return 3;
+/* Submit the request SQE (its slot: r->sqes[0]); 0 or -1. */
+static int ring_submit(struct ring *r)
+{
+	unsigned *tail = (unsigned *)(r->sq + r->p.sq_off.tail);
+	unsigned *array = (unsigned *)(r->sq + r->p.sq_off.array);
 
-	memset(&sqes[0], 0, sizeof(sqes[0]));
-	sqes[0].opcode = IORING_OP_ACCEPT;
-	sqes[0].fd = lfd;
-	unsigned *tail = (unsigned *)(sq + p.sq_off.tail);
-	unsigned *array = (unsigned *)(sq + p.sq_off.array);
-	array[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+	array[*tail & *(unsigned *)(r->sq + r->p.sq_off.ring_mask)] = 0;
 	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, ring, 1, 0, 0, NULL, 0) != 1)
-		return 4;
+	return syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0) == 1 ? 0 : -1;
+}
 
+/* Wait for the request's completion: its result. */
+static int ring_wait(struct ring *r)
+{
+	if (syscall(__NR_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -1000;
+	unsigned *head = (unsigned *)(r->cq + r->p.cq_off.head);
+	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(r->cq + r->p.cq_off.cqes);
+	int res = cqes[*head & *(unsigned *)(r->cq + r->p.cq_off.ring_mask)].res;
+	__atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+static int loopback_socket(int type, struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, type, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)addr, &len) != 0)
+		return -1;
+	return fd;
+}
+"""
+
+# One accept request (IORING_OP_ACCEPT), then a connect from the same
+# process.  It prints the ports as JSON.
+URING_ACCEPT_C = URING_C + r"""
+int main(void)
+{
+	struct ring r;
+	struct sockaddr_in addr, client;
+	socklen_t len = sizeof(client);
+	int err = ring_open(&r), lfd, cfd, res;
+
+	if (err)
+		return err;
+	if ((lfd = loopback_socket(SOCK_STREAM, &addr)) < 0 || listen(lfd, 8) != 0)
+		return 3;
+	memset(&r.sqes[0], 0, sizeof(r.sqes[0]));
+	r.sqes[0].opcode = IORING_OP_ACCEPT;
+	r.sqes[0].fd = lfd;
+	if (ring_submit(&r) != 0)
+		return 4;
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(cfd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
 		return 5;
-	if (syscall(__NR_io_uring_enter, ring, 0, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-		return 6;
-	unsigned *head = (unsigned *)(cq + p.cq_off.head);
-	struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	struct io_uring_cqe *cqe = &cqes[*head & *(unsigned *)(cq + p.cq_off.ring_mask)];
-	if (cqe->res < 0)
+	if ((res = ring_wait(&r)) < 0)
 		return 7;
-	struct sockaddr_in client;
-	len = sizeof(client);
 	getsockname(cfd, (struct sockaddr *)&client, &len);
 	printf("{\"port\": %u, \"client_port\": %u, \"fd\": %d}\n", ntohs(addr.sin_port),
-	       ntohs(client.sin_port), cqe->res);
+	       ntohs(client.sin_port), res);
+	return 0;
+}
+"""
+
+# One datagram sent to an address by IORING_OP_SENDMSG from an unconnected
+# socket, and received by IORING_OP_RECVMSG on another.  It prints the ports.
+URING_UDP_C = URING_C + r"""
+int main(void)
+{
+	struct ring r;
+	struct sockaddr_in sender, receiver, source;
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int err = ring_open(&r), sfd, rfd;
+
+	if (err)
+		return err;
+	if ((sfd = loopback_socket(SOCK_DGRAM, &sender)) < 0 || (rfd = loopback_socket(SOCK_DGRAM, &receiver)) < 0)
+		return 3;
+	msg.msg_name = &receiver;
+	msg.msg_namelen = sizeof(receiver);
+	memset(&r.sqes[0], 0, sizeof(r.sqes[0]));
+	r.sqes[0].opcode = IORING_OP_SENDMSG;
+	r.sqes[0].fd = sfd;
+	r.sqes[0].addr = (unsigned long)&msg;
+	r.sqes[0].len = 1;
+	if (ring_submit(&r) != 0 || ring_wait(&r) != 1)
+		return 4;
+	msg.msg_name = &source;
+	msg.msg_namelen = sizeof(source);
+	r.sqes[0].fd = rfd;
+	r.sqes[0].opcode = IORING_OP_RECVMSG;
+	if (ring_submit(&r) != 0 || ring_wait(&r) != 1)
+		return 5;
+	printf("{\"sender\": %u, \"receiver\": %u}\n", ntohs(sender.sin_port), ntohs(receiver.sin_port));
 	return 0;
 }
 """
 
 
-def test_io_uring_accept(start_monitor, tmp_path):
-    source = tmp_path / "uaccept.c"
-    source.write_text(URING_ACCEPT_C)
-    program = str(tmp_path / "uaccept")
+def run_uring_helper(tmp_path, name, source_text):
+    """Build and run an io_uring helper: its process and ports (skips if io_uring is off)."""
+    source = tmp_path / (name + ".c")
+    source.write_text(source_text)
+    program = str(tmp_path / name)
     subprocess.run(["cc", "-O2", "-o", program, str(source)], check=True)
-    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
-    if "io_uring accepts not seen" in mon.stderr():
-        pytest.skip("the monitor says: this kernel's io_uring_complete names no request (before 5.19)")
     proc = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate(timeout=WAIT)
     if proc.returncode == 1:
         pytest.skip("io_uring is disabled on this kernel")
-    assert proc.returncode == 0, "io_uring helper failed with %d" % proc.returncode
-    ports = json.loads(out)
+    assert proc.returncode == 0, "io_uring helper %s failed with %d" % (name, proc.returncode)
+    return program, proc, json.loads(out)
+
+
+def test_io_uring_accept(start_monitor, tmp_path):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    if "io_uring accepts not seen" in mon.stderr():
+        pytest.skip("the monitor says: this kernel's io_uring_complete names no request (before 5.19)")
+    program, proc, ports = run_uring_helper(tmp_path, "uaccept", URING_ACCEPT_C)
     events = wait_network(mon, proc.pid, lambda e: e["Initiated"] == "false", "the io_uring accept")
     [accepted] = [e for e in events if e["Initiated"] == "false"]
     assert accepted["Image"] == program
     assert (accepted["SourceIp"], accepted["SourcePort"]) == ("127.0.0.1", str(ports["client_port"]))
     assert (accepted["DestinationIp"], accepted["DestinationPort"]) == ("127.0.0.1", str(ports["port"]))
+
+
+def test_io_uring_udp_to_and_from_an_address(start_monitor, tmp_path):
+    mon = start_monitor(config_text=ALL_NETWORK.format(options=""))
+    if "io_uring's datagrams to or from an address not seen" in mon.stderr():
+        pytest.skip("the monitor says: UDP to or from an address is seen at the syscalls (no fexit)")
+    program, proc, ports = run_uring_helper(tmp_path, "uudp", URING_UDP_C)
+    sender, receiver = str(ports["sender"]), str(ports["receiver"])
+    events = wait_network(mon, proc.pid, lambda e: e["Initiated"] == "false", "the io_uring receive")
+    flows = sorted((e["Initiated"], e["SourcePort"], e["DestinationPort"]) for e in events)
+    # a sent datagram is reported from the sender to the receiver; a
+    # received one from the remote end (the source) to the local one
+    assert flows == [("false", sender, receiver), ("true", sender, receiver)]
+    assert all(e["Image"] == program and e["Protocol"] == "udp" for e in events)
