@@ -29,15 +29,52 @@ struct exec_scratch {
 	struct path_walk walk;
 };
 
-/* An array indexed by CPU rather than a per-CPU array: per-CPU values are
- * limited to 32 KiB.  The loader sets max_entries to the number of CPUs;
- * tracepoint programs are not preempted, so a CPU's slot is ours. */
+/* An array indexed by CPU and twin (below) rather than a per-CPU array:
+ * per-CPU values are limited to 32 KiB.  The loader sets max_entries to
+ * twice the number of CPUs.  A CPU's slot for one program is that run's:
+ * the kernel never runs a program twice at once on one CPU, even where it
+ * preempts programs (7.x), and a twin has its own slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct exec_scratch);
 } exec_scratch_map SEC(".maps");
+
+/*
+ * Each hook has two programs, a twin doing the same work (as network.bpf.c
+ * does for TCP): the kernel skips a run of a program that is already
+ * running on that CPU (its recursion_misses), which happens where a task
+ * can be preempted inside a program (7.x's lazy preemption) and another
+ * task on that CPU execs or exits; then one of the two is idle.  The event
+ * is reported once: whichever runs first claims it in `reported`, the
+ * other finds the claim and removes it.  A claim left by a twin that was
+ * skipped names that event only, and goes with the LRU.
+ */
+struct report_key {
+	__u32 tid;
+	__u32 kind;             /* PROCESS_RECORD_EXEC or _EXIT */
+	__u64 id;               /* exec: the thread's self_exec_id; exit: its start time */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct report_key);
+	__type(value, __u8);
+} reported SEC(".maps");
+
+/* Is this run the first of the two for the event KEY names? */
+static __always_inline bool claim_report(__u32 tid, __u32 kind, __u64 id)
+{
+	struct report_key key = { .tid = tid, .kind = kind, .id = id };
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST) == 0)
+		return true;
+	bpf_map_delete_elem(&reported, &key);
+	return false;
+}
 
 /* Paths into the scratch's data, pseudo files (memfds) by their name. */
 PATH_WALKER(walk_path, exec_scratch_map, PROCESS_DATA_MASK, PROCESS_PATH_MAX, true)
@@ -61,17 +98,18 @@ static __always_inline __u32 append_path(struct exec_scratch *s, __u32 *cpu, __u
 	return off;
 }
 
-/* An exec by TASK (the current task); BOUNDED_LOOPS: walk paths without
- * bpf_loop. */
-static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool bounded_loops)
+/* An exec by TASK (the current task), in program TWIN (0 or 1) of the
+ * pair; BOUNDED_LOOPS: walk paths without bpf_loop. */
+static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool bounded_loops, __u32 twin)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 
-	if (capture_is_monitor(tgid))
+	if (capture_is_monitor(tgid) ||
+	    !claim_report((__u32)pid_tgid, PROCESS_RECORD_EXEC, (__u64)task->self_exec_id))
 		return 0;
 
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 cpu = bpf_get_smp_processor_id() * 2 + twin;
 	struct exec_scratch *s = bpf_map_lookup_elem(&exec_scratch_map, &cpu);
 	if (!s) {
 		capture_count_lost(PROCESS_EVENT_CREATE);
@@ -150,20 +188,20 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 	return 0;
 }
 
-/* tp_btf: typed arguments, and no tracefs needed (it is often not mounted). */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
-{
-	return on_exec(task, old_pid, false);
-}
+/* tp_btf: typed arguments, and no tracefs needed (it is often not mounted).
+ * The _bounded pair is for kernels without bpf_loop (Debian 11's 5.10);
+ * the loader loads one of the two pairs. */
+#define EXEC_PROGRAM(name, bounded_loops, twin)                                 \
+	SEC("tp_btf/sched_process_exec")                                        \
+	int BPF_PROG(name, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) \
+	{                                                                       \
+		return on_exec(task, old_pid, bounded_loops, twin);             \
+	}
 
-/* The same for kernels without bpf_loop (Debian 11's 5.10); the loader
- * loads one of the two. */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(handle_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
-{
-	return on_exec(task, old_pid, true);
-}
+EXEC_PROGRAM(handle_exec, false, 0)
+EXEC_PROGRAM(handle_exec_twin, false, 1)
+EXEC_PROGRAM(handle_exec_bounded, true, 0)
+EXEC_PROGRAM(handle_exec_bounded_twin, true, 1)
 
 static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 {
@@ -179,6 +217,8 @@ static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 		.start_boot_ns = leader->start_boottime,
 	};
 
+	if (!claim_report(task->pid, PROCESS_RECORD_EXIT, task->start_boottime))
+		return;
 	/* an exec bumps self_exec_id; a fork copies its parent's into both */
 	if (leader->self_exec_id == leader->parent_exec_id)
 		rec.flags |= PROCESS_EXIT_NEVER_EXECED;
@@ -191,22 +231,47 @@ static __always_inline int ignored_exit(struct task_struct *task)
 	return capture_is_monitor(task->tgid) || (task->flags & PF_KTHREAD_FLAG);
 }
 
-/* One event per process: only the thread that ends the thread group. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
+/* One event per process: only the thread that ends the thread group; each
+ * program with its twin. */
+static __always_inline void on_exit(struct task_struct *task, bool group_dead)
 {
 	if (group_dead && !ignored_exit(task))
 		submit_exit(task, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
+{
+	on_exit(task, group_dead);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_twin, struct task_struct *task, bool group_dead)
+{
+	on_exit(task, group_dead);
 	return 0;
 }
 
 /* The same for kernels whose tracepoint has no group_dead (the loader picks
- * one of the two): signal->live has reached 0 for the last thread.  Two
- * threads ending at once may both see 0; user space drops the second. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit_live, struct task_struct *task)
+ * one of the two pairs): signal->live has reached 0 for the last thread.
+ * Two threads ending at once may both see 0; user space drops the second. */
+static __always_inline void on_exit_live(struct task_struct *task)
 {
 	if (task->signal->live.counter == 0 && !ignored_exit(task))
 		submit_exit(task, PROCESS_EXIT_MAY_REPEAT);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_live, struct task_struct *task)
+{
+	on_exit_live(task);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_live_twin, struct task_struct *task)
+{
+	on_exit_live(task);
 	return 0;
 }

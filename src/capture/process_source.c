@@ -5,11 +5,14 @@
  * ProcessCreate (1) and ProcessTerminate (5) events and keeps the process
  * cache up to date for every other source.
  *
- * Both programs are attached whenever either id is wanted: a
- * ProcessTerminate needs the Image that only the exec saw, and exits keep
- * the cache from holding dead processes.
+ * Both hooks are attached whenever either id is wanted: a ProcessTerminate
+ * needs the Image that only the exec saw, and exits keep the cache from
+ * holding dead processes.  Each hook has a program and its twin
+ * (process.bpf.c says why).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <linux/types.h>
 #include <bpf/libbpf.h>
@@ -19,21 +22,32 @@
 #include "capture/decode.h"
 #include "process.skel.h"
 
+/* a program and its twin */
+#define PROCESS_PAIR 2
+
 struct process_state {
 	struct process_bpf *skel;
-	struct bpf_link *exec_link;
-	struct bpf_link *exit_link;
-	struct bpf_program *exit_prog;   /* the variant this kernel supports */
+	struct bpf_link *exec_links[PROCESS_PAIR];
+	struct bpf_link *exit_links[PROCESS_PAIR];
+	/* the variants this kernel supports: handle_exec, or without
+	 * bpf_loop handle_exec_bounded; handle_exit, or without group_dead
+	 * handle_exit_live; each with its twin */
+	struct bpf_program *exec_progs[PROCESS_PAIR];
+	struct bpf_program *exit_progs[PROCESS_PAIR];
 	struct process_decoder *decoder;
-	struct bpf_program *exec_prog;   /* handle_exec, or without bpf_loop handle_exec_bounded */
 };
+
+static void detach_all(struct process_state *st)
+{
+	capture_detach_each(st->exec_links, PROCESS_PAIR);
+	capture_detach_each(st->exit_links, PROCESS_PAIR);
+}
 
 static void process_unload(void *state)
 {
 	struct process_state *st = state;
 
-	bpf_link__destroy(st->exec_link);
-	bpf_link__destroy(st->exit_link);
+	detach_all(st);
 	process_bpf__destroy(st->skel);
 	process_decoder_free(st->decoder);
 	free(st);
@@ -51,25 +65,32 @@ static bool process_open(void *state, const struct capture_env *env, struct capt
 	return true;
 }
 
-/* The exec program with bpf_loop (5.17) or the bounded-loop one before;
- * the exit program that reads group_dead where sched_process_exit passes it
- * (its prototype then takes the task and group_dead), else the one that
- * reads signal->live. */
+/* The exec pair with bpf_loop (5.17) or the bounded-loop one before; the
+ * exit pair that reads group_dead where sched_process_exit passes it (its
+ * prototype then takes the task and group_dead), else the one that reads
+ * signal->live.  Each exec program has a scratch slot per CPU. */
 static int process_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct process_state *st = state;
+	struct process_bpf *skel = st->skel;
 	bool has_loop = capture_kernel_has_loop();
 	bool group_dead = capture_btf_tracepoint_args(btf, "sched_process_exit") >= 2;
 	int ncpus = libbpf_num_possible_cpus();
 
 	(void)err;
-	st->exec_prog = has_loop ? st->skel->progs.handle_exec : st->skel->progs.handle_exec_bounded;
-	bpf_program__set_autoload(st->skel->progs.handle_exec, has_loop);
-	bpf_program__set_autoload(st->skel->progs.handle_exec_bounded, !has_loop);
-	st->exit_prog = group_dead ? st->skel->progs.handle_exit : st->skel->progs.handle_exit_live;
-	bpf_program__set_autoload(st->skel->progs.handle_exit, group_dead);
-	bpf_program__set_autoload(st->skel->progs.handle_exit_live, !group_dead);
-	bpf_map__set_max_entries(st->skel->maps.exec_scratch_map, ncpus > 0 ? (uint32_t)ncpus : 1);
+	st->exec_progs[0] = has_loop ? skel->progs.handle_exec : skel->progs.handle_exec_bounded;
+	st->exec_progs[1] = has_loop ? skel->progs.handle_exec_twin : skel->progs.handle_exec_bounded_twin;
+	bpf_program__set_autoload(skel->progs.handle_exec, has_loop);
+	bpf_program__set_autoload(skel->progs.handle_exec_twin, has_loop);
+	bpf_program__set_autoload(skel->progs.handle_exec_bounded, !has_loop);
+	bpf_program__set_autoload(skel->progs.handle_exec_bounded_twin, !has_loop);
+	st->exit_progs[0] = group_dead ? skel->progs.handle_exit : skel->progs.handle_exit_live;
+	st->exit_progs[1] = group_dead ? skel->progs.handle_exit_twin : skel->progs.handle_exit_live_twin;
+	bpf_program__set_autoload(skel->progs.handle_exit, group_dead);
+	bpf_program__set_autoload(skel->progs.handle_exit_twin, group_dead);
+	bpf_program__set_autoload(skel->progs.handle_exit_live, !group_dead);
+	bpf_program__set_autoload(skel->progs.handle_exit_live_twin, !group_dead);
+	bpf_map__set_max_entries(skel->maps.exec_scratch_map, PROCESS_PAIR * (ncpus > 0 ? (uint32_t)ncpus : 1));
 	return 0;
 }
 
@@ -86,15 +107,20 @@ static int process_set_events(void *state, uint32_t mask, struct strbuf *err)
 	struct process_state *st = state;
 
 	if (mask == 0) {
-		bpf_link__destroy(st->exec_link);
-		bpf_link__destroy(st->exit_link);
-		st->exec_link = st->exit_link = NULL;
+		detach_all(st);
 		return 0;
 	}
 	/* exit first: no process seen exec'ing may then exit unseen */
-	if (capture_attach(st->exit_prog, &st->exit_link, "sched_process_exit", err) != 0)
+	if (capture_attach_each(st->exit_progs, st->exit_links, PROCESS_PAIR) != 0) {
+		strbuf_printf(err, "attaching to sched_process_exit failed: %s", strerror(errno));
 		return -1;
-	return capture_attach(st->exec_prog, &st->exec_link, "sched_process_exec", err);
+	}
+	if (capture_attach_each(st->exec_progs, st->exec_links, PROCESS_PAIR) != 0) {
+		strbuf_printf(err, "attaching to sched_process_exec failed: %s", strerror(errno));
+		detach_all(st);
+		return -1;
+	}
+	return 0;
 }
 
 static int process_decode(void *state, struct capture_env *env, const void *data, size_t size)
@@ -109,8 +135,8 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 	const struct process_state *st = state;
 
 	(void)id;
-	capture_describe_link(out, st->exec_link, st->exec_prog);
-	capture_describe_link(out, st->exit_link, st->exit_prog);
+	capture_describe_link(out, st->exec_links[0], st->exec_progs[0]);
+	capture_describe_link(out, st->exit_links[0], st->exit_progs[0]);
 }
 
 const struct capture_source process_source = {
