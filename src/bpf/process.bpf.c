@@ -21,6 +21,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD_FLAG 0x00200000
+#define EEXIST_ERRNO 17
 
 /* Built per CPU, then copied to the ring with only the bytes used. */
 struct exec_scratch {
@@ -64,13 +65,15 @@ struct {
 	__type(value, __u8);
 } reported SEC(".maps");
 
-/* Is this run the first of the two for the event KEY names? */
+/* Is this run to report the event (TID, KIND, ID)?  Yes if it is the
+ * first of the two, or if no claim can be stored (a duplicate at worst,
+ * never a loss). */
 static __always_inline bool claim_report(__u32 tid, __u32 kind, __u64 id)
 {
 	struct report_key key = { .tid = tid, .kind = kind, .id = id };
 	__u8 one = 1;
 
-	if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST) != -EEXIST_ERRNO)
 		return true;
 	bpf_map_delete_elem(&reported, &key);
 	return false;
