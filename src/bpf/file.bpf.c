@@ -65,6 +65,7 @@
 #include "bpf/lib/fd.bpf.h"
 #include "bpf/lib/path.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
+#include "bpf/lib/twin.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -446,9 +447,15 @@ struct file_scratch {
 	struct path_walk walk;
 };
 
+/* Each CPU's slots: one per program that fills a record, where the kernel
+ * preempts programs (7.x) and another on that CPU may run meanwhile: the
+ * open's end and its twin, the name changes' ends and their twins; the
+ * syscalls' exits, of which a thread runs one at a time, share the last. */
+enum scratch_slot { SLOT_OPEN = 0, SLOT_NAME = 2, SLOT_SYSCALL = 4, SCRATCH_SLOTS };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct file_scratch);
 } scratch SEC(".maps");
@@ -612,8 +619,11 @@ static __always_inline void submit(struct file_scratch *s, __u32 len, __u32 even
 
 /* An open with FLAGS (O_*) made FILE, or the descriptor FD (FILE NULL):
  * FileCreate or RawAccessRead as it says.  BOUNDED_LOOPS: without bpf_loop. */
+/* Claims of the events of the hooks with twins (bpf/lib/twin.bpf.h). */
+#define CLAIM_OPEN(tid) ((1ULL << 32) | (tid))
+
 static __always_inline int report_open(__u64 flags, long fd, struct file *file, __u32 mask,
-				       bool bounded_loops)
+				       bool bounded_loops, __u32 slot)
 {
 	bool want_create = mask & BIT(FILE_EVENT_CREATE);
 	bool want_raw = mask & BIT(FILE_EVENT_RAW_ACCESS);
@@ -649,8 +659,11 @@ static __always_inline int report_open(__u64 flags, long fd, struct file *file, 
 	} else {
 		return 0;
 	}
+	/* at the open's end, once of its two programs */
+	if (slot != SLOT_SYSCALL && !twin_claim(CLAIM_OPEN((__u32)bpf_get_current_pid_tgid()), (__u64)file, slot - SLOT_OPEN))
+		return 0;
 
-	__u32 key = 0;
+	__u32 key = slot;
 	struct file_scratch *s = new_record(&key, kind, how, tgid, event_id);
 	if (!s)
 		return 0;
@@ -676,7 +689,7 @@ static __always_inline int on_open(const struct call_args *c, long ret, __u32 ma
 		flags = c->arg[2];
 	else if (bpf_probe_read_user(&flags, sizeof(flags), (void *)c->arg[2]) != 0)
 		return 0;   /* openat2: struct open_how starts with the flags */
-	return report_open(flags, ret, NULL, mask, c->bounded_loops);
+	return report_open(flags, ret, NULL, mask, c->bounded_loops, SLOT_SYSCALL);
 }
 
 static __always_inline int on_new_name(const struct call_args *c, long ret, __u32 mask)
@@ -715,7 +728,7 @@ static __always_inline int on_new_name(const struct call_args *c, long ret, __u3
 		dirfd = (int)c->arg[1];
 		name = (const char *)c->arg[2];
 	}
-	__u32 key = 0;
+	__u32 key = SLOT_SYSCALL;
 	struct file_scratch *s = new_record(&key, FILE_RECORD_CREATE, how, tgid, FILE_EVENT_CREATE);
 	if (!s)
 		return 0;
@@ -750,7 +763,7 @@ static __always_inline int on_unlink(const struct call_args *c, const struct jou
 		dirfd = (int)c->arg[0];
 		name = (const char *)c->arg[1];
 	}
-	__u32 key = 0;
+	__u32 key = SLOT_SYSCALL;
 	struct file_scratch *s = new_record(&key, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, tgid,
 					    FILE_EVENT_DELETE);
 	if (!s)
@@ -805,7 +818,7 @@ static __always_inline int on_rename(const struct call_args *c, const struct jou
 	bool over = !ambiguous && second >= 0;
 	if (!over && !(mask & BIT(FILE_EVENT_CREATE)))
 		return 0;
-	__u32 key = 0;
+	__u32 key = SLOT_SYSCALL;
 	__u32 event_id = over && (mask & DELETE_BITS) ? FILE_EVENT_DELETE : FILE_EVENT_CREATE;
 	struct file_scratch *s = new_record(&key, over ? FILE_RECORD_RENAME_OVER : FILE_RECORD_CREATE,
 					    FILE_CREATE_RENAME, tgid, event_id);
@@ -870,7 +883,7 @@ static __always_inline int on_utime(const struct call_args *c, const struct jour
 			nsec *= 1000;
 		}
 	}
-	__u32 key = 0;
+	__u32 key = SLOT_SYSCALL;
 	struct file_scratch *s = new_record(&key, FILE_RECORD_TIME, 0, tgid, FILE_EVENT_CREATE_TIME);
 	if (!s)
 		return 0;
@@ -978,8 +991,7 @@ static __always_inline bool user_thread(void)
 /* The return of do_filp_open (do_file_open from 7.0), where every open by
  * name ends: the file it opened, or an error.  OP (struct open_flags, of
  * fs/internal.h) starts with the open's O_* flags, creat's included. */
-SEC("fexit")
-int BPF_PROG(file_open_exit, int dfd, struct filename *name, const int *op, struct file *file)
+static __always_inline int on_open_end(const int *op, struct file *file, __u32 twin)
 {
 	__u32 mask = enabled_events;
 	int flags = 0;
@@ -989,8 +1001,12 @@ int BPF_PROG(file_open_exit, int dfd, struct filename *name, const int *op, stru
 		return 0;
 	if (bpf_probe_read_kernel(&flags, sizeof(flags), op) != 0)
 		return 0;
-	return report_open((__u32)flags, -1, file, mask, false);
+	return report_open((__u32)flags, -1, file, mask, false, SLOT_OPEN + twin);
 }
+
+/* With its twin (bpf/lib/twin.bpf.h), as the name changes' below. */
+TWIN_PROGRAMS("fexit", file_open_exit, on_open_end(op, file, twin),
+	      int dfd, struct filename *name, const int *op, struct file *file)
 
 /* A change of a name allowed by its security_path_* hook, until its vfs_*
  * function returns: the dentry that function gets (to match it: a stacked
@@ -1051,11 +1067,12 @@ static __always_inline void set_pending_inode(struct pending_name *p, struct ino
 	p->dev = inode->i_sb->s_dev;
 }
 
-/* Record KIND/HOW of event EVENT_ID for the name at (DENTRY, P's mount). */
+/* Record KIND/HOW of event EVENT_ID for the name at (DENTRY, P's mount),
+ * in the scratch of program TWIN. */
 static __always_inline void report_pending(const struct pending_name *p, struct dentry *dentry, __u32 kind,
-					   __u32 how, __u32 event_id)
+					   __u32 how, __u32 event_id, __u32 twin)
 {
-	__u32 key = 0;
+	__u32 key = SLOT_NAME + twin;
 	struct file_scratch *s = new_record(&key, kind, how, bpf_get_current_pid_tgid() >> 32, event_id);
 
 	if (!s)
@@ -1075,12 +1092,7 @@ static __always_inline void report_pending(const struct pending_name *p, struct 
 	submit(s, write_path(s, &key, dentry, (struct vfsmount *)p->mnt, false), event_id);
 }
 
-/* Every unlink, link, symlink and rename of a name (the syscalls,
- * io_uring's UNLINKAT, LINKAT, SYMLINKAT, RENAMEAT) asks its security_path_*
- * hook first, which has the directory's path (CONFIG_SECURITY_PATH, which
- * Debian's kernels have); their arguments are the same from 5.x to 7.x. */
-SEC("fexit/security_path_unlink")
-int BPF_PROG(file_may_unlink, const struct path *dir, struct dentry *dentry, int ret)
+static __always_inline int may_unlink(const struct path *dir, struct dentry *dentry, int ret)
 {
 	struct inode *inode = dentry->d_inode;
 	struct pending_name p = { .kind = PENDING_UNLINK, .dentry = (__u64)dentry, .mnt = (__u64)dir->mnt };
@@ -1092,19 +1104,16 @@ int BPF_PROG(file_may_unlink, const struct path *dir, struct dentry *dentry, int
 	return 0;
 }
 
-SEC("fexit/vfs_unlink")
-int BPF_PROG(file_unlinked, void *idmap, struct inode *dir, struct dentry *dentry)
+static __always_inline int unlinked(void *ctx, struct dentry *dentry, __u32 twin)
 {
 	struct pending_name p;
 
 	if (take_pending(ctx, PENDING_UNLINK, dentry, &p) && (enabled_events & DELETE_BITS))
-		report_pending(&p, dentry, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, FILE_EVENT_DELETE);
+		report_pending(&p, dentry, FILE_RECORD_DELETE, FILE_DELETE_UNLINK, FILE_EVENT_DELETE, twin);
 	return 0;
 }
 
-SEC("fexit/security_path_link")
-int BPF_PROG(file_may_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
-	     int ret)
+static __always_inline int may_link(const struct path *new_dir, struct dentry *new_dentry, int ret)
 {
 	struct pending_name p = { .kind = PENDING_LINK, .dentry = (__u64)new_dentry, .mnt = (__u64)new_dir->mnt };
 
@@ -1113,18 +1122,16 @@ int BPF_PROG(file_may_link, struct dentry *old_dentry, const struct path *new_di
 	return 0;
 }
 
-SEC("fexit/vfs_link")
-int BPF_PROG(file_linked, struct dentry *old_dentry, void *idmap, struct inode *dir, struct dentry *new_dentry)
+static __always_inline int linked(void *ctx, struct dentry *new_dentry, __u32 twin)
 {
 	struct pending_name p;
 
 	if (take_pending(ctx, PENDING_LINK, new_dentry, &p) && (enabled_events & BIT(FILE_EVENT_CREATE)))
-		report_pending(&p, new_dentry, FILE_RECORD_CREATE, FILE_CREATE_LINK, FILE_EVENT_CREATE);
+		report_pending(&p, new_dentry, FILE_RECORD_CREATE, FILE_CREATE_LINK, FILE_EVENT_CREATE, twin);
 	return 0;
 }
 
-SEC("fexit/security_path_symlink")
-int BPF_PROG(file_may_symlink, const struct path *dir, struct dentry *dentry, const char *old_name, int ret)
+static __always_inline int may_symlink(const struct path *dir, struct dentry *dentry, int ret)
 {
 	struct pending_name p = { .kind = PENDING_SYMLINK, .dentry = (__u64)dentry, .mnt = (__u64)dir->mnt };
 
@@ -1133,13 +1140,12 @@ int BPF_PROG(file_may_symlink, const struct path *dir, struct dentry *dentry, co
 	return 0;
 }
 
-SEC("fexit/vfs_symlink")
-int BPF_PROG(file_symlinked, void *idmap, struct inode *dir, struct dentry *dentry)
+static __always_inline int symlinked(void *ctx, struct dentry *dentry, __u32 twin)
 {
 	struct pending_name p;
 
 	if (take_pending(ctx, PENDING_SYMLINK, dentry, &p) && (enabled_events & BIT(FILE_EVENT_CREATE)))
-		report_pending(&p, dentry, FILE_RECORD_CREATE, FILE_CREATE_SYMLINK, FILE_EVENT_CREATE);
+		report_pending(&p, dentry, FILE_RECORD_CREATE, FILE_CREATE_SYMLINK, FILE_EVENT_CREATE, twin);
 	return 0;
 }
 
@@ -1147,9 +1153,8 @@ int BPF_PROG(file_symlinked, void *idmap, struct inode *dir, struct dentry *dent
  * name of the same file, which changes nothing): the renamed file and the
  * one it replaces, if any.  vfs_rename then moves OLD_DENTRY to the new
  * name, which is what is reported. */
-SEC("fexit/security_path_rename")
-int BPF_PROG(file_may_rename, const struct path *old_dir, struct dentry *old_dentry,
-	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+static __always_inline int may_rename(struct dentry *old_dentry, const struct path *new_dir,
+				      struct dentry *new_dentry, unsigned int flags, int ret)
 {
 	struct inode *source = old_dentry->d_inode;
 	struct inode *target = new_dentry->d_inode;
@@ -1168,8 +1173,7 @@ int BPF_PROG(file_may_rename, const struct path *old_dir, struct dentry *old_den
 	return 0;
 }
 
-SEC("fexit/vfs_rename")
-int BPF_PROG(file_renamed, struct renamedata *rd)
+static __always_inline int renamed(void *ctx, struct renamedata *rd, __u32 twin)
 {
 	struct dentry *moved = rd->old_dentry;
 	struct pending_name p;
@@ -1181,12 +1185,37 @@ int BPF_PROG(file_renamed, struct renamedata *rd)
 	 * name; onto a free name: FileCreate */
 	bool over = p.other_mode != 0;
 	if (over && (mask & DELETE_BITS))
-		report_pending(&p, moved, FILE_RECORD_RENAME_OVER, FILE_CREATE_RENAME, FILE_EVENT_DELETE);
+		report_pending(&p, moved, FILE_RECORD_RENAME_OVER, FILE_CREATE_RENAME, FILE_EVENT_DELETE, twin);
 	else if (mask & BIT(FILE_EVENT_CREATE))
 		report_pending(&p, moved, over ? FILE_RECORD_RENAME_OVER : FILE_RECORD_CREATE, FILE_CREATE_RENAME,
-			       FILE_EVENT_CREATE);
+			       FILE_EVENT_CREATE, twin);
 	return 0;
 }
+
+/* Every unlink, link, symlink and rename of a name (the syscalls,
+ * io_uring's UNLINKAT, LINKAT, SYMLINKAT, RENAMEAT) asks its security_path_*
+ * hook first, which has the directory's path (CONFIG_SECURITY_PATH, which
+ * Debian's kernels have); their arguments are the same from 5.x to 7.x.
+ * Each program with its twin (bpf/lib/twin.bpf.h): both note the same
+ * pending change, and the first to take it at the vfs function's return
+ * reports it. */
+TWIN_PROGRAMS("fexit/security_path_unlink", file_may_unlink, may_unlink(dir, dentry, ret),
+	      const struct path *dir, struct dentry *dentry, int ret)
+TWIN_PROGRAMS("fexit/vfs_unlink", file_unlinked, unlinked(ctx, dentry, twin),
+	      void *idmap, struct inode *dir, struct dentry *dentry)
+TWIN_PROGRAMS("fexit/security_path_link", file_may_link, may_link(new_dir, new_dentry, ret),
+	      struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry, int ret)
+TWIN_PROGRAMS("fexit/vfs_link", file_linked, linked(ctx, new_dentry, twin),
+	      struct dentry *old_dentry, void *idmap, struct inode *dir, struct dentry *new_dentry)
+TWIN_PROGRAMS("fexit/security_path_symlink", file_may_symlink, may_symlink(dir, dentry, ret),
+	      const struct path *dir, struct dentry *dentry, const char *old_name, int ret)
+TWIN_PROGRAMS("fexit/vfs_symlink", file_symlinked, symlinked(ctx, dentry, twin),
+	      void *idmap, struct inode *dir, struct dentry *dentry)
+TWIN_PROGRAMS("fexit/security_path_rename", file_may_rename,
+	      may_rename(old_dentry, new_dir, new_dentry, flags, ret),
+	      const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	      struct dentry *new_dentry, unsigned int flags, int ret)
+TWIN_PROGRAMS("fexit/vfs_rename", file_renamed, renamed(ctx, rd, twin), struct renamedata *rd)
 
 static __always_inline int on_any_exit(struct pt_regs *regs, long ret, bool bounded_loops)
 {

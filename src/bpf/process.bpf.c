@@ -17,11 +17,11 @@
 #include "bpf/capture.bpf.h"
 #include "bpf/process.h"
 #include "bpf/lib/path.bpf.h"
+#include "bpf/lib/twin.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD_FLAG 0x00200000
-#define EEXIST_ERRNO 17
 
 /* Built per CPU, then copied to the ring with only the bytes used. */
 struct exec_scratch {
@@ -42,42 +42,11 @@ struct {
 	__type(value, struct exec_scratch);
 } exec_scratch_map SEC(".maps");
 
-/*
- * Each hook has two programs, a twin doing the same work (as network.bpf.c
- * does for TCP): the kernel skips a run of a program that is already
- * running on that CPU (its recursion_misses), which happens where a task
- * can be preempted inside a program (7.x's lazy preemption) and another
- * task on that CPU execs or exits; then one of the two is idle.  The event
- * is reported once: whichever runs first claims it in `reported`, the
- * other finds the claim and removes it.  A claim left by a twin that was
- * skipped names that event only, and goes with the LRU.
- */
-struct report_key {
-	__u32 tid;
-	__u32 kind;             /* PROCESS_RECORD_EXEC or _EXIT */
-	__u64 id;               /* exec: the thread's self_exec_id; exit: its start time */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct report_key);
-	__type(value, __u8);
-} reported SEC(".maps");
-
-/* Is this run to report the event (TID, KIND, ID)?  Yes if it is the
- * first of the two, or if no claim can be stored (a duplicate at worst,
- * never a loss). */
-static __always_inline bool claim_report(__u32 tid, __u32 kind, __u64 id)
-{
-	struct report_key key = { .tid = tid, .kind = kind, .id = id };
-	__u8 one = 1;
-
-	if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST) != -EEXIST_ERRNO)
-		return true;
-	bpf_map_delete_elem(&reported, &key);
-	return false;
-}
+/* Each hook has a program and its twin (bpf/lib/twin.bpf.h): an exec is
+ * claimed by its thread and self_exec_id, an exit by its thread and start
+ * time. */
+#define CLAIM_EXEC(tid) (((__u64)PROCESS_RECORD_EXEC << 32) | (tid))
+#define CLAIM_EXIT(tid) (((__u64)PROCESS_RECORD_EXIT << 32) | (tid))
 
 /* Paths into the scratch's data, pseudo files (memfds) by their name. */
 PATH_WALKER(walk_path, exec_scratch_map, PROCESS_DATA_MASK, PROCESS_PATH_MAX, true)
@@ -109,7 +78,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 	__u32 tgid = pid_tgid >> 32;
 
 	if (capture_is_monitor(tgid) ||
-	    !claim_report((__u32)pid_tgid, PROCESS_RECORD_EXEC, (__u64)task->self_exec_id))
+	    !twin_claim(CLAIM_EXEC((__u32)pid_tgid), task->self_exec_id, twin))
 		return 0;
 
 	__u32 cpu = bpf_get_smp_processor_id() * 2 + twin;
@@ -194,19 +163,12 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, bool
 /* tp_btf: typed arguments, and no tracefs needed (it is often not mounted).
  * The _bounded pair is for kernels without bpf_loop (Debian 11's 5.10);
  * the loader loads one of the two pairs. */
-#define EXEC_PROGRAM(name, bounded_loops, twin)                                 \
-	SEC("tp_btf/sched_process_exec")                                        \
-	int BPF_PROG(name, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) \
-	{                                                                       \
-		return on_exec(task, old_pid, bounded_loops, twin);             \
-	}
+TWIN_PROGRAMS("tp_btf/sched_process_exec", handle_exec, on_exec(task, old_pid, false, twin),
+	      struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+TWIN_PROGRAMS("tp_btf/sched_process_exec", handle_exec_bounded, on_exec(task, old_pid, true, twin),
+	      struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 
-EXEC_PROGRAM(handle_exec, false, 0)
-EXEC_PROGRAM(handle_exec_twin, false, 1)
-EXEC_PROGRAM(handle_exec_bounded, true, 0)
-EXEC_PROGRAM(handle_exec_bounded_twin, true, 1)
-
-static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
+static __always_inline void submit_exit(struct task_struct *task, __u32 flags, __u32 twin)
 {
 	struct task_struct *leader = task->group_leader;
 	struct process_exit_record rec = {
@@ -220,7 +182,7 @@ static __always_inline void submit_exit(struct task_struct *task, __u32 flags)
 		.start_boot_ns = leader->start_boottime,
 	};
 
-	if (!claim_report(task->pid, PROCESS_RECORD_EXIT, task->start_boottime))
+	if (!twin_claim(CLAIM_EXIT((__u32)task->pid), task->start_boottime, twin))
 		return;
 	/* an exec bumps self_exec_id; a fork copies its parent's into both */
 	if (leader->self_exec_id == leader->parent_exec_id)
@@ -234,47 +196,24 @@ static __always_inline int ignored_exit(struct task_struct *task)
 	return capture_is_monitor(task->tgid) || (task->flags & PF_KTHREAD_FLAG);
 }
 
-/* One event per process: only the thread that ends the thread group; each
- * program with its twin. */
-static __always_inline void on_exit(struct task_struct *task, bool group_dead)
+/* One event per process: only the thread that ends the thread group. */
+static __always_inline int on_exit(struct task_struct *task, bool group_dead, __u32 twin)
 {
 	if (group_dead && !ignored_exit(task))
-		submit_exit(task, 0);
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
-{
-	on_exit(task, group_dead);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit_twin, struct task_struct *task, bool group_dead)
-{
-	on_exit(task, group_dead);
+		submit_exit(task, 0, twin);
 	return 0;
 }
 
 /* The same for kernels whose tracepoint has no group_dead (the loader picks
  * one of the two pairs): signal->live has reached 0 for the last thread.
  * Two threads ending at once may both see 0; user space drops the second. */
-static __always_inline void on_exit_live(struct task_struct *task)
+static __always_inline int on_exit_live(struct task_struct *task, __u32 twin)
 {
 	if (task->signal->live.counter == 0 && !ignored_exit(task))
-		submit_exit(task, PROCESS_EXIT_MAY_REPEAT);
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit_live, struct task_struct *task)
-{
-	on_exit_live(task);
+		submit_exit(task, PROCESS_EXIT_MAY_REPEAT, twin);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit_live_twin, struct task_struct *task)
-{
-	on_exit_live(task);
-	return 0;
-}
+TWIN_PROGRAMS("tp_btf/sched_process_exit", handle_exit, on_exit(task, group_dead, twin),
+	      struct task_struct *task, bool group_dead)
+TWIN_PROGRAMS("tp_btf/sched_process_exit", handle_exit_live, on_exit_live(task, twin), struct task_struct *task)

@@ -631,14 +631,12 @@ static uint64_t skipped_runs(struct bpf_object *obj, uint64_t *seen, struct strb
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
 		size_t len = strlen(name);
-		char twin_name[128];
 
 		if (len >= sizeof(twin_suffix) - 1 &&
 		    strcmp(name + len - (sizeof(twin_suffix) - 1), twin_suffix) == 0)
 			continue;
 		uint64_t misses = program_misses(prog);
-		snprintf(twin_name, sizeof(twin_name), "%s%s", name, twin_suffix);
-		const struct bpf_program *twin = bpf_object__find_program_by_name(obj, twin_name);
+		const struct bpf_program *twin = capture_twin_of(obj, prog);
 		if (twin && bpf_program__fd(twin) >= 0) {
 			uint64_t twin_misses = program_misses(twin);
 			misses = misses < twin_misses ? misses : twin_misses;

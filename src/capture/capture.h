@@ -194,6 +194,7 @@ int capture_load(struct bpf_object_skeleton *s);
  * "attaching to the WHAT tracepoint failed: why". */
 struct bpf_program;
 struct bpf_link;
+struct bpf_object;
 int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char *what,
 		   struct strbuf *err);
 
@@ -203,6 +204,10 @@ int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char 
 int capture_attach_each(struct bpf_program *const programs[], struct bpf_link *links[], size_t count);
 /* Destroy the COUNT LINKS, setting them NULL. */
 void capture_detach_each(struct bpf_link *links[], size_t count);
+/* PROG's twin in OBJ: the program named PROG's name plus "_twin", a second
+ * program on the same hook doing the same (src/bpf/lib/twin.bpf.h), or
+ * NULL. */
+struct bpf_program *capture_twin_of(struct bpf_object *obj, const struct bpf_program *prog);
 
 /* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mounts it
  * at its usual place if not, as systemd does at boot. */

@@ -92,8 +92,10 @@ static const char *const name_functions[NAME_FUNCTIONS] = {
 	"security_path_symlink", "vfs_symlink", "security_path_rename", "vfs_rename",
 };
 
-/* kernel_progs[]: the open's, then those of name_functions[] */
+/* kernel_progs[]: the open's, then those of name_functions[]; then their
+ * twins (file.bpf.c), in the same order */
 #define KERNEL_HOOKS (1 + NAME_FUNCTIONS)
+#define KERNEL_PROGRAMS (2 * KERNEL_HOOKS)
 
 struct file_state {
 	struct file_bpf *skel;
@@ -106,8 +108,8 @@ struct file_state {
 	/* else why not (file_describe: io_uring's are then not seen) */
 	const char *opens_why_not, *names_why_not;
 	size_t open_function;
-	struct bpf_program *kernel_progs[KERNEL_HOOKS];
-	struct bpf_link *kernel_links[KERNEL_HOOKS];
+	struct bpf_program *kernel_progs[KERNEL_PROGRAMS];
+	struct bpf_link *kernel_links[KERNEL_PROGRAMS];
 	struct bpf_link *fexit_links[FEXIT_CALLS];
 	struct bpf_program *journal_progs[JOURNAL_HOOKS];
 	struct bpf_link *journal_links[JOURNAL_HOOKS];
@@ -124,7 +126,7 @@ static void detach_all(struct file_state *st)
 	bpf_link__destroy(st->exit_link);
 	st->exit_link = NULL;
 	capture_detach_each(st->fexit_links, FEXIT_CALLS);
-	capture_detach_each(st->kernel_links, KERNEL_HOOKS);
+	capture_detach_each(st->kernel_links, KERNEL_PROGRAMS);
 }
 
 /* Is the fexit program PROGRAM ("fx_openat", "fx32_unlink") one of a call
@@ -153,7 +155,8 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 	st->opens_in_kernel = false;
 	for (size_t i = 0; i < OPEN_FUNCTIONS && st->use_fexit && !st->opens_in_kernel; i++)
 		if (btf__find_by_name_kind(btf, open_functions[i], BTF_KIND_FUNC) > 0 &&
-		    bpf_program__set_attach_target(skel->progs.file_open_exit, 0, open_functions[i]) == 0) {
+		    bpf_program__set_attach_target(skel->progs.file_open_exit, 0, open_functions[i]) == 0 &&
+		    bpf_program__set_attach_target(skel->progs.file_open_exit_twin, 0, open_functions[i]) == 0) {
 			st->opens_in_kernel = true;
 			st->open_function = i;
 		}
@@ -176,11 +179,15 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 			st->names_why_not = "a security_path_* or vfs_* function not in BTF";
 		}
 	skel->rodata->names_at_vfs = st->names_in_kernel;
-	st->kernel_progs[0] = st->opens_in_kernel ? skel->progs.file_open_exit : NULL;
-	bpf_program__set_autoload(skel->progs.file_open_exit, st->opens_in_kernel);
-	for (int i = 0; i < NAME_FUNCTIONS; i++) {
-		st->kernel_progs[1 + i] = st->names_in_kernel ? name_progs[i] : NULL;
-		bpf_program__set_autoload(name_progs[i], st->names_in_kernel);
+	for (int i = 0; i < KERNEL_HOOKS; i++) {
+		struct bpf_program *prog = i == 0 ? skel->progs.file_open_exit : name_progs[i - 1];
+		struct bpf_program *twin = capture_twin_of(skel->obj, prog);
+		bool used = i == 0 ? st->opens_in_kernel : st->names_in_kernel;
+
+		st->kernel_progs[i] = used ? prog : NULL;
+		st->kernel_progs[KERNEL_HOOKS + i] = used ? twin : NULL;
+		bpf_program__set_autoload(prog, used);
+		bpf_program__set_autoload(twin, used);
 	}
 	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
 		if (seen_in_kernel(st, fexit_calls[i].program))
@@ -265,8 +272,9 @@ static int attach_exits(struct file_state *st, struct strbuf *err)
 {
 	if (!st->use_fexit)
 		return capture_attach(st->sys_exit_program, &st->exit_link, "sys_exit", err);
-	/* each vfs function's program before its security hook's, which it ends */
-	for (int i = KERNEL_HOOKS - 1; i >= 0; i--) {
+	/* each vfs function's program before its security hook's, which it
+	 * ends (a twin's: after the other vfs program) */
+	for (int i = KERNEL_PROGRAMS - 1; i >= 0; i--) {
 		if (!st->kernel_progs[i] || st->kernel_links[i])
 			continue;
 		st->kernel_links[i] = bpf_program__attach(st->kernel_progs[i]);

@@ -108,3 +108,12 @@ void capture_detach_each(struct bpf_link *links[], size_t count)
 		links[i] = NULL;
 	}
 }
+
+struct bpf_program *capture_twin_of(struct bpf_object *obj, const struct bpf_program *prog)
+{
+	char name[128];
+
+	if (snprintf(name, sizeof(name), "%s_twin", bpf_program__name(prog)) >= (int)sizeof(name))
+		return NULL;
+	return bpf_object__find_program_by_name(obj, name);
+}
