@@ -58,6 +58,7 @@
 #include "bpf/network.h"
 #include "bpf/lib/socket.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
+#include "bpf/lib/twin.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -317,11 +318,13 @@ static __always_inline void handle_accept(long fd)
 }
 
 /* Where fexit runs, the return of inet_csk_accept(), which every TCP accept
- * goes through: LISTENING_SK's new connection, or NULL.  The return value
- * through bpf_get_func_ret (5.17); before, the context word after the
- * arguments, of which there were 4 then (2 since 6.10). */
-SEC("fexit/inet_csk_accept")
-int BPF_PROG(accept_return, struct sock *listening_sk)
+ * goes through: the listening socket's new connection, or NULL.  The return
+ * value through bpf_get_func_ret (5.17); before, the context word after
+ * the arguments, of which there were 4 then (2 since 6.10).  With its twin
+ * (bpf/lib/twin.bpf.h), the connection claimed by its socket. */
+#define CLAIM_ACCEPT(tid) ((1ULL << 32) | (tid))
+
+static __always_inline int on_accept_return(void *ctx, __u32 twin)
 {
 	__u64 ret = 0;
 	struct sock *sk;
@@ -331,10 +334,13 @@ int BPF_PROG(accept_return, struct sock *listening_sk)
 	else if (bpf_get_func_ret(ctx, &ret) != 0)
 		return 0;
 	sk = kernel_typed((void *)ret, struct sock);
-	if (is_tcp_socket(sk) && !capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
+	if (is_tcp_socket(sk) && !capture_is_monitor(bpf_get_current_pid_tgid() >> 32) &&
+	    twin_claim(CLAIM_ACCEPT((__u32)bpf_get_current_pid_tgid()), ret, twin))
 		report_accept(sk);
 	return 0;
 }
+
+TWIN_PROGRAMS("fexit/inet_csk_accept", accept_return, on_accept_return(ctx, twin), struct sock *listening_sk)
 
 /* Without fexit, an io_uring request REQ completed with result RES: an accept
  * (IORING_OP_ACCEPT) did not go through the accept syscalls.  Its result is
@@ -571,7 +577,7 @@ int BPF_PROG(udp_connected_recv, struct sock *sk, int ret, int flags)
  * of which the sendmsg functions had 3 and the recvmsg ones 6 then
  * (udp_recvmsg had one argument more before 5.19).
  */
-static __always_inline void on_udp_return(void *ctx, struct sock *sk, const struct msghdr *msg, bool sent)
+static __always_inline int on_udp_return(void *ctx, struct sock *sk, const struct msghdr *msg, bool sent)
 {
 	__u64 ret = 0;
 	const void *addr;
@@ -580,24 +586,23 @@ static __always_inline void on_udp_return(void *ctx, struct sock *sk, const stru
 	if (!kernel_has_func_ret())
 		ret = ((__u64 *)ctx)[sent ? 3 : 6];
 	else if (bpf_get_func_ret(ctx, &ret) != 0)
-		return;
+		return 0;
 	if ((int)ret < 0 || !is_udp_socket(sk) || capture_is_monitor(bpf_get_current_pid_tgid() >> 32))
-		return;
+		return 0;
 	addr = BPF_CORE_READ(msg, msg_name);
 	addr_len = sent ? (__u32)BPF_CORE_READ(msg, msg_namelen) : sizeof(struct inet_sockaddr);
 	if (!addr && KERNEL_READ(sk, __sk_common.skc_state) == TCP_ESTABLISHED_STATE)
 		handle_connected_udp(sk, (int)ret, sent);
 	else
 		handle_udp_message(sk, addr, addr_len, UDP_ADDRESS_IN_KERNEL | (sent ? UDP_SENT : 0));
+	return 0;
 }
 
+/* Each with its twin (bpf/lib/twin.bpf.h): the second report of a flow
+ * within the interval is none. */
 #define UDP_RETURN_PROGRAM(function, sent)                                      \
-	SEC("fexit/" #function)                                                 \
-	int BPF_PROG(function##_exit, struct sock *sk, struct msghdr *msg)      \
-	{                                                                       \
-		on_udp_return(ctx, sk, msg, sent);                              \
-		return 0;                                                       \
-	}
+	TWIN_PROGRAMS("fexit/" #function, function##_exit, on_udp_return(ctx, sk, msg, sent), \
+		      struct sock *sk, struct msghdr *msg)
 
 UDP_RETURN_PROGRAM(udp_sendmsg, true)
 UDP_RETURN_PROGRAM(udpv6_sendmsg, true)

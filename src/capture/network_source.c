@@ -39,8 +39,8 @@ struct network_state {
 	struct bpf_link *connected_recv_link;
 	/* Where fexit runs: fexit on UDP's sendmsg and recvmsg (every
 	 * datagram) and on inet_csk_accept (every accept). */
-	struct bpf_link *udp_return_links[NETWORK_UDP_RETURNS];
-	struct bpf_link *accept_link;
+	struct bpf_link *udp_return_links[2 * NETWORK_UDP_RETURNS];   /* then their twins */
+	struct bpf_link *accept_links[2];                              /* and its twin */
 	struct bpf_link *io_uring_link;
 	/* Syscall exits: one link per watched syscall when tracefs is there,
 	 * else the one catch-all sys_exit link. */
@@ -74,9 +74,9 @@ static void detach_all(struct network_state *st)
 	bpf_link__destroy(st->connected_send_link);
 	bpf_link__destroy(st->connected_recv_link);
 	bpf_link__destroy(st->io_uring_link);
-	bpf_link__destroy(st->accept_link);
-	capture_detach_each(st->udp_return_links, NETWORK_UDP_RETURNS);
-	st->sys_exit_link = st->datagram_link = st->accept_link = NULL;
+	capture_detach_each(st->accept_links, 2);
+	capture_detach_each(st->udp_return_links, 2 * NETWORK_UDP_RETURNS);
+	st->sys_exit_link = st->datagram_link = NULL;
 	st->connected_send_link = st->connected_recv_link = st->io_uring_link = NULL;
 }
 
@@ -102,13 +102,16 @@ static bool network_open(void *state, const struct capture_env *env, struct capt
 	return true;
 }
 
-/* The fexit programs of udp_return_functions, in that order. */
-static void udp_return_programs(struct network_bpf *skel, struct bpf_program *programs[NETWORK_UDP_RETURNS])
+/* The fexit programs of udp_return_functions, in that order, then their
+ * twins. */
+static void udp_return_programs(struct network_bpf *skel, struct bpf_program *programs[2 * NETWORK_UDP_RETURNS])
 {
 	programs[0] = skel->progs.udp_sendmsg_exit;
 	programs[1] = skel->progs.udpv6_sendmsg_exit;
 	programs[2] = skel->progs.udp_recvmsg_exit;
 	programs[3] = skel->progs.udpv6_recvmsg_exit;
+	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
+		programs[NETWORK_UDP_RETURNS + i] = capture_twin_of(skel->obj, programs[i]);
 }
 
 /* The programs on the watched syscalls' own exit tracepoints. */
@@ -132,7 +135,7 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 {
 	struct network_state *st = state;
 	struct network_bpf *skel = st->skel;
-	struct bpf_program *programs[NETWORK_UDP_RETURNS];
+	struct bpf_program *programs[2 * NETWORK_UDP_RETURNS];
 	struct bpf_program *exits[NETWORK_SYSCALLS];
 	int io_uring_args = capture_btf_tracepoint_args(btf, "io_uring_complete");
 	bool has_loop = capture_kernel_has_loop();
@@ -152,10 +155,11 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
 		st->udp_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, udp_return_functions[i]);
 	udp_return_programs(skel, programs);
-	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
+	for (size_t i = 0; i < 2 * NETWORK_UDP_RETURNS; i++)
 		bpf_program__set_autoload(programs[i], st->udp_at_fexit);
 	st->accept_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, "inet_csk_accept");
 	bpf_program__set_autoload(skel->progs.accept_return, st->accept_at_fexit);
+	bpf_program__set_autoload(skel->progs.accept_return_twin, st->accept_at_fexit);
 	st->at_syscalls = !st->udp_at_fexit || !st->accept_at_fexit;
 
 	st->has_sock_length = !st->udp_at_fexit && capture_btf_has_tracepoint(btf, "sock_send_length") &&
@@ -221,19 +225,19 @@ static int attach_syscalls(struct network_state *st, struct strbuf *err)
  * where they run. */
 static int attach_fexits(struct network_state *st, struct strbuf *err)
 {
-	struct bpf_program *programs[NETWORK_UDP_RETURNS];
-	char what[64];
+	struct bpf_program *accept[2] = { st->skel->progs.accept_return, st->skel->progs.accept_return_twin };
+	struct bpf_program *programs[2 * NETWORK_UDP_RETURNS];
 
-	if (st->accept_at_fexit &&
-	    capture_attach(st->skel->progs.accept_return, &st->accept_link, "fexit inet_csk_accept", err) != 0)
+	if (st->accept_at_fexit && capture_attach_each(accept, st->accept_links, 2) != 0) {
+		strbuf_printf(err, "attaching to fexit inet_csk_accept failed: %s", strerror(errno));
 		return -1;
+	}
 	if (!st->udp_at_fexit)
 		return 0;
 	udp_return_programs(st->skel, programs);
-	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++) {
-		snprintf(what, sizeof(what), "fexit %s", udp_return_functions[i]);
-		if (capture_attach(programs[i], &st->udp_return_links[i], what, err) != 0)
-			return -1;
+	if (capture_attach_each(programs, st->udp_return_links, 2 * NETWORK_UDP_RETURNS) != 0) {
+		strbuf_printf(err, "attaching to fexit udp_sendmsg ... udpv6_recvmsg failed: %s", strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -296,7 +300,7 @@ static void network_describe(void *state, unsigned id, struct strbuf *out)
 	(void)id;
 	strbuf_puts(out, st->tcp_at_fentry ? "fentry tcp_connect, fentry tcp_finish_connect"
 		    : "tp_btf inet_sock_set_state");
-	if (st->accept_link)
+	if (st->accept_links[0])
 		strbuf_puts(out, ", fexit inet_csk_accept (every accept, io_uring's too)");
 	if (st->io_uring_link)
 		strbuf_puts(out, ", tp_btf io_uring_complete");
