@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import ROOT, SYSMON
+from conftest import ROOT, SLOW, SYSMON
 
 RSYSLOGD = "/usr/sbin/rsyslogd"
 OSSL_DRIVER = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so"
@@ -145,6 +145,7 @@ def read_status(tmp_path):
 
 
 def wait_status(tmp_path, name, predicate, timeout=20, what="status"):
+    timeout *= SLOW
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
