@@ -42,6 +42,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -126,6 +127,7 @@ int capture_attach(struct bpf_program *prog, struct bpf_link **link, const char 
 }
 
 #define TRACEFS_DIR "/sys/kernel/tracing"
+#define DEBUGFS_DIR "/sys/kernel/debug"
 
 bool capture_tracefs_available(void)
 {
@@ -151,6 +153,73 @@ bool capture_kernel_has_loop(void)
 
 	if (known < 0)
 		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+	return known;
+}
+
+/* The first line of PATH into BUF (empty if unreadable). */
+static void read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)size, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+/* Does the kernel config's chosen preemption model say so (a
+ * CONFIG_PREEMPT_DYNAMIC kernel's default)?  -1: no config to read. */
+static int config_preempts(void)
+{
+	char path[300], line[256];
+	struct utsname u;
+	int verdict = -1;
+	FILE *f;
+
+	if (uname(&u) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strcmp(line, "CONFIG_PREEMPT_NONE=y\n") == 0 || strcmp(line, "CONFIG_PREEMPT_VOLUNTARY=y\n") == 0)
+			verdict = 0;
+		else if (strcmp(line, "CONFIG_PREEMPT=y\n") == 0 || strcmp(line, "CONFIG_PREEMPT_LAZY=y\n") == 0 ||
+			 strcmp(line, "CONFIG_PREEMPT_RT=y\n") == 0)
+			verdict = 1;
+	fclose(f);
+	return verdict;
+}
+
+bool capture_kernel_preempts_programs(void)
+{
+	static int known = -1;
+	char mode[128], cmdline[4096];
+	struct utsname u;
+
+	if (known >= 0)
+		return known;
+	/* a dynamic kernel's mode now: "none voluntary (full) lazy" */
+	read_line(DEBUGFS_DIR "/sched/preempt", mode, sizeof(mode));
+	if (!mode[0] && mount("debugfs", DEBUGFS_DIR, "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		read_line(DEBUGFS_DIR "/sched/preempt", mode, sizeof(mode));
+	read_line("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (strstr(mode, "(none)") || strstr(mode, "(voluntary)"))
+		known = 0;
+	else if (strstr(mode, "(full)") || strstr(mode, "(lazy)"))
+		known = 1;
+	else if (strstr(cmdline, "preempt=none") || strstr(cmdline, "preempt=voluntary"))
+		known = 0;
+	else if (strstr(cmdline, "preempt=full") || strstr(cmdline, "preempt=lazy"))
+		known = 1;
+	else if (uname(&u) != 0 || strstr(u.version, "PREEMPT_RT"))
+		known = 1;
+	else if (strstr(u.version, "PREEMPT_DYNAMIC"))
+		known = config_preempts() != 0;   /* unknown: as if it did */
+	else
+		known = strstr(u.version, " PREEMPT ") != NULL;
 	return known;
 }
 

@@ -224,6 +224,12 @@ bool capture_kernel_has_task_pt_regs(void);
  * bounded-loop twins of its programs that walk paths or lists (a program
  * must not even name a bpf_loop callback there). */
 bool capture_kernel_has_loop(void);
+/* Can a task be preempted inside an eBPF program here (the preemption model
+ * full, lazy or RT: debugfs's sched/preempt, preempt= on the command line,
+ * uname, the kernel's config; unknown counts as yes)?  Only then are the
+ * twins of the programs that run in task context alone loaded
+ * (src/bpf/lib/twin.bpf.h). */
+bool capture_kernel_preempts_programs(void);
 
 /* Does this kernel load and attach fexit programs (BPF trampolines)?  Tried
  * once, with an empty program on FUNCTION (a kernel function in BTF that

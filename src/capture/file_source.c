@@ -179,15 +179,18 @@ static void choose_kernel_hooks(struct file_state *st, const struct btf *btf)
 			st->names_why_not = "a security_path_* or vfs_* function not in BTF";
 		}
 	skel->rodata->names_at_vfs = st->names_in_kernel;
+	bool twins = capture_kernel_preempts_programs();
+
+	skel->rodata->twin_programs = twins;
 	for (int i = 0; i < KERNEL_HOOKS; i++) {
 		struct bpf_program *prog = i == 0 ? skel->progs.file_open_exit : name_progs[i - 1];
 		struct bpf_program *twin = capture_twin_of(skel->obj, prog);
 		bool used = i == 0 ? st->opens_in_kernel : st->names_in_kernel;
 
 		st->kernel_progs[i] = used ? prog : NULL;
-		st->kernel_progs[KERNEL_HOOKS + i] = used ? twin : NULL;
+		st->kernel_progs[KERNEL_HOOKS + i] = used && twins ? twin : NULL;
 		bpf_program__set_autoload(prog, used);
-		bpf_program__set_autoload(twin, used);
+		bpf_program__set_autoload(twin, used && twins);
 	}
 	for (size_t i = 0; i < FEXIT_CALLS && st->use_fexit; i++)
 		if (seen_in_kernel(st, fexit_calls[i].program))

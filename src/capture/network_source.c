@@ -154,12 +154,17 @@ static int network_prepare(void *state, const struct btf *btf, struct strbuf *er
 	st->udp_at_fexit = capture_kernel_has_fexit(btf, "udp_sendmsg");
 	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
 		st->udp_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, udp_return_functions[i]);
+	/* the twins of the programs in task context only where the kernel
+	 * preempts programs (TCP's run in softirqs too: always) */
+	bool twins = capture_kernel_preempts_programs();
+
+	skel->rodata->twin_programs = twins;
 	udp_return_programs(skel, programs);
 	for (size_t i = 0; i < 2 * NETWORK_UDP_RETURNS; i++)
-		bpf_program__set_autoload(programs[i], st->udp_at_fexit);
+		bpf_program__set_autoload(programs[i], st->udp_at_fexit && (i < NETWORK_UDP_RETURNS || twins));
 	st->accept_at_fexit = st->udp_at_fexit && capture_btf_has_kfunc(btf, "inet_csk_accept");
 	bpf_program__set_autoload(skel->progs.accept_return, st->accept_at_fexit);
-	bpf_program__set_autoload(skel->progs.accept_return_twin, st->accept_at_fexit);
+	bpf_program__set_autoload(skel->progs.accept_return_twin, st->accept_at_fexit && twins);
 	st->at_syscalls = !st->udp_at_fexit || !st->accept_at_fexit;
 
 	st->has_sock_length = !st->udp_at_fexit && capture_btf_has_tracepoint(btf, "sock_send_length") &&

@@ -68,7 +68,8 @@ static bool process_open(void *state, const struct capture_env *env, struct capt
 /* The exec pair with bpf_loop (5.17) or the bounded-loop one before; the
  * exit pair that reads group_dead where sched_process_exit passes it (its
  * prototype then takes the task and group_dead), else the one that reads
- * signal->live.  Each exec program has a scratch slot per CPU. */
+ * signal->live; the twins only where the kernel preempts programs.  Each
+ * exec program has a scratch slot per CPU. */
 static int process_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct process_state *st = state;
@@ -76,20 +77,24 @@ static int process_prepare(void *state, const struct btf *btf, struct strbuf *er
 	bool has_loop = capture_kernel_has_loop();
 	bool group_dead = capture_btf_tracepoint_args(btf, "sched_process_exit") >= 2;
 	int ncpus = libbpf_num_possible_cpus();
+	bool twins = capture_kernel_preempts_programs();
 
 	(void)err;
+	skel->rodata->twin_programs = twins;
 	st->exec_progs[0] = has_loop ? skel->progs.handle_exec : skel->progs.handle_exec_bounded;
-	st->exec_progs[1] = has_loop ? skel->progs.handle_exec_twin : skel->progs.handle_exec_bounded_twin;
+	st->exec_progs[1] = !twins ? NULL : has_loop ? skel->progs.handle_exec_twin
+						    : skel->progs.handle_exec_bounded_twin;
 	bpf_program__set_autoload(skel->progs.handle_exec, has_loop);
-	bpf_program__set_autoload(skel->progs.handle_exec_twin, has_loop);
+	bpf_program__set_autoload(skel->progs.handle_exec_twin, twins && has_loop);
 	bpf_program__set_autoload(skel->progs.handle_exec_bounded, !has_loop);
-	bpf_program__set_autoload(skel->progs.handle_exec_bounded_twin, !has_loop);
+	bpf_program__set_autoload(skel->progs.handle_exec_bounded_twin, twins && !has_loop);
 	st->exit_progs[0] = group_dead ? skel->progs.handle_exit : skel->progs.handle_exit_live;
-	st->exit_progs[1] = group_dead ? skel->progs.handle_exit_twin : skel->progs.handle_exit_live_twin;
+	st->exit_progs[1] = !twins ? NULL : group_dead ? skel->progs.handle_exit_twin
+						      : skel->progs.handle_exit_live_twin;
 	bpf_program__set_autoload(skel->progs.handle_exit, group_dead);
-	bpf_program__set_autoload(skel->progs.handle_exit_twin, group_dead);
+	bpf_program__set_autoload(skel->progs.handle_exit_twin, twins && group_dead);
 	bpf_program__set_autoload(skel->progs.handle_exit_live, !group_dead);
-	bpf_program__set_autoload(skel->progs.handle_exit_live_twin, !group_dead);
+	bpf_program__set_autoload(skel->progs.handle_exit_live_twin, twins && !group_dead);
 	bpf_map__set_max_entries(skel->maps.exec_scratch_map, PROCESS_PAIR * (ncpus > 0 ? (uint32_t)ncpus : 1));
 	return 0;
 }
@@ -137,6 +142,8 @@ static void process_describe(void *state, unsigned id, struct strbuf *out)
 	(void)id;
 	capture_describe_link(out, st->exec_links[0], st->exec_progs[0]);
 	capture_describe_link(out, st->exit_links[0], st->exit_progs[0]);
+	if (st->exec_links[1])
+		strbuf_puts(out, ", each with a twin (this kernel preempts eBPF programs)");
 }
 
 const struct capture_source process_source = {

@@ -47,11 +47,20 @@ struct {
 	__type(value, __u32);               /* the twin that claimed */
 } twin_claims SEC(".maps");
 
+/* Set by the loader when it loads the twins claims are for, which it does
+ * only where the kernel preempts programs (capture_kernel_preempts_programs:
+ * in task context nothing else nests); else a program reports alone. */
+const volatile bool twin_programs = false;
+
 /* Is this run, of twin TWIN (0 or 1), to report the event (WHAT, ID)? */
 static __always_inline bool twin_claim(__u64 what, __u64 id, __u32 twin)
 {
 	struct twin_claim_key key = { .what = what, .id = id };
-	__u32 *owner = bpf_map_lookup_elem(&twin_claims, &key);
+	__u32 *owner;
+
+	if (!twin_programs)
+		return true;
+	owner = bpf_map_lookup_elem(&twin_claims, &key);
 
 	if (owner && *owner != twin) {
 		bpf_map_delete_elem(&twin_claims, &key);
