@@ -13,7 +13,9 @@
  * CPUs under 7.x lost 226 of 3600 FileCreate events so.  So such a hook
  * has two programs, NAME and NAME_twin, doing the same work: while one is
  * held, the other runs.  The monitor counts only runs both skipped
- * (capture_take_skipped).
+ * (capture_take_skipped).  The twins of programs that run only in task
+ * context are loaded only where the kernel preempts programs
+ * (twin_programs below); TCP's, which run in softirqs too, always.
  *
  * Both run for every event, so the event must be reported once:
  *  - where the work ends by taking an entry from a map (a connect's, a
