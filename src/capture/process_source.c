@@ -65,6 +65,22 @@ static bool process_open(void *state, const struct capture_env *env, struct capt
 	return true;
 }
 
+/* Of the programs FIRST and SECOND (each with a twin) load FIRST if
+ * USE_FIRST, else SECOND, and its twin if TWINS: into PAIR. */
+static void choose_pair(struct bpf_object *obj, struct bpf_program *first, struct bpf_program *second,
+			bool use_first, bool twins, struct bpf_program *pair[PROCESS_PAIR])
+{
+	struct bpf_program *chosen = use_first ? first : second;
+	struct bpf_program *other = use_first ? second : first;
+
+	pair[0] = chosen;
+	pair[1] = twins ? capture_twin_of(obj, chosen) : NULL;
+	bpf_program__set_autoload(chosen, true);
+	bpf_program__set_autoload(capture_twin_of(obj, chosen), twins);
+	bpf_program__set_autoload(other, false);
+	bpf_program__set_autoload(capture_twin_of(obj, other), false);
+}
+
 /* The exec pair with bpf_loop (5.17) or the bounded-loop one before; the
  * exit pair that reads group_dead where sched_process_exit passes it (its
  * prototype then takes the task and group_dead), else the one that reads
@@ -74,27 +90,16 @@ static int process_prepare(void *state, const struct btf *btf, struct strbuf *er
 {
 	struct process_state *st = state;
 	struct process_bpf *skel = st->skel;
-	bool has_loop = capture_kernel_has_loop();
 	bool group_dead = capture_btf_tracepoint_args(btf, "sched_process_exit") >= 2;
 	int ncpus = libbpf_num_possible_cpus();
 	bool twins = capture_kernel_preempts_programs();
 
 	(void)err;
 	skel->rodata->twin_programs = twins;
-	st->exec_progs[0] = has_loop ? skel->progs.handle_exec : skel->progs.handle_exec_bounded;
-	st->exec_progs[1] = !twins ? NULL : has_loop ? skel->progs.handle_exec_twin
-						    : skel->progs.handle_exec_bounded_twin;
-	bpf_program__set_autoload(skel->progs.handle_exec, has_loop);
-	bpf_program__set_autoload(skel->progs.handle_exec_twin, twins && has_loop);
-	bpf_program__set_autoload(skel->progs.handle_exec_bounded, !has_loop);
-	bpf_program__set_autoload(skel->progs.handle_exec_bounded_twin, twins && !has_loop);
-	st->exit_progs[0] = group_dead ? skel->progs.handle_exit : skel->progs.handle_exit_live;
-	st->exit_progs[1] = !twins ? NULL : group_dead ? skel->progs.handle_exit_twin
-						      : skel->progs.handle_exit_live_twin;
-	bpf_program__set_autoload(skel->progs.handle_exit, group_dead);
-	bpf_program__set_autoload(skel->progs.handle_exit_twin, twins && group_dead);
-	bpf_program__set_autoload(skel->progs.handle_exit_live, !group_dead);
-	bpf_program__set_autoload(skel->progs.handle_exit_live_twin, twins && !group_dead);
+	choose_pair(skel->obj, skel->progs.handle_exec, skel->progs.handle_exec_bounded, capture_kernel_has_loop(),
+		    twins, st->exec_progs);
+	choose_pair(skel->obj, skel->progs.handle_exit, skel->progs.handle_exit_live, group_dead, twins,
+		    st->exit_progs);
 	bpf_map__set_max_entries(skel->maps.exec_scratch_map, PROCESS_PAIR * (ncpus > 0 ? (uint32_t)ncpus : 1));
 	return 0;
 }

@@ -476,6 +476,25 @@ def test_udp_write_and_read_on_connected_sockets(start_monitor, programs):
     assert written["DestinationPort"] == str(sender_port)
 
 
+# A socket of TYPE bound to 127.0.0.1 on a free port (ADDR: where), for the
+# C helpers below.
+LOOPBACK_SOCKET_C = r"""
+static int loopback_socket(int type, struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, type, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)addr, &len) != 0)
+		return -1;
+	return fd;
+}
+"""
+
+
 # recvmmsg and sendmmsg move many datagrams, each with its own peer, in one
 # call (DNS servers answer many clients so).  Python has neither: a small C
 # program, built by the test.  It prints its ports as JSON.
@@ -487,19 +506,7 @@ MMSG_C = r"""
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int udp_socket(struct sockaddr_in *addr)
-{
-	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-		return -1;
-	return fd;
-}
+""" + LOOPBACK_SOCKET_C + r"""
 
 int main(void)
 {
@@ -507,10 +514,10 @@ int main(void)
 	struct mmsghdr msgs[3];
 	struct iovec iov[3];
 	char buf[3][16];
-	int fd = udp_socket(&server);
+	int fd = loopback_socket(SOCK_DGRAM, &server);
 
 	for (int i = 0; i < 3; i++) {
-		int s = udp_socket(&senders[i]);
+		int s = loopback_socket(SOCK_DGRAM, &senders[i]);
 		if (s < 0 || sendto(s, "q", 1, 0, (struct sockaddr *)&server, sizeof(server)) != 1)
 			return 1;
 	}
@@ -526,7 +533,7 @@ int main(void)
 	if (recvmmsg(fd, msgs, 3, MSG_WAITFORONE, NULL) != 3)
 		return 2;
 	for (int i = 0; i < 2; i++) {
-		if (udp_socket(&targets[i]) < 0)
+		if (loopback_socket(SOCK_DGRAM, &targets[i]) < 0)
 			return 3;
 		msgs[i].msg_hdr.msg_name = &targets[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(targets[i]);
@@ -626,20 +633,7 @@ static int ring_wait(struct ring *r)
 	return res;
 }
 
-static int loopback_socket(int type, struct sockaddr_in *addr)
-{
-	socklen_t len = sizeof(*addr);
-	int fd = socket(AF_INET, type, 0);
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)addr, &len) != 0)
-		return -1;
-	return fd;
-}
-"""
+""" + LOOPBACK_SOCKET_C
 
 # One accept request (IORING_OP_ACCEPT), then a connect from the same
 # process.  It prints the ports as JSON.
