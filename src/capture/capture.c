@@ -193,6 +193,23 @@ static int config_preempts(void)
 	return verdict;
 }
 
+bool capture_preemption_verdict(const char *mode, const char *cmdline, const char *version, int config)
+{
+	if (strstr(mode, "(none)") || strstr(mode, "(voluntary)"))
+		return false;
+	if (strstr(mode, "(full)") || strstr(mode, "(lazy)"))
+		return true;
+	if (strstr(cmdline, "preempt=none") || strstr(cmdline, "preempt=voluntary"))
+		return false;
+	if (strstr(cmdline, "preempt=full") || strstr(cmdline, "preempt=lazy"))
+		return true;
+	if (strstr(version, "PREEMPT_RT"))
+		return true;
+	if (strstr(version, "PREEMPT_DYNAMIC"))
+		return config != 0;   /* unknown: as if it did */
+	return strstr(version, " PREEMPT ") != NULL;
+}
+
 bool capture_kernel_preempts_programs(void)
 {
 	static int known = -1;
@@ -206,20 +223,7 @@ bool capture_kernel_preempts_programs(void)
 	if (!mode[0] && mount("debugfs", DEBUGFS_DIR, "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 		read_line(DEBUGFS_DIR "/sched/preempt", mode, sizeof(mode));
 	read_line("/proc/cmdline", cmdline, sizeof(cmdline));
-	if (strstr(mode, "(none)") || strstr(mode, "(voluntary)"))
-		known = 0;
-	else if (strstr(mode, "(full)") || strstr(mode, "(lazy)"))
-		known = 1;
-	else if (strstr(cmdline, "preempt=none") || strstr(cmdline, "preempt=voluntary"))
-		known = 0;
-	else if (strstr(cmdline, "preempt=full") || strstr(cmdline, "preempt=lazy"))
-		known = 1;
-	else if (uname(&u) != 0 || strstr(u.version, "PREEMPT_RT"))
-		known = 1;
-	else if (strstr(u.version, "PREEMPT_DYNAMIC"))
-		known = config_preempts() != 0;   /* unknown: as if it did */
-	else
-		known = strstr(u.version, " PREEMPT ") != NULL;
+	known = uname(&u) != 0 || capture_preemption_verdict(mode, cmdline, u.version, config_preempts());
 	return known;
 }
 

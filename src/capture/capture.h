@@ -230,6 +230,11 @@ bool capture_kernel_has_loop(void);
  * twins of the programs that run in task context alone loaded
  * (src/bpf/lib/twin.bpf.h). */
 bool capture_kernel_preempts_programs(void);
+/* Its verdict from what it read: MODE, debugfs's sched/preempt ("none
+ * voluntary (full) lazy", or ""); CMDLINE, /proc/cmdline; VERSION, uname's
+ * version ("#1 SMP PREEMPT_DYNAMIC ..."); CONFIG, what /boot/config-* says
+ * of the default model (1 preempts, 0 not, -1 unread). */
+bool capture_preemption_verdict(const char *mode, const char *cmdline, const char *version, int config);
 
 /* Does this kernel load and attach fexit programs (BPF trampolines)?  Tried
  * once, with an empty program on FUNCTION (a kernel function in BTF that
