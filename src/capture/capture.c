@@ -169,18 +169,15 @@ static void read_line(const char *path, char *buf, size_t size)
 	}
 }
 
-/* Does the kernel config's chosen preemption model say so (a
- * CONFIG_PREEMPT_DYNAMIC kernel's default)?  -1: no config to read. */
-static int config_preempts(void)
+/* Does the config of kernel RELEASE, in its chosen preemption model, say
+ * so (a CONFIG_PREEMPT_DYNAMIC kernel's default)?  -1: no config to read. */
+static int config_preempts(const char *release)
 {
 	char path[300], line[256];
-	struct utsname u;
 	int verdict = -1;
 	FILE *f;
 
-	if (uname(&u) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	snprintf(path, sizeof(path), "/boot/config-%s", release);
 	if (!(f = fopen(path, "re")))
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -223,7 +220,7 @@ bool capture_kernel_preempts_programs(void)
 	if (!mode[0] && mount("debugfs", DEBUGFS_DIR, "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 		read_line(DEBUGFS_DIR "/sched/preempt", mode, sizeof(mode));
 	read_line("/proc/cmdline", cmdline, sizeof(cmdline));
-	known = uname(&u) != 0 || capture_preemption_verdict(mode, cmdline, u.version, config_preempts());
+	known = uname(&u) != 0 || capture_preemption_verdict(mode, cmdline, u.version, config_preempts(u.release));
 	return known;
 }
 
