@@ -12,6 +12,12 @@
  *             call's exit; read from a socket once received
  *             (sock_recv_length; before 6.4, fexit on sock_read_iter)
  *
+ * Where the kernel runs fexit programs, the calls are seen at their kernel
+ * functions (__sys_sendto ... __sys_recvmmsg, fentry for sends, fexit for
+ * receives), each with a twin where the kernel preempts programs
+ * (bpf/lib/twin.bpf.h); else at the syscall tracepoints, which put every
+ * syscall of every task on the kernel's slow path while attached.
+ *
  * The remote port is the address the call named or returned, else the
  * connected peer's.  A receive on an unconnected socket that does not ask
  * for the sender's address is not seen (resolvers ask, or connect).  At most
@@ -36,6 +42,7 @@
 #include "bpf/dns.h"
 #include "bpf/lib/socket.bpf.h"
 #include "bpf/lib/syscalls.bpf.h"
+#include "bpf/lib/twin.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -53,12 +60,25 @@ struct dns_scratch {
 	__u8 payload[3 * DNS_PAYLOAD_MAX];
 };
 
+/* A slot per reporter (below: twin 0, twin 1, ALONE): the kernel runs a
+ * program at most once per CPU at a time, and programs preempted on a CPU
+ * must not share a record. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct dns_scratch);
 } scratch SEC(".maps");
+
+/* Which program reports: TWIN 0 or 1 of a pair of twins, or ALONE, a
+ * program without one. */
+#define ALONE 2
+
+/* A recvfrom's address length not read (5.10's verifier refuses a program
+ * that reads __sys_recvfrom's int pointer): the call succeeded, so the
+ * kernel wrote the sender's address at the address argument. */
+#define ADDRESS_WRITTEN (~0UL)
+#define CLAIM_MESSAGE(tid, sent) (((__u64)(2 + (sent)) << 32) | (tid))
 
 /* Processes that sent a DNS message: only their receives are examined. */
 struct {
@@ -171,11 +191,18 @@ static __always_inline __u64 copy_iov(struct dns_scratch *s, __u32 *off, const s
 	return held;
 }
 
-static __always_inline struct dns_scratch *new_record(bool sent, struct sock *sk, __u8 protocol)
+/* The record of the message at the caller's MESSAGE (a buffer or a
+ * header), unless its twin's run took it (WHO: the twin, or ALONE). */
+static __always_inline struct dns_scratch *new_record(bool sent, struct sock *sk, __u8 protocol,
+						      const void *message, __u32 who)
 {
-	__u32 zero = 0;
-	struct dns_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 slot = who;
+	struct dns_scratch *s;
 
+	if (who != ALONE && !twin_claim(CLAIM_MESSAGE((__u32)bpf_get_current_pid_tgid(), sent),
+					(__u64)message, who))
+		return NULL;
+	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return NULL;
 	if (sent)
@@ -205,9 +232,9 @@ static __always_inline void submit(struct dns_scratch *s, __u32 len, __u64 messa
 
 /* Report the message of SIZE bytes in the caller's BUF. */
 static __always_inline void report_buffer(bool sent, struct sock *sk, __u8 protocol, const void *buf,
-					  __u64 size)
+					  __u64 size, __u32 who)
 {
-	struct dns_scratch *s = new_record(sent, sk, protocol);
+	struct dns_scratch *s = new_record(sent, sk, protocol, buf, who);
 	__u32 off = 0;
 
 	if (!s)
@@ -219,9 +246,9 @@ static __always_inline void report_buffer(bool sent, struct sock *sk, __u8 proto
 /* Report the message of TOTAL bytes at most held by the caller's iovec
  * array IOV of IOVLEN entries. */
 static __always_inline void report_iov(bool sent, struct sock *sk, __u8 protocol, const struct iovec *iov,
-				       __u64 iovlen, __u64 total)
+				       __u64 iovlen, __u64 total, __u32 who)
 {
-	struct dns_scratch *s = new_record(sent, sk, protocol);
+	struct dns_scratch *s = new_record(sent, sk, protocol, iov, who);
 	__u32 off = 0;
 
 	if (!s)
@@ -233,7 +260,7 @@ static __always_inline void report_iov(bool sent, struct sock *sk, __u8 protocol
 /* The messages of a sendmmsg (at entry: COUNT offered) or recvmmsg (at
  * exit: COUNT received) in the caller's VEC. */
 static __always_inline void on_mmsg(bool sent, struct sock *sk, __u8 protocol, __u16 peer_port,
-				    const struct mmsghdr *vec, long count)
+				    const struct mmsghdr *vec, long count, __u32 who)
 {
 	for (int i = 0; i < DNS_MMSG_MAX; i++) {
 		struct user_msghdr msg = {};
@@ -245,17 +272,18 @@ static __always_inline void on_mmsg(bool sent, struct sock *sk, __u8 protocol, _
 			return;
 		__u16 port = user_port(msg.msg_name, msg.msg_namelen > 0 ? msg.msg_namelen : 0);
 		if ((port ? port : peer_port) == DNS_PORT)
-			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, sent ? ~0ULL : moved);
+			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, sent ? ~0ULL : moved, who);
 	}
 }
 
 /*
- * Syscall NR with the arguments in REGS: a send at its entry (a query must
+ * Syscall NR with the arguments ARGS: a send at its entry (a query must
  * be seen before its answer, which another thread may read before this
- * one's syscall exits), a receive at its exit, RET bytes received.
+ * one's syscall exits), a receive at its exit, RET bytes received; seen by
+ * WHO (a twin, or ALONE).
  */
 static __always_inline int on_syscall(long nr, long ret, const struct syscall_args *args,
-				      struct sock *sk)
+				      struct sock *sk, __u32 who)
 {
 	bool sent = nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG ||
 		    nr == NR_WRITE || nr == NR_WRITEV;
@@ -292,22 +320,24 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 
 		if (sent)
 			len = (__u32)arg6;
+		else if (uaddr && arg6 == ADDRESS_WRITTEN)
+			len = 4;   /* family and port, which the kernel wrote at uaddr */
 		else if (uaddr && arg6)
 			bpf_probe_read_user(&len, sizeof(len), (const void *)arg6);
 		__u16 port = user_port(uaddr, len);
 		if ((port ? port : peer_port) == DNS_PORT)
-			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size);
+			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size, who);
 		return 0;
 	}
 	case NR_READ:
 	case NR_WRITE:
 		if (peer_port == DNS_PORT)
-			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size);
+			report_buffer(sent, sk, protocol, (const void *)args->arg[1], size, who);
 		return 0;
 	case NR_WRITEV:
 		if (peer_port == DNS_PORT)
 			report_iov(sent, sk, protocol, (const struct iovec *)args->arg[1], args->arg[2],
-				   iov_total);
+				   iov_total, who);
 		return 0;
 	case NR_SENDMSG:
 	case NR_RECVMSG: {
@@ -318,16 +348,16 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 			return 0;
 		__u16 port = user_port(msg.msg_name, msg.msg_namelen > 0 ? msg.msg_namelen : 0);
 		if ((port ? port : peer_port) == DNS_PORT)
-			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, iov_total);
+			report_iov(sent, sk, protocol, msg.msg_iov, msg.msg_iovlen, iov_total, who);
 		return 0;
 	}
 	case NR_SENDMMSG:
 		on_mmsg(true, sk, protocol, peer_port,
-			(const struct mmsghdr *)args->arg[1], size);
+			(const struct mmsghdr *)args->arg[1], size, who);
 		return 0;
 	case NR_RECVMMSG:
 		on_mmsg(false, sk, protocol, peer_port,
-			(const struct mmsghdr *)args->arg[1], ret);
+			(const struct mmsghdr *)args->arg[1], ret, who);
 		return 0;
 	}
 	return 0;
@@ -354,7 +384,7 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 			args.arg[4] = ctx->args[4];                             \
 			args.arg[5] = ctx->args[5];                             \
 		}                                                               \
-		return on_syscall(nr, 0, &args, NULL);                          \
+		return on_syscall(nr, 0, &args, NULL, ALONE);                   \
 	}
 
 /* A receive RET bytes long (REGS: the saved registers); only processes
@@ -366,7 +396,7 @@ static __always_inline int on_receive_exit(long nr, long ret, struct pt_regs *re
 	if (ret <= 0 || !dns_process())
 		return 0;
 	args_from_regs(&args, regs);
-	return on_syscall(nr, ret, &args, NULL);
+	return on_syscall(nr, ret, &args, NULL, ALONE);
 }
 
 SYSCALL_ENTER_PROGRAM(sendto, NR_SENDTO, 6)
@@ -389,7 +419,7 @@ static __always_inline int on_socket_sent(struct sock *sk, long ret)
 	if (!sk || ret <= 0 || (nr != NR_WRITE && nr != NR_WRITEV))
 		return 0;
 	args_from_regs(&args, regs);
-	return on_syscall(nr, ret, &args, sk);
+	return on_syscall(nr, ret, &args, sk, ALONE);
 }
 
 static __always_inline int on_socket_received(struct sock *sk, long ret)
@@ -400,7 +430,7 @@ static __always_inline int on_socket_received(struct sock *sk, long ret)
 	if (!sk || ret <= 0 || SYSCALL_NR(regs) != NR_READ || !dns_process())
 		return 0;
 	args_from_regs(&args, regs);
-	return on_syscall(NR_READ, ret, &args, sk);
+	return on_syscall(NR_READ, ret, &args, sk, ALONE);
 }
 
 SEC("tp_btf/sock_send_length")
@@ -438,7 +468,7 @@ int BPF_PROG(dns_sys_enter, struct pt_regs *regs, long id)
 	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)
 		return 0;
 	args_from_regs(&args, regs);
-	return on_syscall(id, 0, &args, NULL);
+	return on_syscall(id, 0, &args, NULL, ALONE);
 }
 
 SEC("tp_btf/sys_exit")
@@ -450,3 +480,50 @@ int BPF_PROG(dns_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	return on_receive_exit(nr, ret, regs);
 }
+
+/*
+ * Where fexit runs: the syscalls' kernel functions, which take the
+ * syscall's own arguments in its order (64- and 32-bit calls; on_syscall
+ * skips 32-bit ones): sends at their entry, receives at their return.  No
+ * program runs for any other syscall.
+ */
+static __always_inline int on_send_entry(long nr, unsigned long fd, unsigned long a1, unsigned long a2,
+					 unsigned long a3, unsigned long a4, unsigned long a5, __u32 twin)
+{
+	struct syscall_args args = { .arg = { fd, a1, a2, a3, a4, a5 } };
+
+	return on_syscall(nr, 0, &args, NULL, twin);
+}
+
+static __always_inline int on_receive_return(long nr, long ret, unsigned long fd, unsigned long a1,
+					     unsigned long a2, unsigned long a3, unsigned long a4,
+					     unsigned long a5, __u32 twin)
+{
+	struct syscall_args args = { .arg = { fd, a1, a2, a3, a4, a5 } };
+
+	if (ret <= 0 || !dns_process())
+		return 0;
+	return on_syscall(nr, ret, &args, NULL, twin);
+}
+
+TWIN_PROGRAMS("fentry/__sys_sendto", sendto_entry,
+	      on_send_entry(NR_SENDTO, fd, (unsigned long)buff, len, flags, (unsigned long)addr, addr_len, twin),
+	      int fd, void *buff, size_t len, unsigned int flags, struct sockaddr *addr, int addr_len)
+TWIN_PROGRAMS("fentry/__sys_sendmsg", sendmsg_entry,
+	      on_send_entry(NR_SENDMSG, fd, (unsigned long)msg, flags, 0, 0, 0, twin),
+	      int fd, struct user_msghdr *msg, unsigned int flags, bool forbid_cmsg_compat)
+TWIN_PROGRAMS("fentry/__sys_sendmmsg", sendmmsg_entry,
+	      on_send_entry(NR_SENDMMSG, fd, (unsigned long)mmsg, vlen, flags, 0, 0, twin),
+	      int fd, struct mmsghdr *mmsg, unsigned int vlen, unsigned int flags, bool forbid_cmsg_compat)
+TWIN_PROGRAMS("fexit/__sys_recvfrom", recvfrom_return,
+	      on_receive_return(NR_RECVFROM, ret, fd, (unsigned long)ubuf, size, flags, (unsigned long)addr,
+				ADDRESS_WRITTEN, twin),
+	      int fd, void *ubuf, size_t size, unsigned int flags, struct sockaddr *addr, int *addr_len,
+	      int ret)
+TWIN_PROGRAMS("fexit/__sys_recvmsg", recvmsg_return,
+	      on_receive_return(NR_RECVMSG, ret, fd, (unsigned long)msg, flags, 0, 0, 0, twin),
+	      int fd, struct user_msghdr *msg, unsigned int flags, bool forbid_cmsg_compat, long ret)
+TWIN_PROGRAMS("fexit/__sys_recvmmsg", recvmmsg_return,
+	      on_receive_return(NR_RECVMMSG, ret, fd, (unsigned long)mmsg, vlen, flags, 0, 0, twin),
+	      int fd, struct mmsghdr *mmsg, unsigned int vlen, unsigned int flags, void *timeout,
+	      void *timeout32, int ret)

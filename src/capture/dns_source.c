@@ -19,6 +19,13 @@
 
 #define DNS_SYSCALLS 6     /* 3 sends at entry, 3 receives at exit */
 
+/* Where fexit runs, the calls' kernel functions (dns.bpf.c's programs in
+ * this order, then their twins). */
+static const char *const call_functions[DNS_SYSCALLS] = {
+	"__sys_recvfrom", "__sys_recvmsg", "__sys_recvmmsg",
+	"__sys_sendto", "__sys_sendmsg", "__sys_sendmmsg",
+};
+
 /* Ring buffer size in pages, unless the admin asked for less: DNS messages
  * are rare next to execs and file events, so 2 MiB (about 1,900 full
  * records). */
@@ -27,17 +34,21 @@
 struct dns_state {
 	struct dns_bpf *skel;
 	struct bpf_link *syscall_links[DNS_SYSCALLS];
+	struct bpf_link *call_links[2 * DNS_SYSCALLS];   /* or call_functions', and twins */
 	struct bpf_link *sys_enter_link, *sys_exit_link;
 	struct bpf_link *socket_sent_link, *socket_received_link;
 	struct dns_decoder *decoder;
 	bool has_sock_length;       /* the kernel has sock_send_length and sock_recv_length */
 	bool socket_io_at_fexit;    /* without them: fexit on sock_write_iter, sock_read_iter */
 	bool has_task_pt_regs;      /* bpf_task_pt_regs (5.15): the registers of the syscall */
+	bool calls_at_fexit;        /* call_functions, no syscall hook */
+	bool twins;                 /* with their twins (this kernel preempts programs) */
 };
 
 static void detach(struct dns_state *st)
 {
 	capture_detach_each(st->syscall_links, DNS_SYSCALLS);
+	capture_detach_each(st->call_links, 2 * DNS_SYSCALLS);
 	bpf_link__destroy(st->sys_enter_link);
 	bpf_link__destroy(st->sys_exit_link);
 	bpf_link__destroy(st->socket_sent_link);
@@ -68,7 +79,21 @@ static bool dns_open(void *state, const struct capture_env *env, struct capture_
 	return true;
 }
 
-/* The socket tracepoints where the kernel has them, else fexit on the
+/* The programs on call_functions, in that order, then their twins. */
+static void call_programs(struct dns_bpf *skel, struct bpf_program *programs[2 * DNS_SYSCALLS])
+{
+	programs[0] = skel->progs.recvfrom_return;
+	programs[1] = skel->progs.recvmsg_return;
+	programs[2] = skel->progs.recvmmsg_return;
+	programs[3] = skel->progs.sendto_entry;
+	programs[4] = skel->progs.sendmsg_entry;
+	programs[5] = skel->progs.sendmmsg_entry;
+	for (size_t i = 0; i < DNS_SYSCALLS; i++)
+		programs[DNS_SYSCALLS + i] = capture_twin_of(skel->obj, programs[i]);
+}
+
+/* The calls' kernel functions where fexit runs, else their syscall
+ * tracepoints.  The socket tracepoints where the kernel has them, else fexit on the
  * socket's write and read functions where it runs fexit programs and has
  * bpf_task_pt_regs (their syscall's arguments), else neither (dns_describe
  * says what is then missed).  The receives' exit programs read registers
@@ -78,11 +103,28 @@ static int dns_prepare(void *state, const struct btf *btf, struct strbuf *err)
 {
 	struct dns_state *st = state;
 
+	struct bpf_program *calls[2 * DNS_SYSCALLS];
+
 	(void)err;
+	st->calls_at_fexit = capture_kernel_has_fexit(btf, call_functions[0]);
+	for (size_t i = 0; i < DNS_SYSCALLS; i++)
+		st->calls_at_fexit = st->calls_at_fexit && capture_btf_has_kfunc(btf, call_functions[i]);
+	st->twins = st->calls_at_fexit && capture_kernel_preempts_programs();
+	st->skel->rodata->twin_programs = st->twins;
+	call_programs(st->skel, calls);
+	for (size_t i = 0; i < 2 * DNS_SYSCALLS; i++)
+		bpf_program__set_autoload(calls[i], st->calls_at_fexit && (i < DNS_SYSCALLS || st->twins));
 	st->has_task_pt_regs = capture_kernel_has_task_pt_regs();
-	bpf_program__set_autoload(st->skel->progs.exit_recvfrom, st->has_task_pt_regs);
-	bpf_program__set_autoload(st->skel->progs.exit_recvmsg, st->has_task_pt_regs);
-	bpf_program__set_autoload(st->skel->progs.exit_recvmmsg, st->has_task_pt_regs);
+	bool syscall_hooks = !st->calls_at_fexit;
+
+	bpf_program__set_autoload(st->skel->progs.enter_sendto, syscall_hooks);
+	bpf_program__set_autoload(st->skel->progs.enter_sendmsg, syscall_hooks);
+	bpf_program__set_autoload(st->skel->progs.enter_sendmmsg, syscall_hooks);
+	bpf_program__set_autoload(st->skel->progs.exit_recvfrom, syscall_hooks && st->has_task_pt_regs);
+	bpf_program__set_autoload(st->skel->progs.exit_recvmsg, syscall_hooks && st->has_task_pt_regs);
+	bpf_program__set_autoload(st->skel->progs.exit_recvmmsg, syscall_hooks && st->has_task_pt_regs);
+	bpf_program__set_autoload(st->skel->progs.dns_sys_enter, syscall_hooks);
+	bpf_program__set_autoload(st->skel->progs.dns_sys_exit, syscall_hooks);
 	st->has_sock_length = capture_btf_has_tracepoint(btf, "sock_send_length") &&
 			      capture_btf_has_tracepoint(btf, "sock_recv_length");
 	st->socket_io_at_fexit = !st->has_sock_length && st->has_task_pt_regs &&
@@ -121,7 +163,7 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 		detach(st);
 		return 0;
 	}
-	if (st->syscall_links[0] || st->sys_exit_link)
+	if (st->syscall_links[0] || st->sys_exit_link || st->call_links[0])
 		return 0;
 	if (st->has_sock_length || st->socket_io_at_fexit) {
 		st->socket_received_link = bpf_program__attach(st->has_sock_length ? st->skel->progs.dns_socket_received
@@ -136,6 +178,17 @@ static int dns_set_events(void *state, uint32_t mask, struct strbuf *err)
 			detach(st);
 			return -1;
 		}
+	}
+	if (st->calls_at_fexit) {
+		struct bpf_program *calls[2 * DNS_SYSCALLS];
+
+		call_programs(st->skel, calls);
+		if (capture_attach_each(calls, st->call_links, 2 * DNS_SYSCALLS) == 0)
+			return 0;
+		strbuf_printf(err, "attaching to __sys_sendto ... __sys_recvmmsg (fentry/fexit) failed: %s",
+			      strerror(errno));
+		detach(st);
+		return -1;
 	}
 	if (st->has_task_pt_regs && capture_tracefs_available() &&
 	    capture_attach_each(programs, st->syscall_links, DNS_SYSCALLS) == 0)
@@ -171,8 +224,13 @@ static void dns_describe(void *state, unsigned id, struct strbuf *out)
 	const struct dns_state *st = state;
 
 	(void)id;
-	strbuf_puts(out, st->sys_exit_link ? "tp_btf sys_enter, tp_btf sys_exit"
-		     : "tp sys_enter_{sendto,sendmsg,sendmmsg}, tp sys_exit_{recvfrom,recvmsg,recvmmsg}");
+	if (st->call_links[0])
+		strbuf_puts(out, st->twins ? "fentry __sys_{sendto,sendmsg,sendmmsg}, fexit "
+			     "__sys_{recvfrom,recvmsg,recvmmsg}, each with a twin (this kernel preempts eBPF programs)"
+			     : "fentry __sys_{sendto,sendmsg,sendmmsg}, fexit __sys_{recvfrom,recvmsg,recvmmsg}");
+	else
+		strbuf_puts(out, st->sys_exit_link ? "tp_btf sys_enter, tp_btf sys_exit"
+			     : "tp sys_enter_{sendto,sendmsg,sendmmsg}, tp sys_exit_{recvfrom,recvmsg,recvmmsg}");
 	if (st->socket_sent_link)
 		strbuf_puts(out, st->has_sock_length ? ", tp_btf sock_send_length, tp_btf sock_recv_length"
 			     : ", fexit sock_write_iter, fexit sock_read_iter");
