@@ -75,8 +75,8 @@ struct {
 #define ALONE 2
 
 /* A recvfrom's address length not read (5.10's verifier refuses a program
- * that reads __sys_recvfrom's int pointer): the call succeeded, so the
- * kernel wrote the sender's address at the address argument. */
+ * that reads __sys_recvfrom's int pointer): the call succeeded, so UDP
+ * wrote the sender's address at the address argument (TCP writes none). */
 #define ADDRESS_WRITTEN (~0UL)
 #define CLAIM_MESSAGE(tid, sent) (((__u64)(2 + (sent)) << 32) | (tid))
 
@@ -321,7 +321,7 @@ static __always_inline int on_syscall(long nr, long ret, const struct syscall_ar
 		if (sent)
 			len = (__u32)arg6;
 		else if (uaddr && arg6 == ADDRESS_WRITTEN)
-			len = 4;   /* family and port, which the kernel wrote at uaddr */
+			len = protocol == PROTO_UDP ? 4 : 0;   /* UDP wrote family and port, TCP none */
 		else if (uaddr && arg6)
 			bpf_probe_read_user(&len, sizeof(len), (const void *)arg6);
 		__u16 port = user_port(uaddr, len);
