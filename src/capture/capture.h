@@ -208,6 +208,8 @@ void capture_detach_each(struct bpf_link *links[], size_t count);
  * program on the same hook doing the same (src/bpf/lib/twin.bpf.h), or
  * NULL. */
 struct bpf_program *capture_twin_of(struct bpf_object *obj, const struct bpf_program *prog);
+/* PROGRAMS[COUNT .. 2 * COUNT): the twins of PROGRAMS[0 .. COUNT), in order. */
+void capture_twins_of(struct bpf_object *obj, struct bpf_program *programs[], size_t count);
 
 /* Is tracefs (where libbpf finds the syscall tracepoints) there?  Mounts it
  * at its usual place if not, as systemd does at boot. */

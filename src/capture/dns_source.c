@@ -88,8 +88,7 @@ static void call_programs(struct dns_bpf *skel, struct bpf_program *programs[2 *
 	programs[3] = skel->progs.sendto_entry;
 	programs[4] = skel->progs.sendmsg_entry;
 	programs[5] = skel->progs.sendmmsg_entry;
-	for (size_t i = 0; i < DNS_SYSCALLS; i++)
-		programs[DNS_SYSCALLS + i] = capture_twin_of(skel->obj, programs[i]);
+	capture_twins_of(skel->obj, programs, DNS_SYSCALLS);
 }
 
 /* The calls' kernel functions where fexit runs, else their syscall

@@ -117,3 +117,9 @@ struct bpf_program *capture_twin_of(struct bpf_object *obj, const struct bpf_pro
 		return NULL;
 	return bpf_object__find_program_by_name(obj, name);
 }
+
+void capture_twins_of(struct bpf_object *obj, struct bpf_program *programs[], size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		programs[count + i] = capture_twin_of(obj, programs[i]);
+}

@@ -110,8 +110,7 @@ static void udp_return_programs(struct network_bpf *skel, struct bpf_program *pr
 	programs[1] = skel->progs.udpv6_sendmsg_exit;
 	programs[2] = skel->progs.udp_recvmsg_exit;
 	programs[3] = skel->progs.udpv6_recvmsg_exit;
-	for (size_t i = 0; i < NETWORK_UDP_RETURNS; i++)
-		programs[NETWORK_UDP_RETURNS + i] = capture_twin_of(skel->obj, programs[i]);
+	capture_twins_of(skel->obj, programs, NETWORK_UDP_RETURNS);
 }
 
 /* The programs on the watched syscalls' own exit tracepoints. */
