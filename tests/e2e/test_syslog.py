@@ -157,9 +157,9 @@ def test_syslog_keeps_up_with_an_exec_storm(tmp_path, monkeypatch, start_monitor
     print("storm: %d ProcessCreate in %.1f s (%.0f/s), %d in %s, %d missing; status %r"
           % (len(logged), elapsed, len(logged) / elapsed, len(seen & logged), SYSTEM_SYSLOG,
              len(logged - seen), sink))
-    # (a guest under TCG execs a few dozen times a second, 11 a second seen on
-    # 6.1 with another guest running: SLOW scales the floor)
-    assert len(logged) > STORM_SECONDS * 20 / SLOW, "the storm was too slow to say anything"
+    # (a guest under TCG execs a few dozen times a second, 5 a second seen on
+    # 5.10 with two other guests running: SLOW scales the floor)
+    assert len(logged) > STORM_SECONDS * 10 / SLOW, "the storm was too slow to say anything"
     assert logged - seen == set(), "%d of %d ProcessCreate events never reached syslog" % (
         len(logged - seen), len(logged))
 
