@@ -342,7 +342,7 @@ def test_install_reconfigure_kill_uninstall(clean_system, tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         assert "Configuration updated." in r.stdout
         print("`sysmon -c FILE` applied and confirmed in %.3f s" % switch_seconds)
-        assert switch_seconds < 1.0
+        assert switch_seconds < 1.0 * SLOW   # (a TCG guest is several times slower)
 
         # after the switch: 8080 logged, unmarked processes not
         after_switch = last_record()
