@@ -160,7 +160,14 @@ class Listener:
         return self
 
     def __exit__(self, *exc):
+        # close() alone leaves the port listening while the thread waits in
+        # accept(): shutdown wakes it, then the port is free for later tests
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(5)
 
 
 def connect(port):
